@@ -1,0 +1,108 @@
+"""The generator interface: study specs in, studies out.
+
+A `StudySpec` is everything needed to render one study again, bit for bit: it is derived only from
+`(dataset.seed, index)` and the generator's options, and its `params` are what `sample_params`
+drew. `render` is a pure function of the spec, so a retried or regenerated study has identical bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from models.labels import LabelDict
+
+# Streams of randomness derived from a study seed; fixed forever, or old datasets stop replaying.
+PARAMS_STREAM = 0
+RENDER_STREAM = 1
+
+
+def study_seed(dataset_seed: int, index: int) -> int:
+    """63-bit seed of study `index` (fits a signed Parquet int64)."""
+    state = np.random.SeedSequence([dataset_seed, index]).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def study_rng(seed: int, stream: int) -> np.random.Generator:
+    """An independent generator for one use (`PARAMS_STREAM`, `RENDER_STREAM`) of a study seed."""
+    return np.random.default_rng(np.random.SeedSequence([seed, stream]))
+
+
+def study_id(index: int) -> str:
+    return f"s{index:09d}"
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """One study, fully determined: `params` holds every value the generator sampled."""
+
+    study_id: str
+    index: int
+    seed: int
+    generator: str
+    params: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "study_id": self.study_id,
+            "index": self.index,
+            "seed": self.seed,
+            "generator": self.generator,
+            "params": self.params,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StudySpec:
+        return cls(
+            study_id=str(data["study_id"]),
+            index=int(data["index"]),
+            seed=int(data["seed"]),
+            generator=str(data["generator"]),
+            params=dict(data["params"]),
+        )
+
+
+@dataclass
+class Study:
+    """A rendered study: arrays in z, y, x order, spacing in millimetres."""
+
+    image: np.ndarray
+    label: np.ndarray
+    spacing_mm: tuple[float, float, float]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GeneratorOptions:
+    """What a dataset config says about its generator; `None` means the generator's default."""
+
+    shape: tuple[int, int, int] | None = None
+    spacing_mm: tuple[float, float, float] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """What every generator provides. Constructed once per worker with `GeneratorOptions`."""
+
+    name: str
+    version: str
+    label_dict: LabelDict
+
+    def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
+        """Draw one study's parameters (JSON-serialisable; include `modality`)."""
+        ...
+
+    def render(self, spec: StudySpec, device: torch.device) -> Study:
+        """Render `spec` deterministically."""
+        ...
+
+
+def make_spec(generator: Generator, dataset_seed: int, index: int) -> StudySpec:
+    """The spec of study `index`: a function of the dataset seed, the index and the generator only."""
+    seed = study_seed(dataset_seed, index)
+    params = generator.sample_params(study_rng(seed, PARAMS_STREAM))
+    return StudySpec(study_id(index), index, seed, generator.name, params)

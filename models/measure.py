@@ -1,0 +1,78 @@
+"""Per-label measurements of a study: voxel counts, volumes, intensity statistics.
+
+For integer images (CT in HU) one joint histogram of (label, intensity) gives every label's count,
+mean and exact median in a single pass over the volume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.labels import LabelDict
+
+INT_OFFSET = 1024  # HU -1024 maps to histogram bin 0
+INT_BINS = 4096
+
+
+@dataclass(frozen=True)
+class LabelStats:
+    voxels: int
+    volume_ml: float
+    mean: float
+    median: float
+
+
+def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float, float], labels: LabelDict) -> dict:
+    """Statistics keyed by label name (every label of the dictionary, present or not) and image-wide."""
+    voxel_ml = float(np.prod(spacing_mm)) / 1000.0
+    if np.issubdtype(image.dtype, np.integer):
+        per_label = _integer_stats(image, label, labels, voxel_ml)
+    else:
+        per_label = _float_stats(image, label, labels, voxel_ml)
+    return {
+        "labels": per_label,
+        "image": {
+            "min": float(image.min()),
+            "max": float(image.max()),
+            "mean": float(image.mean(dtype=np.float64)),
+            "std": float(image.std(dtype=np.float64)),
+        },
+    }
+
+
+def _integer_stats(image: np.ndarray, label: np.ndarray, labels: LabelDict, voxel_ml: float) -> dict[str, LabelStats]:
+    n_values = int(max(lb.value for lb in labels)) + 1
+    intensity = np.clip(image.astype(np.int32) + INT_OFFSET, 0, INT_BINS - 1)
+    joint = np.bincount((label.astype(np.int32) * INT_BINS + intensity).ravel(), minlength=n_values * INT_BINS)
+    joint = joint[: n_values * INT_BINS].reshape(n_values, INT_BINS)
+    centres = np.arange(INT_BINS, dtype=np.float64) - INT_OFFSET
+    stats = {}
+    for lb in labels:
+        hist = joint[lb.value]
+        count = int(hist.sum())
+        if count == 0:
+            stats[lb.name] = LabelStats(0, 0.0, float("nan"), float("nan"))
+            continue
+        cumulative = np.cumsum(hist)
+        median = float(centres[np.searchsorted(cumulative, (count + 1) // 2)])
+        mean = float(hist @ centres / count)
+        stats[lb.name] = LabelStats(count, count * voxel_ml, mean, median)
+    return stats
+
+
+def _float_stats(image: np.ndarray, label: np.ndarray, labels: LabelDict, voxel_ml: float) -> dict[str, LabelStats]:
+    flat_label = label.ravel().astype(np.intp)
+    n_values = int(max(lb.value for lb in labels)) + 1
+    counts = np.bincount(flat_label, minlength=n_values)
+    sums = np.bincount(flat_label, weights=image.ravel().astype(np.float64), minlength=n_values)
+    stats = {}
+    for lb in labels:
+        count = int(counts[lb.value]) if lb.value < len(counts) else 0
+        if count == 0:
+            stats[lb.name] = LabelStats(0, 0.0, float("nan"), float("nan"))
+            continue
+        median = float(np.median(image[label == lb.value]))
+        stats[lb.name] = LabelStats(count, count * voxel_ml, float(sums[lb.value] / count), median)
+    return stats

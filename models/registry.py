@@ -1,0 +1,43 @@
+"""Generators by name: the built-ins, plus any package's `medsynth.generators` entry points.
+
+Built-ins are listed here rather than as entry points so that a bare checkout shipped to Ray
+workers with `--working-dir` (no pip install there) still finds them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from models.base import Generator, GeneratorOptions
+from models.errors import GeneratorError
+
+ENTRY_POINT_GROUP = "medsynth.generators"
+
+GeneratorFactory = Callable[[GeneratorOptions], Generator]
+
+_BUILTINS: dict[str, str] = {
+    "phantom_ct": "models.phantom_ct:PhantomCT",
+}
+
+
+def available() -> list[str]:
+    """Names of every generator that `create` accepts."""
+    plugins = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(set(_BUILTINS) | plugins)
+
+
+def create(name: str, options: GeneratorOptions) -> Generator:
+    """Build generator `name`; options it cannot honour raise `ParamError` naming the field."""
+    return _factory(name)(options)
+
+
+def _factory(name: str) -> GeneratorFactory:
+    if name in _BUILTINS:
+        module, attr = _BUILTINS[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            return ep.load()
+    raise GeneratorError(f"generator.name: unknown generator {name!r} (available: {', '.join(available())})")

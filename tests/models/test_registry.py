@@ -1,0 +1,57 @@
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from models import GeneratorError, GeneratorOptions, Study, make_spec
+from models.registry import ENTRY_POINT_GROUP, available, create
+
+PLUGIN = """
+import numpy as np
+from models.base import Study
+from models.labels import maisi_ct_labels
+
+
+class Cube:
+    name = "cube"
+    version = "1.0"
+
+    def __init__(self, options):
+        self.size = (options.shape or (8, 8, 8))[0]
+        self.label_dict = maisi_ct_labels().subset(["liver"], name="cube")
+
+    def sample_params(self, rng):
+        return {"modality": "CT", "fill": int(rng.integers(1, 100))}
+
+    def render(self, spec, device):
+        image = np.full((self.size,) * 3, spec.params["fill"], dtype=np.int16)
+        label = np.ones((self.size,) * 3, dtype=np.uint8)
+        return Study(image, label, (1.0, 1.0, 1.0))
+"""
+
+
+def test_builtins_are_available():
+    assert "phantom_ct" in available()
+
+
+def test_unknown_generator_names_the_field():
+    with pytest.raises(GeneratorError, match=r"^generator.name: unknown generator 'nope'"):
+        create("nope", GeneratorOptions())
+
+
+def test_third_party_generator_through_entry_points(tmp_path, monkeypatch):
+    """A package that declares a `medsynth.generators` entry point is found without a fork."""
+    (tmp_path / "cube_plugin.py").write_text(PLUGIN)
+    dist = tmp_path / "cube_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: cube-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(textwrap.dedent(f"[{ENTRY_POINT_GROUP}]\ncube = cube_plugin:Cube\n"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    assert "cube" in available()
+    generator = create("cube", GeneratorOptions(shape=(4, 4, 4)))
+    study = generator.render(make_spec(generator, 0, 0), torch.device("cpu"))
+    assert isinstance(study, Study)
+    assert study.image.shape == (4, 4, 4)
+    assert np.all(study.image == make_spec(generator, 0, 0).params["fill"])
