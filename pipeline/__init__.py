@@ -1,0 +1,1 @@
+"""The medsynth factory: config, planning, Ray runner, storage, catalog and streaming."""

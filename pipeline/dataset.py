@@ -1,0 +1,128 @@
+"""`dataset.json`: what a dataset root holds and how it was made.
+
+It is written once before the first study and checked on every rerun: the same config resumes,
+a different one is refused before anything is touched. It records the resolved config (secrets
+redacted), the config hash, the generator and its label dictionary, and a status.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from models import Generator, LabelDict
+from pipeline.config import GenerateConfig, content_hash, to_dict
+from pipeline.errors import CatalogError, ConfigError
+from pipeline.layout import DATASET_FILE
+from pipeline.storage import Store
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """The parts of `dataset.json` that readers need."""
+
+    name: str
+    config_hash: str
+    generator: str
+    generator_version: str
+    labels: LabelDict
+    n_studies: int
+    shard_size: int
+    status: str
+    raw: dict[str, Any]
+
+
+def record(config: GenerateConfig, generator: Generator, status: str = "running") -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": config.dataset.name,
+        "status": status,
+        "config_hash": content_hash(config, generator.version),
+        "config": to_dict(config),
+        "generator": {"name": generator.name, "version": generator.version},
+        "labels": {"name": generator.label_dict.name, "entries": generator.label_dict.to_json()},
+        "n_studies": config.dataset.n_studies,
+        "n_shards": config.dataset.n_shards,
+        "shard_size": config.dataset.shard_size,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def read(store: Store) -> DatasetInfo:
+    """The dataset at `store`; `CatalogError` if there is none or it cannot be parsed."""
+    try:
+        raw = json.loads(store.read_bytes(DATASET_FILE))
+        return DatasetInfo(
+            name=raw["name"],
+            config_hash=raw["config_hash"],
+            generator=raw["generator"]["name"],
+            generator_version=raw["generator"]["version"],
+            labels=LabelDict.from_json(raw["labels"]["name"], raw["labels"]["entries"]),
+            n_studies=int(raw["n_studies"]),
+            shard_size=int(raw["shard_size"]),
+            status=raw["status"],
+            raw=raw,
+        )
+    except FileNotFoundError:
+        raise CatalogError(f"{store.uri}: no medsynth dataset here ({DATASET_FILE} not found)") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CatalogError(f"{store.uri}/{DATASET_FILE} is corrupt ({type(exc).__name__}: {exc})") from None
+
+
+def prepare(store: Store, config: GenerateConfig, generator: Generator) -> dict[str, Any]:
+    """Create `dataset.json`, or check that the existing one was made with this same config."""
+    wanted = record(config, generator)
+    if not store.exists(DATASET_FILE):
+        store.ensure_writable()
+        store.write_atomic(DATASET_FILE, _encode(wanted))
+        return wanted
+    existing = read(store).raw
+    if existing["config_hash"] != wanted["config_hash"]:
+        raise ConfigError(
+            f"storage.uri: {store.uri} holds dataset {existing['name']!r} made with a different config "
+            f"({_differences(existing, wanted)}); use a new storage.uri or the original config"
+        )
+    return existing
+
+
+def mark(store: Store, existing: dict[str, Any], status: str) -> None:
+    if existing.get("status") == status:
+        return
+    updated = {**existing, "status": status, "updated_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    store.write_atomic(DATASET_FILE, _encode(updated))
+
+
+def _encode(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=False) + "\n").encode()
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The first few config keys that differ, as `key: old -> new`."""
+    flat_old, flat_new = _flatten(old["config"]), _flatten(new["config"])
+    keys = [k for k in sorted(set(flat_old) | set(flat_new)) if flat_old.get(k) != flat_new.get(k)]
+    keys = [k for k in keys if not k.startswith(("ray.", "storage.uri", "storage.options"))]
+    if old["generator"] != new["generator"]:
+        keys.append("generator.version")
+        flat_old["generator.version"], flat_new["generator.version"] = (
+            old["generator"]["version"],
+            new["generator"]["version"],
+        )
+    shown = [f"{k}: {flat_old.get(k)!r} -> {flat_new.get(k)!r}" for k in keys[:3]]
+    return "; ".join(shown) if shown else "config hash differs"
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and key != "params":
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat

@@ -1,0 +1,52 @@
+"""Where every object of a dataset lives, relative to its root. The one place that names them.
+
+dataset.json                          config snapshot, label dict, schema version, status
+studies/<shard>/<study_id>.zarr       one OME-Zarr group per study
+catalog/part-<shard>.parquet          one manifest part per committed shard (the commit)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DATASET_FILE = "dataset.json"
+STUDIES_DIR = "studies"
+CATALOG_DIR = "catalog"
+PART_PATTERN = re.compile(r"^part-(\d+)\.parquet$")
+
+
+def shard_name(shard: int) -> str:
+    return f"{shard:06d}"
+
+
+def study_path(shard: int, study_id: str) -> str:
+    return f"{STUDIES_DIR}/{shard_name(shard)}/{study_id}.zarr"
+
+
+def part_path(shard: int) -> str:
+    return f"{CATALOG_DIR}/part-{shard_name(shard)}.parquet"
+
+
+def part_shard(name: str) -> int | None:
+    """The shard number of a part file name, or None for anything else in the catalog folder."""
+    match = PART_PATTERN.match(name)
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """A unit of work and of commit: study indices [start, stop)."""
+
+    shard: int
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def shard_task(shard: int, shard_size: int, n_studies: int) -> ShardTask:
+    start = shard * shard_size
+    return ShardTask(shard, start, min(start + shard_size, n_studies))

@@ -1,0 +1,119 @@
+"""Manifest rows (one per study) and the Parquet part that commits a shard.
+
+The schema is fixed per dataset: the common columns below plus `<label>_ml` for every label of
+the generator's dictionary, so every part of a dataset has the same columns.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from models import LabelDict, Study, StudySpec
+
+BASE_FIELDS: tuple[pa.Field, ...] = (
+    pa.field("study_id", pa.string(), nullable=False),
+    pa.field("index", pa.int64(), nullable=False),
+    pa.field("shard", pa.int32(), nullable=False),
+    pa.field("generator", pa.string(), nullable=False),
+    pa.field("generator_version", pa.string(), nullable=False),
+    pa.field("modality", pa.string(), nullable=False),
+    pa.field("contrast", pa.string()),
+    pa.field("body_region", pa.string()),
+    pa.field("sex", pa.string()),
+    pa.field("age", pa.float64()),
+    pa.field("seed", pa.int64(), nullable=False),
+    pa.field("params_json", pa.string(), nullable=False),
+    pa.field("shape_zyx", pa.list_(pa.int32()), nullable=False),
+    pa.field("spacing_mm", pa.list_(pa.float64()), nullable=False),
+    pa.field("image_dtype", pa.string(), nullable=False),
+    pa.field("label_dtype", pa.string(), nullable=False),
+    pa.field("image_path", pa.string(), nullable=False),
+    pa.field("label_path", pa.string(), nullable=False),
+    pa.field("image_bytes", pa.int64(), nullable=False),
+    pa.field("label_bytes", pa.int64(), nullable=False),
+    pa.field("checksum", pa.string(), nullable=False),
+    pa.field("qc_pass", pa.bool_(), nullable=False),
+    pa.field("render_s", pa.float64(), nullable=False),
+    pa.field("write_s", pa.float64(), nullable=False),
+    pa.field("worker", pa.string()),
+    pa.field("created_at", pa.timestamp("us", tz="UTC"), nullable=False),
+)
+
+
+def schema(labels: LabelDict) -> pa.Schema:
+    volume_fields = [pa.field(f"{lb.column}_ml", pa.float64()) for lb in labels]
+    return pa.schema([*BASE_FIELDS, *volume_fields])
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the writer learned about a stored study."""
+
+    group_path: str
+    image_bytes: int
+    label_bytes: int
+    checksum: str
+    write_s: float
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What every row of one shard shares."""
+
+    shard: int
+    version: str
+    worker: str
+    labels: LabelDict
+
+
+def row(spec: StudySpec, study: Study, written: Written, render_s: float, context: RowContext) -> dict[str, Any]:
+    p = spec.params
+    stats = study.meta.get("labels", {})
+    qc = study.meta.get("qc", {})
+    out: dict[str, Any] = {
+        "study_id": spec.study_id,
+        "index": spec.index,
+        "shard": context.shard,
+        "generator": spec.generator,
+        "generator_version": context.version,
+        "modality": str(p.get("modality", "unknown")),
+        "contrast": p.get("contrast"),
+        "body_region": p.get("body_region"),
+        "sex": p.get("sex"),
+        "age": float(p["age"]) if p.get("age") is not None else None,
+        "seed": spec.seed,
+        "params_json": json.dumps(p, sort_keys=True),
+        "shape_zyx": list(study.image.shape),
+        "spacing_mm": [float(s) for s in study.spacing_mm],
+        "image_dtype": str(study.image.dtype),
+        "label_dtype": str(study.label.dtype),
+        "image_path": f"{written.group_path}/0",
+        "label_path": f"{written.group_path}/labels/anatomy/0",
+        "image_bytes": written.image_bytes,
+        "label_bytes": written.label_bytes,
+        "checksum": written.checksum,
+        "qc_pass": bool(qc.get("pass", True)),
+        "render_s": render_s,
+        "write_s": written.write_s,
+        "worker": context.worker,
+        "created_at": datetime.now(UTC),
+    }
+    for lb in context.labels:
+        found = stats.get(lb.name)
+        out[f"{lb.column}_ml"] = float(found.volume_ml) if found is not None else 0.0
+    return out
+
+
+def encode_part(rows: list[dict[str, Any]], labels: LabelDict) -> bytes:
+    """A shard's rows as one Parquet file (zstd, one row group, sorted by index)."""
+    table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["index"]), schema=schema(labels))
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()

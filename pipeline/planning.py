@@ -1,0 +1,27 @@
+"""Which shards a run still has to make: exactly those without a committed manifest part.
+
+Work is assigned by shard number, never by worker rank, so a rerun on any cluster size plans
+the same units and produces the same dataset.
+"""
+
+from __future__ import annotations
+
+from pipeline.config import DatasetConfig
+from pipeline.layout import CATALOG_DIR, ShardTask, part_shard, shard_task
+from pipeline.storage import Store
+
+
+def committed_shards(store: Store) -> set[int]:
+    found = (part_shard(name) for name in store.list(CATALOG_DIR, ".parquet"))
+    return {shard for shard in found if shard is not None}
+
+
+def plan(dataset: DatasetConfig, store: Store) -> tuple[list[ShardTask], int]:
+    """Shards to run, in order, and how many were already committed."""
+    done = committed_shards(store)
+    todo = [
+        shard_task(shard, dataset.shard_size, dataset.n_studies)
+        for shard in range(dataset.n_shards)
+        if shard not in done
+    ]
+    return todo, dataset.n_shards - len(todo)

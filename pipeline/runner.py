@@ -1,0 +1,257 @@
+"""The Ray driver: plan shards, keep a bounded number in flight per worker actor, survive deaths.
+
+The driver never touches volumes: actors render, write and commit, and return a `ShardResult`.
+An actor that dies is replaced and its shard queued again (at most `ray.max_retries` times per
+shard, then the job fails naming the shard). Every retry is safe: studies are overwritten with
+identical bytes and a shard commits at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import ray
+import torch
+from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, RayTaskError
+from tqdm import tqdm
+
+from models import GeneratorError, ParamError
+from models.registry import create
+from pipeline import dataset
+from pipeline.config import GenerateConfig, RayConfig
+from pipeline.errors import ConfigError, JobFailed, MedsynthError
+from pipeline.layout import ShardTask
+from pipeline.planning import plan
+from pipeline.storage import open_store
+from pipeline.worker import ShardResult, ShardWorker, generator_options
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "medsynth"
+ACTOR_LOST = (ActorDiedError, ActorUnavailableError, RayActorError)
+DETERMINISTIC = (GeneratorError, ConfigError, ParamError)  # retrying these cannot help
+
+
+class RayShardWorker(ShardWorker):
+    """`ShardWorker` inside a Ray actor: records the node it runs on."""
+
+    def __init__(self, config: GenerateConfig, name: str) -> None:
+        torch.set_num_threads(max(1, int(config.ray.cpus_per_worker)))
+        super().__init__(config, name)
+
+    def describe(self) -> str:
+        context = ray.get_runtime_context()
+        return f"{self.name}@{context.get_node_id()[:12]}"
+
+
+@dataclass
+class RunSummary:
+    uri: str
+    n_studies: int
+    n_shards: int
+    shards_skipped: int
+    shards_run: int = 0
+    studies_written: int = 0
+    bytes_written: int = 0
+    render_s: float = 0.0
+    retries: int = 0
+    workers: int = 0
+    wall_s: float = 0.0
+    nodes: set[str] = field(default_factory=set)
+
+    def line(self) -> str:
+        rate = self.studies_written / self.wall_s if self.wall_s > 0 else 0.0
+        return (
+            f"{self.uri}: {self.studies_written} studies in {self.shards_run} shards written "
+            f"({self.shards_skipped} of {self.n_shards} shards already committed) in {self.wall_s:.1f} s, "
+            f"{rate:.2f} studies/s, {self.bytes_written / 2**20:.1f} MiB, {self.workers} workers, "
+            f"{self.retries} retries"
+        )
+
+
+def generate(config: GenerateConfig, progress: bool = True) -> RunSummary:
+    """Make every missing shard of the dataset `config` describes; resumable and idempotent."""
+    generator = create(config.generator.name, generator_options(config))
+    store = open_store(config.storage.uri, config.storage.options)
+    if store.exists(dataset.DATASET_FILE):
+        dataset.prepare(store, config, generator)  # refuses a different config before any work
+    else:
+        store.ensure_writable()
+    tasks, skipped = plan(config.dataset, store)
+    summary = RunSummary(store.uri, config.dataset.n_studies, config.dataset.n_shards, skipped)
+    started = time.perf_counter()
+    if tasks:
+        connect(config.ray)
+        n_workers = worker_count(config.ray, len(tasks))
+        existing = dataset.prepare(store, config, generator)
+        Driver(config, n_workers, summary).run(tasks, progress)
+    else:
+        existing = dataset.prepare(store, config, generator)
+    dataset.mark(store, existing, "complete")
+    summary.wall_s = time.perf_counter() - started
+    return summary
+
+
+def connect(cfg: RayConfig) -> None:
+    """Join the cluster at `ray.address`, or start a local Ray when it is null."""
+    if ray.is_initialized():
+        return
+    ray.init(address=cfg.address, namespace=NAMESPACE, include_dashboard=False, logging_level=logging.WARNING)
+
+
+def worker_count(cfg: RayConfig, n_tasks: int) -> int:
+    resources = ray.cluster_resources()
+    if cfg.gpus_per_worker > 0:
+        gpus = resources.get("GPU", 0.0)
+        if gpus <= 0:
+            raise ConfigError(
+                f"ray.gpus_per_worker: {cfg.gpus_per_worker} GPU per worker asked for, but the cluster has no GPU"
+            )
+        fit = int(gpus // cfg.gpus_per_worker)
+    else:
+        fit = int(resources.get("CPU", 1.0) // cfg.cpus_per_worker)
+    wanted = cfg.num_workers or max(fit, 1)
+    if wanted > fit:
+        log.warning("ray.num_workers=%d but resources fit %d; the rest wait for the cluster to grow", wanted, fit)
+    return max(1, min(wanted, n_tasks))
+
+
+@dataclass
+class Slot:
+    """One worker position; its actor is replaced in place (next generation) when it dies."""
+
+    index: int
+    actor: ray.actor.ActorHandle | None = None
+    ready: bool = False
+    in_flight: int = 0
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class Pending:
+    slot: Slot
+    generation: int
+    task: ShardTask | None  # None: the actor's start-up call
+
+
+class Driver:
+    def __init__(self, config: GenerateConfig, n_workers: int, summary: RunSummary) -> None:
+        self.config = config
+        self.summary = summary
+        self.summary.workers = n_workers
+        self.slots = [Slot(i) for i in range(n_workers)]
+        self.attempts: dict[int, int] = {}
+        self.pending: dict[ray.ObjectRef, Pending] = {}
+        self.queue: deque[ShardTask] = deque()
+        self.job = f"medsynth-{int(time.time() * 1000) % 10**9}"
+
+    def run(self, tasks: list[ShardTask], progress: bool) -> None:
+        self.queue.extend(tasks)
+        bar = tqdm(
+            total=sum(t.size for t in tasks), unit="study", disable=not progress, dynamic_ncols=True, desc="generate"
+        )
+        try:
+            for slot in self.slots:
+                self._start(slot)
+            while self.queue or any(p.task is not None for p in self.pending.values()):
+                self._submit()
+                ready, _ = ray.wait(list(self.pending), num_returns=1, timeout=1.0)
+                for ref in ready:
+                    self._collect(ref, bar)
+        finally:
+            bar.close()
+            for slot in self.slots:
+                if slot.actor is not None:
+                    ray.kill(slot.actor, no_restart=True)
+
+    def _start(self, slot: Slot) -> None:
+        r = self.config.ray
+        slot.generation += 1
+        slot.ready, slot.in_flight = False, 0
+        actor_class = ray.remote(RayShardWorker).options(
+            num_cpus=r.cpus_per_worker,  # set even for GPU actors, or they hold a CPU for life
+            num_gpus=r.gpus_per_worker,
+            max_restarts=0,
+            max_task_retries=0,
+            name=f"{self.job}-w{slot.index}-g{slot.generation}",
+            namespace=NAMESPACE,
+        )
+        slot.actor = actor_class.remote(self.config, f"w{slot.index}")
+        self.pending[slot.actor.describe.remote()] = Pending(slot, slot.generation, None)
+
+    def _submit(self) -> None:
+        for slot in self.slots:
+            while self.queue and slot.ready and slot.in_flight < self.config.ray.max_in_flight:
+                task = self.queue.popleft()
+                slot.in_flight += 1
+                self.pending[slot.actor.run.remote(task)] = Pending(slot, slot.generation, task)
+
+    def _collect(self, ref: ray.ObjectRef, bar: tqdm) -> None:
+        pending = self.pending.pop(ref)
+        try:
+            result = ray.get(ref)
+        except ACTOR_LOST as exc:
+            self._lost(pending, exc)
+            return
+        except RayTaskError as exc:
+            self._failed(pending, exc)
+            return
+        if pending.task is None:
+            pending.slot.ready = True
+            self.summary.nodes.add(str(result))
+            return
+        if pending.generation == pending.slot.generation:
+            pending.slot.in_flight -= 1
+        self._record(result, bar)
+
+    def _record(self, result: ShardResult, bar: tqdm) -> None:
+        s = self.summary
+        s.shards_run += 1
+        s.studies_written += result.n_studies
+        s.bytes_written += result.bytes_written
+        s.render_s += result.render_s
+        bar.update(result.n_studies)
+        bar.set_postfix_str(f"shards {s.shards_run + s.shards_skipped}/{s.n_shards}, retries {s.retries}")
+        log.debug("shard %d done by %s in %.1f s", result.shard, result.worker, result.wall_s)
+
+    def _lost(self, pending: Pending, exc: Exception) -> None:
+        """The actor died (killed, node lost, out of memory): requeue the shard, replace the actor."""
+        slot = pending.slot
+        if pending.task is not None:
+            self._retry(pending.task, f"worker w{slot.index} died ({type(exc).__name__})")
+        elif pending.generation == slot.generation and slot.generation > self.config.ray.max_retries + 1:
+            raise JobFailed(f"worker w{slot.index} died {slot.generation} times while starting: {_one_line(exc)}")
+        if pending.generation == slot.generation:  # the first report of this death
+            ray.kill(slot.actor, no_restart=True)
+            self._start(slot)
+
+    def _failed(self, pending: Pending, exc: RayTaskError) -> None:
+        """The task raised: deterministic errors end the job, others are retried."""
+        cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+        slot = pending.slot
+        if pending.task is None:
+            raise JobFailed(f"worker w{slot.index} could not start: {_one_line(cause)}")
+        if pending.generation == slot.generation:
+            slot.in_flight -= 1
+        if isinstance(cause, DETERMINISTIC):
+            raise JobFailed(f"shard {pending.task.shard}: {_one_line(cause)}") from None
+        self._retry(pending.task, _one_line(cause))
+
+    def _retry(self, task: ShardTask, why: str) -> None:
+        self.attempts[task.shard] = self.attempts.get(task.shard, 0) + 1
+        self.summary.retries += 1
+        if self.attempts[task.shard] > self.config.ray.max_retries:
+            raise JobFailed(f"shard {task.shard} failed {self.attempts[task.shard]} times; last: {why}")
+        log.warning(
+            "shard %d: %s; retrying (%d/%d)", task.shard, why, self.attempts[task.shard], self.config.ray.max_retries
+        )
+        self.queue.appendleft(task)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    message = text[-1] if isinstance(exc, RayTaskError) and text else (text[0] if text else "")
+    return f"{type(exc).__name__}: {message}" if not isinstance(exc, MedsynthError) else message

@@ -1,0 +1,146 @@
+"""A shard worker: renders a shard's studies, writes each as OME-Zarr, then commits the shard.
+
+It is plain Python (the Ray runner wraps it in an actor) so it can be tested and profiled
+without Ray. Rendering runs on the calling thread while a small pool encodes and uploads the
+previous studies; at most `ray.writer_threads` studies wait for the pool, which bounds memory.
+The manifest part is written only after every study of the shard is stored: the part is the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from models import GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
+from models.measure import measure
+from models.registry import create
+from pipeline import layout
+from pipeline.config import GenerateConfig
+from pipeline.errors import CommitConflict
+from pipeline.manifest import RowContext, Written, encode_part, row
+from pipeline.omezarr import Encoding, checksum, write_study
+from pipeline.storage import open_store
+
+log = logging.getLogger(__name__)
+
+IMAGE_DTYPES = ("int16", "uint16", "float16", "float32", "uint8")
+LABEL_DTYPES = ("uint8", "uint16")
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """All a worker sends back: counts and timings, never volumes."""
+
+    shard: int
+    n_studies: int
+    render_s: float
+    write_s: float
+    bytes_written: int
+    wall_s: float
+    worker: str
+    already_committed: bool = False
+
+
+def generator_options(config: GenerateConfig) -> GeneratorOptions:
+    g = config.generator
+    return GeneratorOptions(shape=g.shape, spacing_mm=g.spacing_mm, params=dict(g.params))
+
+
+class ShardWorker:
+    def __init__(self, config: GenerateConfig, name: str = "local") -> None:
+        self.config = config
+        self.name = name
+        self.generator = create(config.generator.name, generator_options(config))
+        self.store = open_store(config.storage.uri, config.storage.options)
+        self.encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
+        self.device = torch.device("cuda" if config.ray.gpus_per_worker > 0 and torch.cuda.is_available() else "cpu")
+        self.pool = ThreadPoolExecutor(config.ray.writer_threads, thread_name_prefix="medsynth-writer")
+
+    def describe(self) -> str:
+        """Where this worker runs (recorded in every manifest row it writes)."""
+        return f"{self.name}@{socket.gethostname()}"
+
+    def run(self, task: layout.ShardTask) -> ShardResult:
+        started = time.perf_counter()
+        context = RowContext(task.shard, self.generator.version, self.describe(), self.generator.label_dict)
+        pending: deque[Future[dict[str, Any]]] = deque()
+        rows: list[dict[str, Any]] = []
+        for index in range(task.start, task.stop):
+            spec = make_spec(self.generator, self.config.dataset.seed, index)
+            t0 = time.perf_counter()
+            study = self.generator.render(spec, self.device)
+            render_s = time.perf_counter() - t0
+            check_study(spec, study, self.generator.label_dict)
+            pending.append(self.pool.submit(self._write, spec, study, render_s, context))
+            while len(pending) > self.config.ray.writer_threads:
+                rows.append(pending.popleft().result())
+        rows += [future.result() for future in pending]
+        committed = self._commit(task, rows, context)
+        return ShardResult(
+            shard=task.shard,
+            n_studies=len(rows),
+            render_s=sum(r["render_s"] for r in rows),
+            write_s=sum(r["write_s"] for r in rows),
+            bytes_written=sum(r["image_bytes"] + r["label_bytes"] for r in rows),
+            wall_s=time.perf_counter() - started,
+            worker=context.worker,
+            already_committed=not committed,
+        )
+
+    def render_spec(self, spec: StudySpec) -> Study:
+        """Render one study from its spec (regeneration from a catalog row)."""
+        return self.generator.render(spec, self.device)
+
+    def _write(self, spec: StudySpec, study: Study, render_s: float, context: RowContext) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        group = layout.study_path(context.shard, spec.study_id)
+        digest = checksum(study.image, study.label)
+        extra = {"spec": spec.to_json(), "generator_version": context.version, "checksum": digest}
+        image_bytes, label_bytes = write_study(
+            self.store.zarr_store(group), spec.study_id, study, context.labels, self.encoding, extra
+        )
+        written = Written(group, image_bytes, label_bytes, digest, time.perf_counter() - t0)
+        return row(spec, study, written, render_s, context)
+
+    def _commit(self, task: layout.ShardTask, rows: list[dict[str, Any]], context: RowContext) -> bool:
+        try:
+            self.store.commit(layout.part_path(task.shard), encode_part(rows, context.labels))
+            return True
+        except CommitConflict:
+            # Another attempt of this shard committed first; its studies are byte-identical.
+            log.warning("shard %d was already committed by another worker; keeping that part", task.shard)
+            return False
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+def check_study(spec: StudySpec, study: Study, labels: LabelDict) -> None:
+    """The generator contract: matching 3-D arrays, supported dtypes, known label values.
+
+    Fills in per-label measurements when the generator did not provide them."""
+    where = f"study {spec.study_id} ({spec.generator})"
+    if study.image.ndim != 3 or study.image.shape != study.label.shape:
+        raise GeneratorError(
+            f"{where}: image {study.image.shape} and label {study.label.shape} must be equal 3-D shapes"
+        )
+    if str(study.image.dtype) not in IMAGE_DTYPES or str(study.label.dtype) not in LABEL_DTYPES:
+        raise GeneratorError(f"{where}: unsupported dtypes image={study.image.dtype} label={study.label.dtype}")
+    if len(study.spacing_mm) != 3 or any(not float(s) > 0 for s in study.spacing_mm):
+        raise GeneratorError(f"{where}: spacing {study.spacing_mm} must be 3 positive numbers")
+    if "labels" not in study.meta:
+        study.meta.update(measure(study.image, study.label, tuple(study.spacing_mm), labels))
+    # Every labelled voxel must carry a dictionary value: compare counts (cheap) before searching.
+    counted = sum(stats.voxels for stats in study.meta["labels"].values())
+    if counted != int(np.count_nonzero(study.label)):
+        known = {0, *(lb.value for lb in labels)}
+        unknown = sorted(int(v) for v in np.flatnonzero(np.bincount(study.label.ravel())) if int(v) not in known)
+        raise GeneratorError(f"{where}: label values {unknown} are not in the label dictionary {labels.name!r}")

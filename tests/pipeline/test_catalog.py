@@ -1,0 +1,74 @@
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import catalog
+from pipeline.errors import CatalogError
+
+
+@pytest.fixture(scope="module")
+def cat(built_dataset):
+    return catalog.open(built_dataset.storage.uri)
+
+
+def test_all_committed_rows_and_schema(cat):
+    table = cat.query()
+    assert table.num_rows == 10 == len(cat)
+    assert table.column("study_id").to_pylist() == [f"s{i:09d}" for i in range(10)]
+    for column in ("liver_ml", "spleen_ml", "right_kidney_ml", "vertebrae_l1_ml", "body_ml", "qc_pass", "checksum"):
+        assert column in table.column_names
+    assert set(table.column("modality").to_pylist()) == {"CT"}
+
+
+def test_where_columns_limit(cat):
+    table = cat.query("body_region = 'abdomen' AND liver_ml > 0", columns=["study_id", "liver_ml"], limit=2)
+    assert table.column_names == ["study_id", "liver_ml"]
+    assert table.num_rows <= 2
+    assert all(v > 0 for v in table.column("liver_ml").to_pylist())
+    assert cat.count("index >= 5") == 5
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("nosuch > 1", "unknown column 'nosuch'"),
+        ("liver_ml >", "syntax error"),
+        ("1=1; DROP TABLE catalog", "one expression"),
+        ("liver_ml > (SELECT count(*) FROM read_csv('/etc/passwd'))", "query:"),
+    ],
+)
+def test_bad_queries_are_one_line_catalog_errors(cat, where, message):
+    with pytest.raises(CatalogError, match=message) as info:
+        cat.query(where)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_columns_are_refused(cat):
+    with pytest.raises(CatalogError, match=r"--columns: unknown column 'nope'"):
+        cat.query(columns=["study_id", "nope"])
+
+
+def test_only_committed_parts_are_read(built_dataset, tmp_path):
+    cat = catalog.open(built_dataset.storage.uri)
+    # An upload in flight (temp name) is invisible to readers.
+    tmp = cat.store.path("catalog/.part-000099.parquet.tmp-x")
+    pq.write_table(cat.query(limit=1), tmp)
+    try:
+        assert len(cat) == 10
+    finally:
+        cat.store.fs.rm(tmp)
+
+
+def test_truncated_part_is_a_catalog_error(built_dataset, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built_dataset.storage.uri, copy)
+    part = copy / "catalog" / "part-000000.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    with pytest.raises(CatalogError, match=r"cannot be read|query:"):
+        catalog.open(str(copy)).query()
+
+
+def test_no_dataset(tmp_path):
+    with pytest.raises(CatalogError, match=r"no medsynth dataset"):
+        catalog.open(str(tmp_path))

@@ -1,0 +1,107 @@
+import pickle
+from dataclasses import replace
+
+import pytest
+import yaml
+
+from pipeline import config as config_module
+from pipeline.config import GenerateConfig, content_hash, load, to_dict
+from pipeline.errors import ConfigError
+from tests.conftest import DEFAULTS
+
+
+def test_yaml_defaults_equal_the_dataclass_defaults():
+    assert load([DEFAULTS]) == GenerateConfig()
+
+
+def test_every_documented_key_exists():
+    data = to_dict(GenerateConfig())
+    keys = {f"{section}.{key}" for section, values in data.items() for key in values}
+    required = {
+        "dataset.name",
+        "dataset.n_studies",
+        "dataset.seed",
+        "dataset.shard_size",
+        "generator.name",
+        "generator.shape",
+        "generator.spacing_mm",
+        "generator.params",
+        "storage.uri",
+        "storage.options",
+        "storage.chunk",
+        "storage.codec",
+        "ray.address",
+        "ray.num_workers",
+        "ray.cpus_per_worker",
+        "ray.gpus_per_worker",
+        "ray.max_in_flight",
+    }
+    assert required <= keys
+
+
+def test_overrides_and_files_merge_in_order(tmp_path):
+    extra = tmp_path / "c.yaml"
+    extra.write_text(yaml.safe_dump({"dataset": {"n_studies": 50, "seed": 9}}))
+    cfg = load([DEFAULTS, extra], ["dataset.n_studies=64", "generator.shape=[32,48,48]", "generator.params.sex=F"])
+    assert cfg.dataset.n_studies == 64 and cfg.dataset.seed == 9
+    assert cfg.generator.shape == (32, 48, 48)
+    assert cfg.generator.params == {"sex": "F"}
+    assert cfg.dataset.n_shards == 8
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("dataset.n_studies=0", "dataset.n_studies"),
+        ("dataset.n_studies=-1", "dataset.n_studies"),
+        ("dataset.n_studies=abc", "dataset.n_studies"),
+        ("dataset.shard_size=0", "dataset.shard_size"),
+        ("dataset.seed=-3", "dataset.seed"),
+        ("dataset.name=a/b", "dataset.name"),
+        ("dataset.colour=red", "dataset.colour"),
+        ("nosuch.key=1", "nosuch"),
+        ("generator.shape=[1,2]", "generator.shape"),
+        ("generator.spacing_mm=[1,0,1]", "generator.spacing_mm"),
+        ("storage.codec=lzma", "storage.codec"),
+        ("storage.chunk=[0,64,64]", "storage.chunk"),
+        ("storage.level=99", "storage.level"),
+        ("ray.cpus_per_worker=0", "ray.cpus_per_worker"),
+        ("ray.num_workers=0", "ray.num_workers"),
+        ("ray.max_in_flight=0", "ray.max_in_flight"),
+    ],
+)
+def test_bad_values_name_the_dotted_key(override, key):
+    with pytest.raises(ConfigError) as info:
+        load([DEFAULTS], [override])
+    assert str(info.value).startswith(f"{key}")
+    assert "\n" not in str(info.value)
+
+
+def test_malformed_override_and_missing_file():
+    with pytest.raises(ConfigError, match=r"key=value"):
+        load([DEFAULTS], ["dataset.n_studies"])
+    with pytest.raises(ConfigError, match=r"no such file"):
+        load(["/nonexistent.yaml"])
+
+
+def test_hash_ignores_execution_settings_only():
+    base = GenerateConfig()
+    same = replace(base, ray=replace(base.ray, num_workers=7), storage=replace(base.storage, uri="s3://b/x"))
+    other = replace(base, dataset=replace(base.dataset, seed=1))
+    assert content_hash(base, "1") == content_hash(same, "1")
+    assert content_hash(base, "1") != content_hash(other, "1")
+    assert content_hash(base, "1") != content_hash(base, "2")
+
+
+def test_secrets_in_storage_options_are_redacted():
+    cfg = replace(
+        GenerateConfig(),
+        storage=replace(GenerateConfig().storage, options={"key": "AKIA", "secret": "s", "endpoint_url": "http://x"}),
+    )
+    options = to_dict(cfg)["storage"]["options"]
+    assert options == {"key": config_module.REDACTED, "secret": config_module.REDACTED, "endpoint_url": "http://x"}
+
+
+def test_config_pickles():
+    cfg = load([DEFAULTS], ["generator.params.body_region=[chest,abdomen]"])
+    assert pickle.loads(pickle.dumps(cfg)) == cfg

@@ -1,0 +1,62 @@
+import pickle
+
+import numpy as np
+import pytest
+import zarr
+
+from models import GeneratorError, Study, StudySpec
+from models.labels import maisi_ct_labels
+from pipeline import layout
+from pipeline.omezarr import checksum, read_arrays
+from pipeline.worker import ShardResult, ShardWorker, check_study
+from tests.conftest import small_config
+
+
+def test_run_writes_every_study_then_commits(tmp_path):
+    cfg = small_config(tmp_path / "ds", "dataset.n_studies=5", "dataset.shard_size=3")
+    worker = ShardWorker(cfg, "t")
+    result = worker.run(layout.shard_task(1, 3, 5))
+    assert (result.shard, result.n_studies, result.already_committed) == (1, 2, False)
+    assert sorted(p.name for p in (tmp_path / "ds" / "studies" / "000001").iterdir()) == [
+        "s000000003.zarr",
+        "s000000004.zarr",
+    ]
+    assert (tmp_path / "ds" / "catalog" / "part-000001.parquet").exists()
+    assert result.bytes_written > 0
+
+
+def test_a_second_commit_of_a_shard_is_harmless(tmp_path):
+    cfg = small_config(tmp_path / "ds")
+    task = layout.shard_task(0, 2, 8)
+    first = ShardWorker(cfg, "a").run(task)
+    part = (tmp_path / "ds" / "catalog" / "part-000000.parquet").read_bytes()
+    zombie = ShardWorker(cfg, "b").run(task)
+    assert not first.already_committed and zombie.already_committed
+    assert (tmp_path / "ds" / "catalog" / "part-000000.parquet").read_bytes() == part
+    # The zombie rewrote the studies with identical bytes.
+    group = zarr.open_group(str(tmp_path / "ds" / "studies/000000/s000000000.zarr"), mode="r")
+    image, label = read_arrays(group.store)
+    assert checksum(image, label) == group.attrs["medsynth"]["checksum"]
+
+
+def test_check_study_enforces_the_generator_contract():
+    labels = maisi_ct_labels().subset(["liver"], name="t")
+    spec = StudySpec("s000000001", 1, 1, "x", {})
+    image = np.zeros((4, 4, 4), np.int16)
+    good = np.ones((4, 4, 4), np.uint8)
+    check_study(spec, Study(image, good, (1.0, 1.0, 1.0)), labels)
+    with pytest.raises(GeneratorError, match=r"study s000000001 .*label values \[7\]"):
+        check_study(spec, Study(image, good * 7, (1.0, 1.0, 1.0)), labels)
+    with pytest.raises(GeneratorError, match=r"equal 3-D shapes"):
+        check_study(spec, Study(image, good[:2], (1.0, 1.0, 1.0)), labels)
+    with pytest.raises(GeneratorError, match=r"dtypes"):
+        check_study(spec, Study(image.astype(np.int64), good, (1.0, 1.0, 1.0)), labels)
+    with pytest.raises(GeneratorError, match=r"spacing"):
+        check_study(spec, Study(image, good, (1.0, 0.0, 1.0)), labels)
+
+
+def test_objects_crossing_ray_pickle():
+    task = layout.shard_task(3, 4, 100)
+    assert pickle.loads(pickle.dumps(task)) == task
+    result = ShardResult(3, 4, 1.0, 0.5, 1000, 2.0, "w0@node")
+    assert pickle.loads(pickle.dumps(result)) == result
