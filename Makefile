@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_URI ?= ./data/demo
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+# torch first and pinned: its CPU wheel lies on this machine's disk; a bare `torch` would pull a
+# multi-GB CUDA build. Then the project, editable, with its test tools.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/python -m jobs.generate dataset.name=demo dataset.n_studies=16 dataset.shard_size=4 \
+		generator.shape=[96,128,128] storage.uri=$(DEMO_URI)
+	$(BIN)/python -m jobs.query $(DEMO_URI) "body_region = 'abdomen' AND liver_ml > 0" --limit 5
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m jobs.bench generate
+
+clean:
+	rm -rf $(VENV) data bench/tmp .pytest_cache

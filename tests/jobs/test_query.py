@@ -1,0 +1,52 @@
+import csv
+import io
+import json
+
+import pytest
+
+from jobs import query
+from jobs.cli import run
+
+
+def test_table_output_shows_identity_and_mentioned_columns(built_dataset, capsys):
+    code = run(query.main, [built_dataset.storage.uri, "liver_ml >= 0", "--limit", "3"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[0].split()[:2] == ["study_id", "generator"] and "liver_ml" in out[0]
+    assert len(out) == 1 + 3 + 1 and out[-1] == "(3 of 10 matching studies)"
+
+
+def test_csv_and_json_formats(built_dataset, capsys):
+    assert (
+        run(query.main, [built_dataset.storage.uri, "index < 2", "--format", "csv", "--columns", "study_id,shape_zyx"])
+        == 0
+    )
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["study_id"] for r in rows] == ["s000000000", "s000000001"]
+    assert json.loads(rows[0]["shape_zyx"]) == [48, 48, 48]
+    assert run(query.main, [built_dataset.storage.uri, "", "--format", "json", "--limit", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["index"] == 0
+
+
+def test_list_columns(built_dataset, capsys):
+    assert run(query.main, [built_dataset.storage.uri, "--list-columns"]) == 0
+    assert "liver_ml\tdouble" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuch_col > 1"], "unknown column 'nosuch_col'"),
+        (["liver_ml > AND 3"], "syntax error"),
+        (["", "--columns", "study_id,bogus"], "unknown column 'bogus'"),
+    ],
+)
+def test_bad_queries_exit_2_with_one_line(built_dataset, capsys, args, message):
+    assert run(query.main, [built_dataset.storage.uri, *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_missing_dataset_exit_2(tmp_path, capsys):
+    assert run(query.main, [str(tmp_path / "none")]) == 2
+    assert "no medsynth dataset" in capsys.readouterr().err
