@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/python -m jobs.generate dataset.name=demo dataset.n_studies=16 dataset.shard_size=4 \
-		generator.shape=[96,128,128] storage.uri=$(DEMO_URI)
-	$(BIN)/python -m jobs.query $(DEMO_URI) "body_region = 'abdomen' AND liver_ml > 0" --limit 5
+		storage.uri=$(DEMO_URI)
+	$(BIN)/python -m jobs.query $(DEMO_URI) "body_region = 'abdomen' AND liver_ml > 1000" --limit 5
 
 test: install
 	$(BIN)/ruff check .

@@ -59,6 +59,7 @@ class RunSummary:
     render_s: float = 0.0
     retries: int = 0
     workers: int = 0
+    peak_rss_bytes: int = 0  # the largest of any worker's
     wall_s: float = 0.0
     nodes: set[str] = field(default_factory=set)
 
@@ -68,7 +69,7 @@ class RunSummary:
             f"{self.uri}: {self.studies_written} studies in {self.shards_run} shards written "
             f"({self.shards_skipped} of {self.n_shards} shards already committed) in {self.wall_s:.1f} s, "
             f"{rate:.2f} studies/s, {self.bytes_written / 2**20:.1f} MiB, {self.workers} workers, "
-            f"{self.retries} retries"
+            f"{self.retries} retries, worker peak RSS {self.peak_rss_bytes / 2**30:.2f} GiB"
         )
 
 
@@ -213,6 +214,7 @@ class Driver:
         s.studies_written += result.n_studies
         s.bytes_written += result.bytes_written
         s.render_s += result.render_s
+        s.peak_rss_bytes = max(s.peak_rss_bytes, result.peak_rss_bytes)
         bar.update(result.n_studies)
         bar.set_postfix_str(f"shards {s.shards_run + s.shards_skipped}/{s.n_shards}, retries {s.retries}")
         log.debug("shard %d done by %s in %.1f s", result.shard, result.worker, result.wall_s)

@@ -9,6 +9,7 @@ The manifest part is written only after every study of the shard is stored: the 
 from __future__ import annotations
 
 import logging
+import resource
 import socket
 import time
 from collections import deque
@@ -46,6 +47,7 @@ class ShardResult:
     bytes_written: int
     wall_s: float
     worker: str
+    peak_rss_bytes: int = 0  # high-water mark of the worker process so far
     already_committed: bool = False
 
 
@@ -92,6 +94,7 @@ class ShardWorker:
             bytes_written=sum(r["image_bytes"] + r["label_bytes"] for r in rows),
             wall_s=time.perf_counter() - started,
             worker=context.worker,
+            peak_rss_bytes=peak_rss_bytes(),
             already_committed=not committed,
         )
 
@@ -121,6 +124,11 @@ class ShardWorker:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def check_study(spec: StudySpec, study: Study, labels: LabelDict) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m jobs.bench NAME` prints a table and writes bench/results/NAME.json."""

@@ -1,0 +1,29 @@
+"""`python -m jobs.bench NAME [options]`: run one benchmark, print its table, save its JSON."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from jobs.cli import run
+
+BENCHMARKS = ("generate",)
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jobs.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("name", choices=BENCHMARKS)
+    parser.add_argument("--quick", action="store_true", help="small sizes: checks that it runs, numbers mean little")
+    parser.add_argument("--no-save", action="store_true", help="print only; leave bench/results alone")
+    args = parser.parse_args(argv)
+    report = importlib.import_module(f"jobs.bench.{args.name}").run(quick=args.quick)
+    print(report.table())
+    if not args.no_save:
+        print(f"\nsaved {report.save()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

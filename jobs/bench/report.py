@@ -1,0 +1,76 @@
+"""One benchmark's result: metrics, ratios against a baseline measured in the same run, goals."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """`ratio` (or metric) `name` must be >= or <= `target`."""
+
+    name: str
+    op: str  # ">=" or "<="
+    target: float
+
+    def met(self, value: float) -> bool:
+        return value >= self.target if self.op == ">=" else value <= self.target
+
+
+@dataclass
+class Report:
+    name: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    ratios: dict[str, float] = field(default_factory=dict)
+    goals: list[Goal] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def value(self, name: str) -> float:
+        return self.ratios[name] if name in self.ratios else self.metrics[name]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "metrics": self.metrics,
+            "ratios": self.ratios,
+            "goals": {
+                g.name: {"op": g.op, "target": g.target, "value": self.value(g.name), "met": g.met(self.value(g.name))}
+                for g in self.goals
+            },
+            "notes": self.notes,
+            "machine": {
+                "cores": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "processor": platform.machine(),
+            },
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+    def table(self) -> str:
+        lines = [f"benchmark {self.name}", "", f"{'metric':44s} {'value':>12s}"]
+        lines += [f"{k:44s} {v:12.3f}" for k, v in self.metrics.items()]
+        lines += ["", f"{'ratio':44s} {'value':>12s} {'goal':>10s}  met"]
+        goals = {g.name: g for g in self.goals}
+        for k, v in self.ratios.items():
+            g = goals.get(k)
+            lines.append(f"{k:44s} {v:12.3f} {(g.op + ' ' + format(g.target, 'g')) if g else '':>10s}  {('yes' if g.met(v) else 'NO') if g else ''}")
+        for g in self.goals:
+            if g.name in self.metrics:
+                v = self.metrics[g.name]
+                lines.append(f"{g.name:44s} {v:12.3f} {g.op + ' ' + format(g.target, 'g'):>10s}  {'yes' if g.met(v) else 'NO'}")
+        return "\n".join(lines)
+
+    def save(self, directory: Path = RESULTS) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.name}.json"
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        return path
