@@ -79,7 +79,7 @@ class StorageConfig:
     uri: str = "./data/demo"
     options: dict[str, Any] = field(default_factory=dict)  # fsspec options (endpoint_url, profile, anon)
     chunk: tuple[int, ...] = (64, 64, 64)  # inner Zarr chunk, z, y, x
-    codec: str = "zstd"
+    codec: str = "blosc-zstd"
     level: int = 3
 
     def __post_init__(self) -> None:
@@ -88,8 +88,9 @@ class StorageConfig:
         object.__setattr__(self, "chunk", _positive_triple("storage.chunk", self.chunk, int))
         if self.codec not in CODECS:
             _fail("storage.codec", f"must be one of {list(CODECS)}, got {self.codec!r}")
-        if not 0 <= self.level <= 22:
-            _fail("storage.level", f"must be between 0 and 22, got {self.level}")
+        top = 9 if self.codec.startswith("blosc") else 22
+        if not 0 <= self.level <= top:
+            _fail("storage.level", f"must be between 0 and {top} for {self.codec}, got {self.level}")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class Encoding:
     """How arrays are laid out and compressed (`storage.chunk`, `storage.codec`, `storage.level`)."""
 
     chunk: tuple[int, int, int] = (64, 64, 64)
-    codec: str = "zstd"
+    codec: str = "blosc-zstd"
     level: int = 3
 
     def compressors(self, dtype: np.dtype) -> tuple:
@@ -39,7 +39,9 @@ class Encoding:
         if self.codec == "zstd":
             return (ZstdCodec(level=self.level),)
         cname = self.codec.removeprefix("blosc-")
-        shuffle = BloscShuffle.bitshuffle if dtype.itemsize == 1 else BloscShuffle.shuffle
+        # Byte shuffle groups the high bytes of int16 HU together: faster and ~15% smaller than
+        # plain zstd on CT. One-byte label maps gain nothing from it.
+        shuffle = BloscShuffle.shuffle if dtype.itemsize > 1 else BloscShuffle.noshuffle
         return (BloscCodec(cname=cname, clevel=min(self.level, 9), shuffle=shuffle, typesize=dtype.itemsize),)
 
     def chunks_for(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -6,7 +6,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from jobs.bench.report import RESULTS
 from jobs.cli import run
 
 BENCHMARKS = ("generate",)
@@ -17,11 +19,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("name", choices=BENCHMARKS)
     parser.add_argument("--quick", action="store_true", help="small sizes: checks that it runs, numbers mean little")
     parser.add_argument("--no-save", action="store_true", help="print only; leave bench/results alone")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for NAME.json (default bench/results)")
     args = parser.parse_args(argv)
     report = importlib.import_module(f"jobs.bench.{args.name}").run(quick=args.quick)
     print(report.table())
     if not args.no_save:
-        print(f"\nsaved {report.save()}")
+        print(f"\nsaved {report.save(args.out)}")
     return 0
 
 

@@ -56,18 +56,18 @@ class Report:
         }
 
     def table(self) -> str:
-        lines = [f"benchmark {self.name}", "", f"{'metric':44s} {'value':>12s}"]
-        lines += [f"{k:44s} {v:12.3f}" for k, v in self.metrics.items()]
-        lines += ["", f"{'ratio':44s} {'value':>12s} {'goal':>10s}  met"]
         goals = {g.name: g for g in self.goals}
-        for k, v in self.ratios.items():
-            g = goals.get(k)
-            lines.append(f"{k:44s} {v:12.3f} {(g.op + ' ' + format(g.target, 'g')) if g else '':>10s}  {('yes' if g.met(v) else 'NO') if g else ''}")
-        for g in self.goals:
-            if g.name in self.metrics:
-                v = self.metrics[g.name]
-                lines.append(f"{g.name:44s} {v:12.3f} {g.op + ' ' + format(g.target, 'g'):>10s}  {'yes' if g.met(v) else 'NO'}")
+        lines = [f"benchmark {self.name}", "", f"{'metric':44s} {'value':>12s} {'goal':>10s}  met"]
+        lines += [self._line(k, v, goals.get(k)) for k, v in self.metrics.items()]
+        lines += ["", f"{'ratio':44s} {'value':>12s} {'goal':>10s}  met"]
+        lines += [self._line(k, v, goals.get(k)) for k, v in self.ratios.items()]
         return "\n".join(lines)
+
+    @staticmethod
+    def _line(name: str, value: float, goal: Goal | None) -> str:
+        target = f"{goal.op} {goal.target:g}" if goal else ""
+        met = ("yes" if goal.met(value) else "NO") if goal else ""
+        return f"{name:44s} {value:12.3f} {target:>10s}  {met}"
 
     def save(self, directory: Path = RESULTS) -> Path:
         directory.mkdir(parents=True, exist_ok=True)

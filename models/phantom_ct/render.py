@@ -50,8 +50,7 @@ def form_image(
 ) -> np.ndarray:
     """CT image in HU (int16) from a tissue map and this study's HU per tissue."""
     image = hu[tissue]
-    step = 2 if min(spacing_mm) < 2.5 else 1
-    image += texture_table()[tissue] * coarse_field(tissue.shape, step, 1.5 / min(spacing_mm), rng)
+    image += texture_table()[tissue] * coarse_field(tissue.shape, 1.5 / min(spacing_mm), rng)
     _mottle_bowel(image, tissue, spacing_mm, rng)
     _lung_vessels(image, tissue, hu, spacing_mm, rng)
     image = system_blur(image, spacing_mm)
@@ -64,8 +63,7 @@ def _mottle_bowel(
 ) -> None:
     """Bowel loops in the mesenteric fat: soft tissue where a smooth field crosses a threshold."""
     visceral = tissue == TISSUE_INDEX["visceral"]
-    step = 2 if min(spacing_mm) < 3 else 1
-    field = coarse_field(tissue.shape, step, 5.0 / min(spacing_mm), rng)
+    field = coarse_field(tissue.shape, 5.0 / min(spacing_mm), rng)
     loops = visceral & (field > 0.35)
     image[loops] = rng.uniform(*BOWEL_HU)
 
@@ -82,10 +80,9 @@ def _lung_vessels(
     lung = tissue == TISSUE_INDEX["lung"]
     if not lung.any():
         return
-    step = 2 if min(spacing_mm) < 2 else 1
     sigma = 9.0 / min(spacing_mm)
     width = 0.12
-    a = coarse_field(tissue.shape, step, sigma, rng)
-    b = coarse_field(tissue.shape, step, sigma, rng)
+    a = coarse_field(tissue.shape, sigma, rng)
+    b = coarse_field(tissue.shape, sigma, rng)
     vessels = lung & (np.abs(a) < width) & (np.abs(b) < width)
     image[vessels] = hu[TISSUE_INDEX["aorta"]]

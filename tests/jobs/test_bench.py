@@ -1,0 +1,33 @@
+"""Benchmarks run and report what they promise (their numbers are checked by people, not here)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.mark.slow
+def test_generate_benchmark_writes_its_report(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.bench", "generate", "--quick", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pipeline_2w_over_1w" in result.stdout
+    report = json.loads((tmp_path / "generate.json").read_text())
+    assert set(report) >= {"metrics", "ratios", "goals", "machine"}
+    assert report["machine"]["cores"] >= 1 and report["machine"]["python"].startswith("3.11")
+    assert set(report["goals"]) == {
+        "pipeline_1w_over_bare_render",
+        "pipeline_2w_over_1w",
+        "write_over_raw_zstd",
+        "write_over_raw_same_codec",
+        "worker_peak_rss_gib",
+    }
+    assert all(v > 0 for v in report["metrics"].values())
