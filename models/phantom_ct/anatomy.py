@@ -177,30 +177,10 @@ def lung_lobes(side: str, sign: float, lung: Solid, frame: Frame, jit: Jitter) -
 
 def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
     s = body.organ_scale
-    liver_right = Blob(
-        jit.point(frame.p(-62.0, 5.0, 420.0)),
-        frame.r(80.0, 78.0, 76.0, s["liver"]),
-        jit.angles((0.0, 15.0, 10.0)),
-        jit.bend(0.06),
-    )
-    liver_left = Blob(
-        jit.point(frame.p(25.0, -45.0, 435.0)),
-        frame.r(62.0, 38.0, 45.0, s["liver"]),
-        jit.angles((0.0, 0.0, 10.0)),
-        jit.bend(0.06),
-    )
-    spleen = Blob(
-        jit.point(frame.p(85.0, 45.0, 440.0)),
-        frame.r(34.0, 58.0, 54.0, s["spleen"]),
-        jit.angles((0.0, 0.0, -30.0)),
-        jit.bend(0.08),
-    )
-    stomach = Blob(
-        jit.point(frame.p(62.0, -15.0, 415.0)),
-        frame.r(45.0, 38.0, 65.0, s["stomach"]),
-        jit.angles((0.0, 30.0, 20.0)),
-        jit.bend(0.08),
-    )
+    liver_right = organ(frame, jit, (-62.0, 5.0, 420.0), (80.0, 78.0, 76.0), s["liver"], (0.0, 15.0, 10.0), 0.06)
+    liver_left = organ(frame, jit, (25.0, -45.0, 435.0), (62.0, 38.0, 45.0), s["liver"], (0.0, 0.0, 10.0), 0.06)
+    spleen = organ(frame, jit, (85.0, 45.0, 440.0), (34.0, 58.0, 54.0), s["spleen"], (0.0, 0.0, -30.0), 0.08)
+    stomach = organ(frame, jit, (62.0, -15.0, 415.0), (45.0, 38.0, 65.0), s["stomach"], (0.0, 30.0, 20.0), 0.08)
     lumen = Blob(stomach.center, tuple(r * 0.8 for r in stomach.radii), stomach.angles_deg, stomach.bend)
     gas_level = stomach.center[1] - stomach.radii[1] * 0.8 + 2 * stomach.radii[1] * 0.8 * body.stomach_gas
     parts = [
@@ -218,11 +198,14 @@ def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure
         ),
     ]
     for side, sign, z in (("right", -1.0, 315.0), ("left", 1.0, 330.0)):
-        kidney = Blob(
-            jit.point(frame.p(sign * 72.0, 50.0, z)),
-            frame.r(33.0, 27.0, 60.0, s["kidney"]),
-            jit.angles((-20.0, sign * 12.0, sign * -30.0)),
-            jit.bend(0.05),
+        kidney = organ(
+            frame,
+            jit,
+            (sign * 72.0, 50.0, z),
+            (33.0, 27.0, 60.0),
+            s["kidney"],
+            (-20.0, sign * 12.0, sign * -30.0),
+            0.05,
         )
         hilum = Blob(
             (kidney.center[0] - sign * 24.0 * frame.sxy, kidney.center[1] - 6.0, kidney.center[2]), (12.0, 10.0, 22.0)
@@ -230,6 +213,11 @@ def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure
         parts.append(Structure(f"{side} kidney", "kidney", kidney, CAVITY))
         parts.append(Structure("body", "visceral", hilum, frozenset({"kidney"})))
     return parts
+
+
+def organ(frame: Frame, jit: Jitter, center: Vec3, radii: Vec3, scale: float, angles: Vec3, bend: float) -> Blob:
+    """A solid organ at its reference place and size, moved, scaled, tilted and bent for this study."""
+    return Blob(jit.point(frame.p(*center)), frame.r(*radii, scale), jit.angles(angles), jit.bend(bend))
 
 
 def vessels(frame: Frame, jit: Jitter) -> list[Structure]:
