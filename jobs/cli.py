@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from models.errors import MedsynthError
+from pipeline.errors import ConfigError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-JOBS = ("generate", "query")
+JOBS = ("generate", "query", "verify")
 
 
 def run(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None) -> int:
@@ -24,6 +27,28 @@ def run(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None)
     except KeyboardInterrupt:
         print("interrupted: committed shards are kept; rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def add_storage_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o",
+        "--storage-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="fsspec storage option, e.g. endpoint_url=http://127.0.0.1:9000 (repeatable)",
+    )
+
+
+def storage_options(items: Sequence[str]) -> dict[str, Any]:
+    """`-o KEY=VALUE` arguments as fsspec options (true/false become booleans)."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--storage-option: expected KEY=VALUE, got {item!r}")
+        options[key] = {"true": True, "false": False}.get(value.lower(), value)
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,9 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from jobs.cli import run
+from jobs.cli import run, storage_options
 from pipeline import catalog
-from pipeline.errors import ConfigError
 
 TABLE_COLUMNS = ("study_id", "generator", "modality", "contrast", "body_region", "sex", "age", "qc_pass")
 
@@ -42,16 +41,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="fsspec storage option, e.g. endpoint_url=http://127.0.0.1:9000",
     )
     return parser.parse_args(argv)
-
-
-def storage_options(items: Sequence[str]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--storage-option: expected KEY=VALUE, got {item!r}")
-        options[key] = {"true": True, "false": False}.get(value.lower(), value)
-    return options
 
 
 def main(argv: Sequence[str]) -> int:

@@ -81,6 +81,7 @@ class StorageConfig:
     chunk: tuple[int, ...] = (64, 64, 64)  # inner Zarr chunk, z, y, x
     codec: str = "blosc-zstd"
     level: int = 3
+    prefix_hash: bool = False  # hash-prefixed shard folders, to spread keys over S3 partitions
 
     def __post_init__(self) -> None:
         if not self.uri.strip():
@@ -138,6 +139,14 @@ def load(files: Sequence[str | Path] = (), overrides: Sequence[str] = ()) -> Gen
         raise ConfigError(_omegaconf_message(exc)) from None
 
 
+def from_dict(data: dict[str, Any]) -> GenerateConfig:
+    """A config from plain values (for example the `config` recorded in `dataset.json`)."""
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(GenerateConfig), OmegaConf.create(data)))  # type: ignore[return-value]
+    except OmegaConfBaseException as exc:
+        raise ConfigError(_omegaconf_message(exc)) from None
+
+
 def _read_yaml(path: Path) -> Any:
     if not path.is_file():
         raise ConfigError(f"--config: no such file {str(path)!r}")
@@ -183,6 +192,6 @@ def content_hash(config: GenerateConfig, generator_version: str) -> str:
     content = {
         "dataset": data["dataset"],
         "generator": {**data["generator"], "version": generator_version},
-        "layout": {k: data["storage"][k] for k in ("chunk", "codec", "level")},
+        "layout": {k: data["storage"][k] for k in ("chunk", "codec", "level", "prefix_hash")},
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]

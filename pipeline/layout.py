@@ -7,6 +7,7 @@ catalog/part-<shard>.parquet          one manifest part per committed shard (the
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -20,8 +21,15 @@ def shard_name(shard: int) -> str:
     return f"{shard:06d}"
 
 
-def study_path(shard: int, study_id: str) -> str:
-    return f"{STUDIES_DIR}/{shard_name(shard)}/{study_id}.zarr"
+def shard_folder(shard: int, prefix_hash: bool = False) -> str:
+    if not prefix_hash:
+        return f"{STUDIES_DIR}/{shard_name(shard)}"
+    digest = hashlib.sha256(shard_name(shard).encode()).hexdigest()[:4]
+    return f"{STUDIES_DIR}/{digest}-{shard_name(shard)}"
+
+
+def study_path(shard: int, study_id: str, prefix_hash: bool = False) -> str:
+    return f"{shard_folder(shard, prefix_hash)}/{study_id}.zarr"
 
 
 def part_path(shard: int) -> str:

@@ -1,23 +1,32 @@
 """One dataset root on any fsspec filesystem: the URI is normalised here, once, and nowhere else.
 
-A `Store` pairs an fsspec filesystem with a root path inside it. Everything below it speaks in
-paths relative to that root. Two writes matter for correctness:
+A `Store` pairs an fsspec filesystem with a root path inside it; everything below it speaks in
+paths relative to that root. Three writes matter for correctness:
 
-- `write_atomic`: readers see the old object or the new one, never a torn one (local: temp file
-  and rename; object stores: a single PUT is already atomic).
+- `put_objects`: a study's finished objects, each atomic (local: temp file, fsync, rename;
+  object stores: one PUT per object, which is atomic already).
+- `write_atomic`: readers see the old object or the new one, never a torn one.
 - `commit`: as `write_atomic`, but refuses to replace an existing object, so a zombie worker's
   second commit of a shard is detected (`CommitConflict`) instead of silently rewriting it
   (local: hard link of the temp file; S3: `If-None-Match: *`).
+
+Transient errors (connection resets, 5xx, throttling) are retried with exponential backoff, inside
+the S3 client and once more around each operation; permanent ones (no bucket, access denied, no
+credentials) raise `StorageError` at once, naming the URI.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import re
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import fsspec
@@ -27,7 +36,13 @@ from zarr.abc.store import Store as ZarrStore
 
 from pipeline.errors import CommitConflict, StorageError
 
+log = logging.getLogger(__name__)
+
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+# botocore's "standard" retry mode backs off on 5xx, SlowDown/throttling and connection errors.
+S3_DEFAULTS: dict[str, Any] = {"config_kwargs": {"retries": {"max_attempts": 10, "mode": "standard"}}}
+ATTEMPTS = 4  # around each operation, on top of the client's own retries
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,35 +59,42 @@ class Store:
         return f"{self.root}/{rel}" if rel else self.root
 
     def exists(self, rel: str) -> bool:
-        return self._call(rel, self.fs.exists, self.path(rel))
+        return self._retry(rel, lambda: self.fs.exists(self.path(rel)))
 
     def read_bytes(self, rel: str) -> bytes:
-        return self._call(rel, self.fs.cat_file, self.path(rel))
-
-    def size(self, rel: str) -> int:
-        return int(self._call(rel, self.fs.size, self.path(rel)))
-
-    def du(self, rel: str) -> int:
-        """Total bytes under `rel` (a study group: the sum of its objects)."""
-        return int(self._call(rel, self.fs.du, self.path(rel), total=True))
+        return self._retry(rel, lambda: self.fs.cat_file(self.path(rel)))
 
     def list(self, rel: str, suffix: str = "") -> list[str]:
         """Names (not paths) directly under `rel` ending in `suffix`; empty if `rel` is absent."""
         try:
-            entries = self.fs.ls(self.path(rel), detail=False)
+            entries = self._retry(rel, lambda: self.fs.ls(self.path(rel), detail=False, refresh=True))
         except FileNotFoundError:
             return []
-        except OSError as exc:
-            raise StorageError(f"cannot list {self.uri}/{rel}: {exc}") from None
         names = [str(e).rstrip("/").rsplit("/", 1)[-1] for e in entries]
         return sorted(n for n in names if n.endswith(suffix) and not n.startswith("."))
 
+    def walk(self, rel: str) -> list[str]:
+        """Every object below `rel`, as paths relative to the root."""
+        try:
+            found = self._retry(rel, lambda: self.fs.find(self.path(rel)))
+        except FileNotFoundError:
+            return []
+        return sorted(str(p)[len(self.root) + 1 :] for p in found)
+
+    def put_objects(self, prefix: str, objects: dict[str, bytes]) -> None:
+        """Write every `{key: data}` below `prefix`, each object atomically; concurrent on S3."""
+        if self.is_local:
+            for key, data in objects.items():
+                os.replace(self._local_temp(f"{prefix}/{key}", data), self.path(f"{prefix}/{key}"))
+            return
+        batch = {self.path(f"{prefix}/{key}"): data for key, data in objects.items()}
+        self._retry(prefix, lambda: self.fs.pipe(batch))
+
     def write_atomic(self, rel: str, data: bytes) -> None:
         if self.is_local:
-            tmp = self._local_temp(rel, data)
-            os.replace(tmp, self.path(rel))
+            os.replace(self._local_temp(rel, data), self.path(rel))
         else:
-            self._call(rel, self.fs.pipe_file, self.path(rel), data)
+            self._retry(rel, lambda: self.fs.pipe_file(self.path(rel), data))
 
     def commit(self, rel: str, data: bytes) -> None:
         """Write `rel` once; `CommitConflict` if it already exists."""
@@ -82,40 +104,43 @@ class Store:
                 os.link(tmp, self.path(rel))
             except FileExistsError:
                 raise CommitConflict(f"{self.uri}/{rel} already committed") from None
+            except OSError as exc:
+                raise StorageError(f"cannot commit {self.uri}/{rel}: {exc.strerror or exc}") from None
             finally:
                 os.unlink(tmp)
             return
         try:
-            self.fs.pipe_file(self.path(rel), data, mode="create")
+            # A retried PUT whose first attempt landed meets its own object: that is a conflict
+            # with identical content, which callers treat as "already committed" anyway.
+            self._retry(rel, lambda: self.fs.pipe_file(self.path(rel), data, mode="create"))
         except FileExistsError:
             raise CommitConflict(f"{self.uri}/{rel} already committed") from None
-        except OSError as exc:
-            if "PreconditionFailed" in repr(exc) or "412" in repr(exc):
-                raise CommitConflict(f"{self.uri}/{rel} already committed") from None
-            raise StorageError(f"cannot commit {self.uri}/{rel}: {exc}") from None
 
     def remove(self, rel: str, recursive: bool = False) -> None:
         if self.exists(rel):
-            self._call(rel, self.fs.rm, self.path(rel), recursive=recursive)
+            self._retry(rel, lambda: self.fs.rm(self.path(rel), recursive=recursive))
 
-    def zarr_store(self, rel: str, read_only: bool = False) -> ZarrStore:
-        """A Zarr store rooted at `rel` (a study group)."""
+    def zarr_store(self, rel: str, read_only: bool = True) -> ZarrStore:
+        """A Zarr store rooted at `rel` (a study group), for reading."""
         if self.is_local:
             return zarr.storage.LocalStore(self.path(rel), read_only=read_only)
+        protocol = self.fs.protocol[0] if isinstance(self.fs.protocol, tuple) else self.fs.protocol
         return zarr.storage.FsspecStore.from_url(
-            f"{self.fs.protocol[0] if isinstance(self.fs.protocol, tuple) else self.fs.protocol}://{self.path(rel)}",
-            storage_options=getattr(self.fs, "storage_options", {}),
-            read_only=read_only,
+            f"{protocol}://{self.path(rel)}", storage_options=self.fs.storage_options, read_only=read_only
         )
 
     def ensure_writable(self) -> None:
-        """Fail now, naming the URI, if the root cannot be created or written."""
+        """Fail now, naming the URI, if the root cannot be created or written. Writes nothing that stays."""
         if self.is_local:
             existing = Path(self.root)
             while not existing.exists():
                 existing = existing.parent
             if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
                 raise StorageError(f"storage.uri: {self.uri} is not writable ({existing} is read-only or not a folder)")
+            return
+        probe = f".medsynth-probe-{uuid.uuid4().hex}"
+        self.write_atomic(probe, b"")
+        self._retry(probe, lambda: self.fs.rm_file(self.path(probe)))
 
     def _local_temp(self, rel: str, data: bytes) -> str:
         final = Path(self.path(rel))
@@ -131,13 +156,64 @@ class Store:
             raise StorageError(f"cannot write {self.uri}/{rel}: {exc.strerror or exc}") from None
         return str(tmp)
 
-    def _call(self, rel: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _retry(self, rel: str, operation: Callable[[], T]) -> T:
+        return retry(operation, f"{self.uri}/{rel}" if rel else self.uri)
+
+
+def retry(operation: Callable[[], T], where: str, attempts: int = ATTEMPTS) -> T:
+    """Run `operation`; retry transient failures with jittered exponential backoff.
+
+    `FileNotFoundError` and `FileExistsError` pass through untouched (callers decide what a
+    missing or existing object means); other permanent errors become one `StorageError` line."""
+    for attempt in range(1, attempts + 1):
         try:
-            return fn(*args, **kwargs)
-        except FileNotFoundError:
+            return operation()
+        except (FileNotFoundError, FileExistsError):
             raise
-        except OSError as exc:
-            raise StorageError(f"storage error on {self.uri}/{rel}: {exc}") from None
+        except Exception as exc:
+            if not is_transient(exc) or attempt == attempts:
+                raise StorageError(describe(exc, where)) from None
+            delay = min(0.2 * 2**attempt, 5.0) * (0.5 + random.random())
+            log.warning(
+                "transient storage error on %s (%s); retry %d/%d in %.1f s",
+                where,
+                type(exc).__name__,
+                attempt,
+                attempts - 1,
+                delay,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, PermissionError | NotADirectoryError | IsADirectoryError | StorageError):
+        return False
+    if _is_credentials_error(exc):
+        return False
+    return isinstance(exc, OSError | ConnectionError | TimeoutError) or type(exc).__module__.startswith(
+        ("botocore", "aiobotocore", "aiohttp")
+    )
+
+
+def describe(exc: BaseException, where: str) -> str:
+    if _is_credentials_error(exc):
+        return (
+            f"storage.uri: no credentials for {where} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "storage.options.profile, or storage.options.anon=true)"
+        )
+    if isinstance(exc, PermissionError):
+        return f"storage.uri: access denied to {where}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"storage error on {where}: {text}"
+
+
+def _is_credentials_error(exc: BaseException) -> bool:
+    try:
+        from botocore.exceptions import NoCredentialsError, PartialCredentialsError
+    except ImportError:
+        return False
+    return isinstance(exc, NoCredentialsError | PartialCredentialsError)
 
 
 def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
@@ -152,10 +228,13 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
     scheme = match.group(1).lower()
     if scheme not in fsspec.available_protocols():
         raise StorageError(f"storage.uri: unknown scheme {scheme!r} in {_safe(uri)}")
-    if urlsplit(uri).password is not None or "@" in urlsplit(uri).netloc:
+    parts = urlsplit(uri)
+    if parts.password is not None or "@" in parts.netloc:
         raise StorageError(f"storage.uri: {_safe(uri)} carries credentials; use storage.options or the environment")
     if scheme in ("file", "local"):
         return open_store(uri[len(match.group(0)) :] or "/", options)
+    if scheme in ("s3", "s3a"):
+        options = {**S3_DEFAULTS, **options}
     try:
         fs, path = fsspec.core.url_to_fs(uri, **options)
     except ImportError as exc:
@@ -163,8 +242,8 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
     except (TypeError, ValueError) as exc:
         raise StorageError(f"storage.options: not accepted for {_safe(uri)} ({exc})") from None
     path = path.rstrip("/")
-    if not path:
-        raise StorageError(f"storage.uri: {_safe(uri)} names no bucket or folder")
+    if not path or (scheme in ("s3", "s3a", "gs", "gcs", "az", "abfs") and not parts.netloc):
+        raise StorageError(f"storage.uri: {_safe(uri)} names no bucket")
     return Store(fs, path, f"{scheme}://{path}")
 
 

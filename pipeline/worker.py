@@ -98,19 +98,22 @@ class ShardWorker:
             already_committed=not committed,
         )
 
-    def render_spec(self, spec: StudySpec) -> Study:
-        """Render one study from its spec (regeneration from a catalog row)."""
-        return self.generator.render(spec, self.device)
-
-    def _write(self, spec: StudySpec, study: Study, render_s: float, context: RowContext) -> dict[str, Any]:
+    def write_spec(self, spec: StudySpec, context: RowContext, group: str | None = None) -> dict[str, Any]:
+        """Render one study from its spec and write it (regeneration, repair); returns its row."""
         t0 = time.perf_counter()
-        group = layout.study_path(context.shard, spec.study_id)
+        study = self.generator.render(spec, self.device)
+        check_study(spec, study, context.labels)
+        return self._write(spec, study, time.perf_counter() - t0, context, group)
+
+    def _write(
+        self, spec: StudySpec, study: Study, render_s: float, context: RowContext, group: str | None = None
+    ) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        group = group or layout.study_path(context.shard, spec.study_id, self.config.storage.prefix_hash)
         digest = checksum(study.image, study.label)
         extra = {"spec": spec.to_json(), "generator_version": context.version, "checksum": digest}
-        image_bytes, label_bytes = write_study(
-            self.store.zarr_store(group), spec.study_id, study, context.labels, self.encoding, extra
-        )
-        written = Written(group, image_bytes, label_bytes, digest, time.perf_counter() - t0)
+        sizes = write_study(self.store, group, spec.study_id, study, context.labels, self.encoding, extra)
+        written = Written(group, *sizes, digest, time.perf_counter() - t0)
         return row(spec, study, written, render_s, context)
 
     def _commit(self, task: layout.ShardTask, rows: list[dict[str, Any]], context: RowContext) -> bool:

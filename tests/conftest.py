@@ -1,9 +1,13 @@
-"""Shared fixtures: one real local Ray per session (ray.init costs seconds), real files."""
+"""Shared fixtures: one real local Ray per session (ray.init costs seconds), one real S3 API per
+session (moto's threaded server on 127.0.0.1, reset between tests), real files."""
 
 from __future__ import annotations
 
 import os
+import socket
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,61 @@ from pipeline.config import GenerateConfig
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULTS = REPO / "jobs" / "configs" / "generate.yaml"
+
+# Fake credentials, set before Ray starts so its workers inherit them. Distinctive, so a test can
+# search every output for them; and no real lookups (instance metadata, ~/.aws) ever happen.
+FAKE_KEY_ID = "MEDSYNTHFAKEKEYID0042"
+FAKE_SECRET = "medsynth-fake-secret-never-to-be-written"
+os.environ.update(
+    AWS_ACCESS_KEY_ID=FAKE_KEY_ID,
+    AWS_SECRET_ACCESS_KEY=FAKE_SECRET,
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_EC2_METADATA_DISABLED="true",
+    AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    AWS_CONFIG_FILE=os.devnull,
+)
+BUCKET = "medsynth-test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class S3:
+    endpoint: str
+    bucket: str
+    options: dict = field(default_factory=dict)
+
+    def uri(self, name: str) -> str:
+        return f"s3://{self.bucket}/{name}"
+
+    def overrides(self, name: str) -> list[str]:
+        return [f"storage.uri={self.uri(name)}", f"storage.options.endpoint_url={self.endpoint}"]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_endpoint: str) -> S3:
+    """An empty bucket on the session's S3 API (every bucket and object of earlier tests gone)."""
+    import s3fs
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
+    s3fs.S3FileSystem.clear_instance_cache()
+    s3fs.S3FileSystem(endpoint_url=moto_endpoint).mkdir(BUCKET)
+    return S3(moto_endpoint, BUCKET, {"endpoint_url": moto_endpoint})
 
 
 @pytest.fixture(scope="session")

@@ -113,7 +113,7 @@ def _encode_write(cfg: config_module.GenerateConfig, studies: list[Study], workd
     store = open_store(str(workdir / "write"))
     started = time.perf_counter()
     for i, study in enumerate(studies):
-        write_study(store.zarr_store(f"s{i}.zarr"), f"s{i}", study, generator.label_dict, encoding, {})
+        write_study(store, f"s{i}.zarr", f"s{i}", study, generator.label_dict, encoding, {})
     report.metrics["encode_write_mb_per_s"] = raw_bytes / 1e6 / (time.perf_counter() - started)
 
 

@@ -22,10 +22,16 @@ def make_study(shape=(40, 50, 60)) -> Study:
 
 @pytest.fixture
 def written(tmp_path):
-    store = open_store(str(tmp_path)).zarr_store("s.zarr")
+    store = open_store(str(tmp_path))
     study = make_study()
     sizes = write_study(
-        store, "s", study, LABELS, Encoding(chunk=(16, 32, 32)), {"checksum": checksum(study.image, study.label)}
+        store,
+        "s.zarr",
+        "s",
+        study,
+        LABELS,
+        Encoding(chunk=(16, 32, 32)),
+        {"checksum": checksum(study.image, study.label)},
     )
     return tmp_path / "s.zarr", study, sizes
 
@@ -81,9 +87,9 @@ def test_checksum_is_recomputable_with_plain_zarr(written):
 @pytest.mark.parametrize("codec", ["zstd", "blosc-lz4", "none"])
 def test_other_codecs_round_trip(tmp_path, codec):
     study = make_study((20, 20, 20))
-    store = open_store(str(tmp_path)).zarr_store("s.zarr")
-    write_study(store, "s", study, LABELS, Encoding(chunk=(8, 8, 8), codec=codec, level=5), {})
-    image, label = read_arrays(store)
+    store = open_store(str(tmp_path))
+    write_study(store, "s.zarr", "s", study, LABELS, Encoding(chunk=(8, 8, 8), codec=codec, level=5), {})
+    image, label = read_arrays(store.zarr_store("s.zarr"))
     assert np.array_equal(image, study.image) and np.array_equal(label, study.label)
 
 
