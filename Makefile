@@ -33,6 +33,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m jobs.bench generate
+	$(BIN)/python -m jobs.bench storage
 
 clean:
 	rm -rf $(VENV) data bench/tmp .pytest_cache

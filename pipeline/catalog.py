@@ -26,6 +26,7 @@ from pipeline.manifest import schema
 from pipeline.storage import Store, open_store
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_UNREADABLE_PART = re.compile(r"Could not open Parquet input source '([^']+)'")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ class Catalog:
             con.register("catalog", self.arrow_dataset())
             return con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
+            unreadable = _UNREADABLE_PART.search(str(exc))
+            if unreadable:  # Arrow's read error reaches us only as text inside DuckDB's
+                raise CatalogError(f"{self.store.uri}: a catalog part cannot be read ({unreadable.group(1)})") from None
             raise CatalogError(f"query: {_explain(exc)}") from None
         finally:
             con.close()

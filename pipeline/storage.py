@@ -3,8 +3,10 @@
 A `Store` pairs an fsspec filesystem with a root path inside it; everything below it speaks in
 paths relative to that root. Three writes matter for correctness:
 
-- `put_objects`: a study's finished objects, each atomic (local: temp file, fsync, rename;
-  object stores: one PUT per object, which is atomic already).
+- `put_objects`: a study's finished objects, each atomic (local: temp file and rename; object
+  stores: one PUT per object, which is atomic already). Locally these are not fsynced: a crashed
+  process loses nothing the kernel already has, and after a machine crash `jobs.verify --repair`
+  re-renders whatever did not reach the disk. Parts and dataset.json are fsynced.
 - `write_atomic`: readers see the old object or the new one, never a torn one.
 - `commit`: as `write_atomic`, but refuses to replace an existing object, so a zombie worker's
   second commit of a shard is detected (`CommitConflict`) instead of silently rewriting it
@@ -17,6 +19,7 @@ credentials) raise `StorageError` at once, naming the URI.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -85,7 +88,7 @@ class Store:
         """Write every `{key: data}` below `prefix`, each object atomically; concurrent on S3."""
         if self.is_local:
             for key, data in objects.items():
-                os.replace(self._local_temp(f"{prefix}/{key}", data), self.path(f"{prefix}/{key}"))
+                os.replace(self._local_temp(f"{prefix}/{key}", data, durable=False), self.path(f"{prefix}/{key}"))
             return
         batch = {self.path(f"{prefix}/{key}"): data for key, data in objects.items()}
         self._retry(prefix, lambda: self.fs.pipe(batch))
@@ -139,20 +142,25 @@ class Store:
                 raise StorageError(f"storage.uri: {self.uri} is not writable ({existing} is read-only or not a folder)")
             return
         probe = f".medsynth-probe-{uuid.uuid4().hex}"
-        self.write_atomic(probe, b"")
+        try:
+            self.write_atomic(probe, b"")
+        except FileNotFoundError:
+            raise StorageError(f"storage.uri: {self.uri} cannot be written: its bucket does not exist") from None
         self._retry(probe, lambda: self.fs.rm_file(self.path(probe)))
 
-    def _local_temp(self, rel: str, data: bytes) -> str:
+    def _local_temp(self, rel: str, data: bytes, durable: bool = True) -> str:
         final = Path(self.path(rel))
         tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex}"
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as handle:
                 handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the temp file may not even have been created
+                tmp.unlink(missing_ok=True)
             raise StorageError(f"cannot write {self.uri}/{rel}: {exc.strerror or exc}") from None
         return str(tmp)
 

@@ -31,3 +31,21 @@ def test_generate_benchmark_writes_its_report(tmp_path):
         "worker_peak_rss_gib",
     }
     assert all(v > 0 for v in report["metrics"].values())
+
+
+@pytest.mark.slow
+def test_storage_benchmark_counts_objects_and_requests(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.bench", "storage", "--quick", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "storage.json").read_text())
+    assert report["metrics"]["s3_objects_per_study"] == 7 == report["metrics"]["local_objects_per_study"]
+    # 7 objects per study, plus one manifest part per shard of 4 studies: nothing else (no HEAD, no LIST)
+    assert report["metrics"]["s3_puts_per_study"] == 7.25
+    assert report["notes"]["s3_requests"] == {"PutObject": 29}
+    assert set(report["ratios"]) == {"local_pipeline_over_raw", "tmpfs_pipeline_over_raw", "s3_pipeline_over_raw"}

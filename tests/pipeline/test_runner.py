@@ -1,10 +1,10 @@
-"""End to end on a real local Ray: two worker actors, real files."""
+"""End to end on a real local Ray with two worker actors, on a local folder and on S3 (moto)."""
 
 import hashlib
 import json
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -16,76 +16,103 @@ from models import ParamError, StudySpec
 from models.registry import create
 from pipeline import catalog
 from pipeline.errors import ConfigError
+from pipeline.layout import part_path
 from pipeline.omezarr import checksum, validate
 from pipeline.runner import NAMESPACE, generate
+from pipeline.storage import open_store
 from pipeline.worker import generator_options
 from tests.conftest import small_config
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 
-def verify_every_row(uri: str) -> list[dict]:
-    """Open every catalogued study with plain zarr; recompute its checksum from the arrays."""
-    rows = catalog.open(uri).query().to_pylist()
+@dataclass(frozen=True)
+class Target:
+    uri: str
+    overrides: tuple[str, ...]
+    options: dict
+
+    def config(self, *overrides: str):
+        return small_config(self.uri, *self.overrides, *overrides)
+
+
+@pytest.fixture(params=["local", "s3"])
+def target(request, tmp_path) -> Target:
+    if request.param == "local":
+        return Target(str(tmp_path / "ds"), (), {})
+    s3 = request.getfixturevalue("s3")
+    return Target(s3.uri("ds"), (f"storage.options.endpoint_url={s3.endpoint}",), s3.options)
+
+
+def verify_every_row(uri: str, options: dict) -> list[dict]:
+    """Open every catalogued study with plain zarr and recompute its checksum from the arrays."""
+    cat = catalog.open(uri, options)
+    rows = cat.query().to_pylist()
     for r in rows:
-        image = zarr.open_array(f"{uri}/{r['image_path']}", mode="r")[...]
-        label = zarr.open_array(f"{uri}/{r['label_path']}", mode="r")[...]
+        group = zarr.open_group(cat.store.zarr_store(r["image_path"].rsplit("/", 1)[0]), mode="r")
+        image, label = group["0"][...], group["labels/anatomy/0"][...]
         digest = hashlib.sha256(image.astype("<i2").tobytes() + label.tobytes()).hexdigest()
         assert digest == r["checksum"], r["study_id"]
         assert list(image.shape) == r["shape_zyx"] and str(image.dtype) == r["image_dtype"]
-        group = zarr.open_group(f"{uri}/{r['image_path'].rsplit('/', 1)[0]}", mode="r")
         assert validate(group) == []
-        assert (
-            group.attrs["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"]
-            == r["spacing_mm"]
-        )
+        scale = group.attrs["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"]
+        assert scale == r["spacing_mm"]
     return rows
 
 
-def test_end_to_end_two_workers(tmp_path):
-    cfg = small_config(tmp_path / "ds")
-    summary = generate(cfg, progress=False)
+def test_end_to_end_two_workers(target):
+    summary = generate(target.config(), progress=False)
     assert (summary.studies_written, summary.shards_run, summary.workers) == (8, 4, 2)
-    rows = verify_every_row(cfg.storage.uri)
+    rows = verify_every_row(target.uri, target.options)
     assert [r["study_id"] for r in rows] == [f"s{i:09d}" for i in range(8)]
     assert len({r["worker"].split("@")[0] for r in rows}) == 2  # both actors worked
-    meta = json.loads((tmp_path / "ds" / "dataset.json").read_text())
+    meta = json.loads(open_store(target.uri, target.options).read_bytes("dataset.json"))
     assert meta["status"] == "complete" and meta["n_studies"] == 8
 
 
-def test_a_study_regenerates_from_its_catalog_row(tmp_path):
-    cfg = small_config(tmp_path / "ds", "dataset.n_studies=4")
+def test_a_study_regenerates_from_its_catalog_row(target):
+    cfg = target.config("dataset.n_studies=4")
     generate(cfg, progress=False)
-    row = catalog.open(cfg.storage.uri).query("index = 3").to_pylist()[0]
+    row = catalog.open(target.uri, target.options).query("index = 3").to_pylist()[0]
     spec = StudySpec(row["study_id"], row["index"], row["seed"], row["generator"], json.loads(row["params_json"]))
     study = create(row["generator"], generator_options(cfg)).render(spec, torch.device("cpu"))
     assert checksum(study.image, study.label) == row["checksum"]
 
 
-def test_rerun_renders_only_missing_shards(tmp_path):
-    cfg = small_config(tmp_path / "ds")
+def test_rerun_renders_only_missing_shards(target):
+    cfg = target.config()
     generate(cfg, progress=False)
-    part = tmp_path / "ds" / "catalog" / "part-000002.parquet"
-    kept = tmp_path / "ds" / "studies" / "000001" / "s000000002.zarr" / "0" / "c" / "0" / "0" / "0"
-    mtime = kept.stat().st_mtime_ns
-    before = catalog.open(cfg.storage.uri).query(columns=["study_id", "checksum"])
-    part.unlink()
+    store = open_store(target.uri, target.options)
+    kept = "studies/000001/s000000002.zarr/0/c/0/0/0"
+    kept_bytes = store.read_bytes(kept)
+    before = catalog.open(target.uri, target.options).query(columns=["study_id", "checksum"])
+    store.remove(part_path(2))
     summary = generate(cfg, progress=False)
     assert (summary.shards_run, summary.studies_written, summary.shards_skipped) == (1, 2, 3)
-    assert kept.stat().st_mtime_ns == mtime
-    assert catalog.open(cfg.storage.uri).query(columns=["study_id", "checksum"]).equals(before)
+    assert store.read_bytes(kept) == kept_bytes
+    assert catalog.open(target.uri, target.options).query(columns=["study_id", "checksum"]).equals(before)
     nothing = generate(cfg, progress=False)
     assert nothing.shards_run == 0 and nothing.shards_skipped == 4
 
 
-def test_a_different_config_into_the_same_root_is_refused(tmp_path):
-    cfg = small_config(tmp_path / "ds", "dataset.n_studies=2")
+def test_a_different_config_into_the_same_root_is_refused(target):
+    cfg = target.config("dataset.n_studies=2")
     generate(cfg, progress=False)
-    snapshot = {p: p.stat().st_mtime_ns for p in (tmp_path / "ds").rglob("*")}
+    store = open_store(target.uri, target.options)
+    snapshot = {p: store.read_bytes(p) for p in store.walk("")}
     other = replace(cfg, dataset=replace(cfg.dataset, seed=99))
-    with pytest.raises(ConfigError, match=r"different config"):
+    with pytest.raises(ConfigError, match="different config"):
         generate(other, progress=False)
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "ds").rglob("*")} == snapshot
+    assert {p: store.read_bytes(p) for p in store.walk("")} == snapshot
+
+
+def test_prefix_hash_spreads_shard_folders(target):
+    cfg = target.config("dataset.n_studies=4", "storage.prefix_hash=true")
+    generate(cfg, progress=False)
+    rows = verify_every_row(target.uri, target.options)
+    folders = [r["image_path"].split("/")[1] for r in rows]
+    assert all(len(f) == len("abcd-000000") and f[4] == "-" for f in folders)
+    assert len({f[:4] for f in folders}) == 2  # two shards, two different hash prefixes
 
 
 def test_an_actor_killed_mid_run_still_yields_exactly_n_studies(tmp_path):
@@ -93,26 +120,32 @@ def test_an_actor_killed_mid_run_still_yields_exactly_n_studies(tmp_path):
     outcome: dict = {}
     runner = threading.Thread(target=lambda: outcome.update(summary=generate(cfg, progress=False)))
     runner.start()
-    killed = kill_one_worker_when(lambda: len(list((tmp_path / "ds" / "catalog").glob("part-*"))) >= 1)
+    killed = kill_workers(1, lambda: len(list((tmp_path / "ds" / "catalog").glob("part-*"))) >= 1)
     runner.join(timeout=120)
-    assert killed, "no worker actor was found to kill"
-    summary = outcome["summary"]
-    assert summary.retries >= 1
-    rows = verify_every_row(cfg.storage.uri)
+    assert killed == 1, "no worker actor was found to kill"
+    assert outcome["summary"].retries >= 1
+    rows = verify_every_row(cfg.storage.uri, {})
     assert sorted(r["index"] for r in rows) == list(range(24))
 
 
-def kill_one_worker_when(condition, timeout: float = 60.0) -> bool:
+def kill_workers(n: int, ready, timeout: float = 90.0) -> int:
+    """Kill `n` worker actors, one at a time, each once `ready()` holds and a new actor is up."""
+    killed, seen = 0, set()
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
+    while killed < n and time.monotonic() < deadline:
+        if ready():
             names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["namespace"] == NAMESPACE]
-            workers = [n for n in names if n.startswith("medsynth-") and "-w0-" in n]
-            if workers:
-                ray.kill(ray.get_actor(workers[0], namespace=NAMESPACE), no_restart=True)
-                return True
+            fresh = [name for name in names if name.startswith("medsynth-") and name not in seen]
+            if fresh:
+                seen.add(fresh[0])
+                try:
+                    ray.kill(ray.get_actor(fresh[0], namespace=NAMESPACE), no_restart=True)
+                    killed += 1
+                    time.sleep(0.5)
+                except ValueError:
+                    pass  # it finished and went away between listing and killing
         time.sleep(0.02)
-    return False
+    return killed
 
 
 def test_bad_generator_params_fail_before_anything_is_written(tmp_path):

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A two-node Ray cluster on this machine: a head node and one worker node, each with its own
+# CPUs and a custom resource naming it. Its files live under its own temp dir, so it never
+# mixes with another Ray on the machine, and `stop` ends only this cluster.
+#
+#   infra/local/cluster.sh start        # prints RAY_ADDRESS=...; export it, then ray.address=auto
+#   infra/local/cluster.sh kill-worker  # SIGKILL the worker node's raylet (simulates node loss)
+#   infra/local/cluster.sh stop
+#
+# Settings (environment): MEDSYNTH_RAY_PORT (head GCS port, 6390), MEDSYNTH_RAY_TMP
+# (/tmp/medsynth-ray), HEAD_CPUS / WORKER_CPUS (1 each), WORKER_NODE_MANAGER_PORT (46390).
+set -euo pipefail
+
+PORT=${MEDSYNTH_RAY_PORT:-6390}
+TMP=${MEDSYNTH_RAY_TMP:-/tmp/medsynth-ray}
+WORKER_NM_PORT=${WORKER_NODE_MANAGER_PORT:-46390}
+# Local clusters use token authentication: every client and joining node must present it.
+export RAY_AUTH_MODE=token
+RAY=${RAY:-ray}
+
+pids() { pgrep -f -- "$TMP" || true; }
+
+case "${1:-}" in
+  start)
+    mkdir -p "$TMP"
+    "$RAY" start --head --port="$PORT" --num-cpus="${HEAD_CPUS:-1}" --resources='{"medsynth_head": 1}' \
+      --temp-dir="$TMP" --include-dashboard=false --disable-usage-stats >"$TMP/head.log" 2>&1
+    address=$(cat "$TMP/ray_current_cluster")
+    "$RAY" start --address="$address" --num-cpus="${WORKER_CPUS:-1}" --resources='{"medsynth_worker": 1}' \
+      --node-manager-port="$WORKER_NM_PORT" --disable-usage-stats >"$TMP/worker.log" 2>&1
+    echo "RAY_ADDRESS=$address"
+    echo "RAY_AUTH_MODE=token"
+    ;;
+  kill-worker)
+    pkill -9 -f -- "raylet.*--node_manager_port=$WORKER_NM_PORT" && echo "worker node killed"
+    ;;
+  stop)
+    for pid in $(pids); do kill -9 "$pid" 2>/dev/null || true; done
+    pkill -9 -f -- "raylet.*--node_manager_port=$WORKER_NM_PORT" 2>/dev/null || true
+    echo "stopped"
+    ;;
+  *)
+    echo "usage: $0 start|kill-worker|stop" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,138 @@
+"""Bad input, table-driven: one clear line on stderr, exit 2 (1 for verify findings), and nothing
+written. The jobs run in-process here (same `main` and exit-code mapping as the CLI; the CLI
+process itself is covered in test_generate.py)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import s3fs
+
+from jobs import generate, query, verify
+from jobs.cli import run
+from tests.conftest import small_config
+
+SMALL = ["dataset.n_studies=4", "dataset.shard_size=2", "generator.shape=[32,32,32]", "ray.num_workers=1"]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    job: str  # generate | query | verify
+    args: Callable[[dict], list[str]]  # built from the fixtures in `ctx`
+    expect: str  # text the single error line must contain
+    code: int = 2
+    setup: str = ""  # what to prepare first: "", "dataset", "truncated_part", "corrupt_chunk", ...
+    env_drop: tuple[str, ...] = field(default=())
+
+
+def gen(*overrides: str) -> Callable[[dict], list[str]]:
+    return lambda ctx: [*SMALL, f"storage.uri={ctx['root']}", *overrides, "--no-progress"]
+
+
+def on_s3(*overrides: str) -> Callable[[dict], list[str]]:
+    return lambda ctx: [*SMALL, f"storage.options.endpoint_url={ctx['endpoint']}", *overrides, "--no-progress"]
+
+
+CASES = [
+    Case("n_studies zero", "generate", gen("dataset.n_studies=0"), "dataset.n_studies: must be between 1"),
+    Case("n_studies negative", "generate", gen("dataset.n_studies=-1"), "dataset.n_studies"),
+    Case("n_studies not a number", "generate", gen("dataset.n_studies=abc"), "dataset.n_studies"),
+    Case("shard_size zero", "generate", gen("dataset.shard_size=0"), "dataset.shard_size"),
+    Case("unknown generator", "generate", gen("generator.name=nope"), "generator.name: unknown generator 'nope'"),
+    Case("unknown config key", "generate", gen("dataset.colour=red"), "dataset.colour: unknown key"),
+    Case("unknown generator param", "generate", gen("generator.params.colour=red"), "generator.params.colour"),
+    Case("shape it cannot make", "generate", gen("generator.shape=[8,8,8]"), "generator.shape: phantom_ct makes"),
+    Case("bad spacing", "generate", gen("generator.spacing_mm=[0,1,1]"), "generator.spacing_mm"),
+    Case("unknown codec", "generate", gen("storage.codec=lzma"), "storage.codec"),
+    Case("level too high", "generate", gen("storage.level=30"), "storage.level"),
+    Case("malformed override", "generate", gen("dataset.n_studies"), "key=value"),
+    Case("missing --config", "generate", lambda ctx: ["--config", "/no/such.yaml"], "--config: no such file"),
+    Case("malformed URI", "generate", on_s3("storage.uri=s3://"), "storage.uri: s3:// names no bucket"),
+    Case("unknown scheme", "generate", gen("storage.uri=nosuch://bucket/x"), "storage.uri: unknown scheme 'nosuch'"),
+    Case("URI with credentials", "generate", on_s3("storage.uri=s3://AKIA:pw@bkt/x"), "carries credentials"),
+    Case("missing bucket", "generate", on_s3("storage.uri=s3://no-such-bucket/ds"), "its bucket does not exist"),
+    Case(
+        "missing credentials",
+        "generate",
+        on_s3("storage.uri=s3://medsynth-test/ds"),
+        "storage.uri: no credentials",
+        env_drop=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+    ),
+    Case(
+        "unwritable folder", "generate", lambda ctx: [*gen()(ctx)[:-2], f"storage.uri={ctx['blocked']}"], "not writable"
+    ),
+    Case("another config, same root", "generate", gen("dataset.seed=5"), "different config", setup="dataset"),
+    Case("corrupt dataset.json", "generate", gen(), "dataset.json is corrupt", setup="corrupt_json"),
+    Case("query syntax error", "query", lambda ctx: [ctx["root"], "liver_ml > AND 1"], "syntax error", setup="dataset"),
+    Case("query unknown column", "query", lambda ctx: [ctx["root"], "spleen_l > 1"], "unknown column", setup="dataset"),
+    Case(
+        "query two statements", "query", lambda ctx: [ctx["root"], "1=1; SELECT 2"], "one expression", setup="dataset"
+    ),
+    Case("query, no dataset", "query", lambda ctx: [ctx["root"]], "no medsynth dataset"),
+    Case("truncated part", "query", lambda ctx: [ctx["root"]], "catalog part cannot be read", setup="truncated_part"),
+    Case("verify, truncated part", "verify", lambda ctx: [ctx["root"]], "cannot be read", setup="truncated_part"),
+    Case("corrupted chunk bytes", "verify", lambda ctx: [ctx["root"]], "s000000001", code=1, setup="corrupt_chunk"),
+]
+
+
+def prepare(setup: str, root: Path, source: Path) -> None:
+    if not setup:
+        return
+    shutil.copytree(source, root)
+    if setup == "corrupt_json":
+        (root / "dataset.json").write_text('{"name": "half a reco')
+    elif setup == "truncated_part":
+        part = root / "catalog" / "part-000000.parquet"
+        part.write_bytes(part.read_bytes()[:200])
+    elif setup == "corrupt_chunk":
+        shard = root / "studies" / "000000" / "s000000001.zarr" / "0" / "c" / "0" / "0" / "0"
+        data = bytearray(shard.read_bytes())
+        data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
+        shard.write_bytes(bytes(data))
+
+
+def snapshot(root: Path, fs: s3fs.S3FileSystem) -> tuple:
+    local = sorted((str(p), p.stat().st_mtime_ns) for p in root.rglob("*")) if root.exists() else None
+    return local, sorted(fs.find("medsynth-test", refresh=True))
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    from tests.conftest import build_in_process
+
+    cfg = small_config(tmp_path_factory.mktemp("source") / "ds", *SMALL)
+    build_in_process(cfg)
+    return Path(cfg.storage.uri)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(case: Case, tmp_path, s3, source, capsys, monkeypatch):
+    root = tmp_path / "ds"
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    prepare(case.setup, root, source)
+    for name in case.env_drop:
+        monkeypatch.delenv(name)
+    s3fs.S3FileSystem.clear_instance_cache()
+    fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint, key="k", secret="s")
+    ctx = {"root": str(root), "endpoint": s3.endpoint, "blocked": str(blocked / "ds")}
+    before = snapshot(root, fs)
+
+    main = {"generate": generate.main, "query": query.main, "verify": verify.main}[case.job]
+    code = run(main, case.args(ctx))
+
+    captured = capsys.readouterr()
+    assert code == case.code, captured.err
+    if case.code == 2:
+        lines = [line for line in captured.err.splitlines() if line.strip()]
+        assert len(lines) == 1, captured.err
+        assert lines[0].startswith("error: ") and case.expect in lines[0], lines[0]
+    else:
+        assert case.expect in captured.out
+    assert snapshot(root, fs) == before, "bad input must not write anything"
+    assert blocked.read_text() == "x"

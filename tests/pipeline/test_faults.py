@@ -1,0 +1,191 @@
+"""Real failures the factory must survive: killed actors, a killed driver, a flaky S3, broken
+disks and a lost node. Each ends with exactly N unique studies that all verify."""
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import catalog
+from pipeline.errors import StorageError
+from pipeline.layout import shard_task
+from pipeline.runner import generate
+from pipeline.verify import verify
+from pipeline.worker import ShardWorker
+from tests.conftest import REPO, free_port, small_config
+from tests.pipeline.test_runner import kill_workers
+from tests.support.faultproxy import FaultProxy
+
+
+def assert_complete(uri: str, n: int, options: dict | None = None) -> list[dict]:
+    cat = catalog.open(uri, options)
+    report = verify(cat)
+    assert report.ok, report.lines()
+    rows = cat.query(columns=["study_id", "index", "checksum", "worker"]).to_pylist()
+    assert sorted(r["index"] for r in rows) == list(range(n))
+    return rows
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_a_worker_killed_three_times_still_yields_n_studies(tmp_path):
+    cfg = small_config(tmp_path / "ds", "dataset.n_studies=40", "generator.shape=[96,96,96]")
+    outcome: dict = {}
+    runner = threading.Thread(target=lambda: outcome.update(summary=generate(cfg, progress=False)))
+    runner.start()
+    parts = tmp_path / "ds" / "catalog"
+    killed = kill_workers(3, lambda: parts.exists() and any(parts.iterdir()))
+    runner.join(timeout=300)
+    assert killed == 3
+    assert outcome["summary"].retries >= 1
+    assert_complete(cfg.storage.uri, 40)
+
+
+def cli(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs.generate", *args, "--no-progress"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.mark.slow
+def test_driver_sigkilled_then_rerun_matches_an_uninterrupted_run(tmp_path):
+    args = ["dataset.n_studies=40", "dataset.shard_size=2", "generator.shape=[64,96,96]", "ray.num_workers=2"]
+    crashed, clean = tmp_path / "crashed", tmp_path / "clean"
+    driver = cli(*args, f"storage.uri={crashed}", start_new_session=True)
+    parts = crashed / "catalog"
+    deadline = time.monotonic() + 120
+    while not (parts.exists() and len(list(parts.glob("part-*"))) >= 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    time.sleep(3)  # actors of the dead driver finish or die; their Ray leftovers go with the session
+    os.killpg(driver.pid, signal.SIGKILL)
+    committed = len(list(parts.glob("part-*")))
+    assert 2 <= committed < 20, "the driver was not killed mid-job"
+
+    rerun = cli(*args, f"storage.uri={crashed}")
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    assert f"({committed} of 20 shards already committed)" in out
+    assert f"{40 - 2 * committed} studies in {20 - committed} shards written" in out
+
+    reference = cli(*args, f"storage.uri={clean}")
+    assert reference.wait(timeout=300) == 0
+    crashed_rows = assert_complete(str(crashed), 40)
+    clean_rows = assert_complete(str(clean), 40)
+    strip = [(r["study_id"], r["checksum"]) for r in crashed_rows]
+    assert strip == [(r["study_id"], r["checksum"]) for r in clean_rows]
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_s3_resets_and_throttling_are_survived(s3, moto_endpoint):
+    upstream_port = int(moto_endpoint.rsplit(":", 1)[1])
+    proxy = FaultProxy(upstream_port, rate=0.04, seed=7)
+    try:
+        cfg = small_config(s3.uri("flaky"), "dataset.n_studies=12", f"storage.options.endpoint_url={proxy.endpoint}")
+        summary = generate(cfg, progress=False)
+    finally:
+        proxy.close()
+    assert summary.studies_written == 12
+    assert proxy.counts.faults >= 5, proxy.counts  # the faults really happened
+    assert proxy.counts.reset_after >= 1 and proxy.counts.slow_down >= 1, proxy.counts
+    assert_complete(s3.uri("flaky"), 12, s3.options)
+
+
+def test_an_unwritable_root_fails_clearly_and_writes_nothing(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cfg = small_config(blocker / "ds")
+    with pytest.raises(StorageError, match=r"storage.uri: .* is not writable"):
+        generate(cfg, progress=False)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_catalog_folder_that_cannot_be_written_leaves_no_part(tmp_path):
+    cfg = small_config(tmp_path / "ds")
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "catalog").write_text("a file where the catalog folder should be")
+    worker = ShardWorker(cfg, "t")
+    with pytest.raises(StorageError, match=r"cannot write .*catalog/part-000000.parquet"):
+        worker.run(shard_task(0, 2, 8))
+    assert (tmp_path / "ds" / "catalog").read_text().startswith("a file")
+
+
+PART_WRITE_UNDER_FILE_SIZE_LIMIT = """
+import resource, signal, sys
+from pipeline.layout import shard_task
+from pipeline.worker import ShardWorker
+from tests.conftest import small_config
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of a signal
+cfg = small_config(sys.argv[1], "generator.shape=[16,16,16]")
+worker = ShardWorker(cfg, "t")
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), int(sys.argv[2])))
+worker.run(shard_task(0, 2, 8))
+"""
+
+
+def test_a_part_that_cannot_be_fully_written_leaves_nothing_behind(tmp_path):
+    """A real short write (file size limit, as on a full disk): no part, no torn temp file."""
+    limit = 24_000  # above every object of a 16^3 study (the largest: 16.5 kB), below a part (31 kB)
+    result = subprocess.run(
+        [sys.executable, "-c", PART_WRITE_UNDER_FILE_SIZE_LIMIT, str(tmp_path / "ds"), str(limit)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "StorageError: cannot write" in result.stderr and "part-000000.parquet" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "ds" / "studies" / "000000").iterdir()) == [
+        "s000000000.zarr",
+        "s000000001.zarr",
+    ]
+    assert list((tmp_path / "ds" / "catalog").iterdir()) == []
+    assert max(p.stat().st_size for p in (tmp_path / "ds" / "studies").rglob("*") if p.is_file()) < limit
+    assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] == resource.RLIM_INFINITY  # only the child was limited
+
+
+@pytest.mark.slow
+def test_two_node_cluster_spreads_work_and_survives_losing_a_node(tmp_path):
+    ray_tmp = tempfile.mkdtemp(prefix="msr-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "MEDSYNTH_RAY_PORT": str(free_port()),
+        "MEDSYNTH_RAY_TMP": ray_tmp,
+        "WORKER_NODE_MANAGER_PORT": str(free_port()),
+    }
+    script = REPO / "infra" / "local" / "cluster.sh"
+    started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, started.stderr
+    try:
+        env.update(line.split("=", 1) for line in started.stdout.splitlines() if "=" in line)
+        uri = tmp_path / "ds"
+        args = ["ray.address=auto", "dataset.n_studies=40", "dataset.shard_size=2", "generator.shape=[96,96,96]"]
+        driver = cli(*args, f"storage.uri={uri}", env=env)
+        parts = uri / "catalog"
+        deadline = time.monotonic() + 120
+        while not (parts.exists() and len(list(parts.glob("part-*"))) >= 3) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed = subprocess.run([str(script), "kill-worker"], env=env, capture_output=True, text=True, timeout=60)
+        assert killed.returncode == 0, killed.stderr
+        _, err = driver.communicate(timeout=300)
+        assert driver.returncode == 0, err
+        rows = assert_complete(str(uri), 40)
+        nodes = {r["worker"].split("@")[1] for r in rows}
+        assert len(nodes) == 2, "studies were not rendered on both nodes"
+    finally:
+        subprocess.run([str(script), "stop"], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(ray_tmp, ignore_errors=True)

@@ -1,0 +1,93 @@
+import json
+import shutil
+
+import pytest
+import s3fs
+
+from jobs import verify as verify_job
+from jobs.cli import run
+from pipeline import catalog
+from pipeline.verify import repair, stored_config, verify
+from tests.conftest import build_in_process, small_config
+
+
+@pytest.fixture
+def dataset(built_dataset, tmp_path):
+    """A private copy of the session's small dataset (10 studies, shards of 4)."""
+    root = tmp_path / "ds"
+    shutil.copytree(built_dataset.storage.uri, root)
+    return root
+
+
+def corrupt(path, at: float = 0.5) -> None:
+    data = bytearray(path.read_bytes())
+    i = int(len(data) * at)
+    data[i : i + 32] = bytes(b ^ 0xFF for b in data[i : i + 32])
+    path.write_bytes(bytes(data))
+
+
+def test_a_clean_dataset_verifies(dataset):
+    report = verify(catalog.open(str(dataset)))
+    assert report.ok and report.n_studies == 10
+    assert report.committed_shards == report.expected_shards == 3
+    assert report.uncommitted_groups == 0
+
+
+def test_findings_name_each_bad_study(dataset):
+    corrupt(dataset / "studies/000000/s000000001.zarr/0/c/0/0/0")
+    (dataset / "studies/000001/s000000005.zarr/labels/anatomy/0/c/0/0/0").unlink()
+    meta = dataset / "studies/000002/s000000008.zarr/zarr.json"
+    doc = json.loads(meta.read_text())
+    doc["attributes"]["ome"]["version"] = "0.4"
+    meta.write_text(json.dumps(doc))
+    report = verify(catalog.open(str(dataset)))
+    bad = {f.study_id: f.problem for f in report.findings}
+    assert set(bad) == {"s000000001", "s000000005", "s000000008"}
+    assert "ome.version" in bad["s000000008"]
+    assert "s000000001" in "\n".join(report.lines())
+
+
+def test_orphan_groups_of_uncommitted_shards_are_counted(dataset):
+    (dataset / "catalog/part-000001.parquet").unlink()
+    report = verify(catalog.open(str(dataset)))
+    assert report.ok and report.n_studies == 6
+    assert (report.committed_shards, report.expected_shards, report.uncommitted_groups) == (2, 3, 4)
+
+
+def test_repair_renders_exactly_the_bad_studies_again(dataset):
+    cat = catalog.open(str(dataset))
+    before = {r["study_id"]: r["checksum"] for r in cat.query().to_pylist()}
+    untouched = dataset / "studies/000000/s000000002.zarr/0/c/0/0/0"
+    untouched_mtime = untouched.stat().st_mtime_ns
+    corrupt(dataset / "studies/000000/s000000001.zarr/0/c/0/0/0")
+    (dataset / "studies/000002/s000000009.zarr/0/zarr.json").unlink()
+    report = verify(cat)
+    assert repair(cat, report, stored_config(cat, str(dataset), {})) == [0, 2]
+    again = catalog.open(str(dataset))
+    assert verify(again).ok
+    assert {r["study_id"]: r["checksum"] for r in again.query().to_pylist()} == before
+    assert untouched.stat().st_mtime_ns == untouched_mtime
+
+
+def test_verify_cli_exit_codes_and_repair(dataset, capsys):
+    assert run(verify_job.main, [str(dataset)]) == 0
+    corrupt(dataset / "studies/000001/s000000006.zarr/labels/anatomy/0/c/0/0/0", at=0.3)
+    capsys.readouterr()
+    assert run(verify_job.main, [str(dataset)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("s000000006 (shard 1):")
+    assert run(verify_job.main, [str(dataset), "--repair"]) == 0
+    assert "repaired shards [1]" in capsys.readouterr().out
+    assert run(verify_job.main, [str(dataset)]) == 0
+
+
+def test_verify_and_repair_on_s3(s3):
+    cfg = small_config(s3.uri("ds"), *s3.overrides("ds"), "dataset.n_studies=4")
+    build_in_process(cfg)
+    fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
+    fs.rm(f"{s3.bucket}/ds/studies/000001/s000000003.zarr/0/c/0/0/0")
+    cat = catalog.open(s3.uri("ds"), s3.options)
+    report = verify(cat)
+    assert [f.study_id for f in report.findings] == ["s000000003"]
+    repair(cat, report, stored_config(cat, s3.uri("ds"), s3.options))
+    assert verify(catalog.open(s3.uri("ds"), s3.options)).ok
