@@ -1,6 +1,7 @@
 """Real failures the factory must survive: killed actors, a killed driver, a flaky S3, broken
 disks and a lost node. Each ends with exactly N unique studies that all verify."""
 
+import contextlib
 import os
 import resource
 import shutil
@@ -71,7 +72,8 @@ def test_driver_sigkilled_then_rerun_matches_an_uninterrupted_run(tmp_path):
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
     time.sleep(3)  # actors of the dead driver finish or die; their Ray leftovers go with the session
-    os.killpg(driver.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):  # nothing of that Ray may be left
+        os.killpg(driver.pid, signal.SIGKILL)
     committed = len(list(parts.glob("part-*")))
     assert 2 <= committed < 20, "the driver was not killed mid-job"
 
