@@ -31,6 +31,7 @@ def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float
         per_label = _integer_stats(image, label, labels, voxel_ml)
     else:
         per_label = _float_stats(image, label, labels, voxel_ml)
+    foreground = image[label > 0]
     return {
         "labels": per_label,
         "image": {
@@ -38,6 +39,11 @@ def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float
             "max": float(image.max()),
             "mean": float(image.mean(dtype=np.float64)),
             "std": float(image.std(dtype=np.float64)),
+        },
+        # Over labelled voxels: what z-score normalisation of MR (or any modality) should use.
+        "foreground": {
+            "mean": float(foreground.mean(dtype=np.float64)) if foreground.size else 0.0,
+            "std": float(foreground.std(dtype=np.float64)) if foreground.size else 1.0,
         },
     }
 

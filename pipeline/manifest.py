@@ -39,6 +39,8 @@ BASE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("image_bytes", pa.int64(), nullable=False),
     pa.field("label_bytes", pa.int64(), nullable=False),
     pa.field("checksum", pa.string(), nullable=False),
+    pa.field("intensity_mean", pa.float64()),  # over labelled voxels (z-score normalisation)
+    pa.field("intensity_std", pa.float64()),
     pa.field("qc_pass", pa.bool_(), nullable=False),
     pa.field("render_s", pa.float64(), nullable=False),
     pa.field("write_s", pa.float64(), nullable=False),
@@ -99,6 +101,8 @@ def row(spec: StudySpec, study: Study, written: Written, render_s: float, contex
         "image_bytes": written.image_bytes,
         "label_bytes": written.label_bytes,
         "checksum": written.checksum,
+        "intensity_mean": study.meta.get("foreground", {}).get("mean"),
+        "intensity_std": study.meta.get("foreground", {}).get("std"),
         "qc_pass": bool(qc.get("pass", True)),
         "render_s": render_s,
         "write_s": written.write_s,

@@ -1,0 +1,89 @@
+"""A size-limited local copy of remote studies, shared by every worker process on the machine.
+
+A study is fetched whole (its seven objects) the first time a worker needs it, into a temp folder
+renamed into place, so concurrent workers never see half a study; the winner of a race keeps its
+copy and the others discard theirs. Each copy carries a marker holding its size; touching the
+marker on use keeps a least-recently-used order, and the oldest copies are evicted once the cache
+grows past its limit.
+
+Eviction deletes the marker before any data, so a reader that finds the marker still there after
+its read knows the read saw the whole copy (zarr reads a missing chunk as fill value, silently);
+if the marker is gone, the reader fetches the study again and rereads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.storage import Store
+
+MARKER = ".medsynth-cached"
+
+
+@dataclass(frozen=True)
+class StudyCache:
+    root: Path
+    limit_bytes: int
+
+    def path(self, store: Store, group: str) -> Path:
+        return self.root / hashlib.sha256(store.uri.encode()).hexdigest()[:12] / group
+
+    def holds(self, store: Store, group: str) -> bool:
+        """Whether the copy is (still) complete: true after a read means the read was whole."""
+        return (self.path(store, group) / MARKER).exists()
+
+    def local(self, store: Store, group: str) -> Path:
+        """A local folder holding `group` of `store`, fetched now if it is not cached yet."""
+        dest = self.path(store, group)
+        marker = dest / MARKER
+        if marker.exists():
+            with contextlib.suppress(FileNotFoundError):  # evicted by another worker just now
+                os.utime(marker)
+                return dest
+        self._fetch(store, group, dest)
+        self.evict(keep=dest)
+        return dest
+
+    def _fetch(self, store: Store, group: str, dest: Path) -> None:
+        tmp = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex}"
+        total = 0
+        for path in store.walk(group):
+            target = tmp / path[len(group) + 1 :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = store.read_bytes(path)
+            target.write_bytes(data)
+            total += len(data)
+        (tmp / MARKER).write_text(str(total))
+        try:
+            tmp.rename(dest)
+        except OSError:  # another worker cached it first: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def size(self) -> int:
+        return sum(size for _, size, _ in self._entries())
+
+    def evict(self, keep: Path | None = None) -> None:
+        entries = sorted(self._entries(), key=lambda e: e[2])  # oldest use first
+        total = sum(size for _, size, _ in entries)
+        for path, size, _ in entries:
+            if total <= self.limit_bytes:
+                return
+            if path == keep:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                (path / MARKER).unlink()  # first: readers of this copy will notice and refetch
+            shutil.rmtree(path, ignore_errors=True)
+            total -= size
+
+    def _entries(self) -> list[tuple[Path, int, float]]:
+        found = []
+        for marker in self.root.glob(f"*/**/{MARKER}"):
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                found.append((marker.parent, int(marker.read_text()), marker.stat().st_mtime))
+        return found

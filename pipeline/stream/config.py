@@ -1,0 +1,63 @@
+"""How a stream samples, normalises and splits a dataset: one frozen, validated config.
+
+`StudyStream(uri, **keywords)` and `ray_dataset(uri, **keywords)` take these fields as keywords.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+SAMPLING = ("uniform", "balanced")
+NORMALIZE = ("auto", "ct", "zscore", "none")
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    where: str | None = None  # SQL WHERE over the catalog, as in jobs.query
+    patch_size: tuple[int, int, int] | None = None  # z, y, x; None = whole volumes
+    patches_per_study: int = 1
+    sampling: str = "uniform"  # uniform random patches, or balanced around labelled voxels
+    pos_fraction: float = 0.5  # balanced: share of patches centred on a positive voxel
+    pos_labels: tuple[str, ...] | None = None  # balanced: names counted as positive (None: all but body)
+    normalize: str = "auto"  # auto: ct for CT, zscore for MR; ct: window to [0, 1]; zscore; none
+    window: tuple[float, float] = (-1000.0, 1000.0)  # HU window of "ct" normalisation
+    classes: tuple[str, ...] | None = None  # label names -> class 1..K (rest 0), int64; None: raw values
+    seed: int = 0
+    epoch: int = 0
+    shuffle: bool = True
+    shuffle_buffer: int = 256  # how far (in samples) a patch may move from its study's slot
+    cache_dir: str | None = None  # local copies of remote studies, least recently used evicted
+    cache_limit_gb: float = 20.0
+    storage_options: dict[str, Any] = field(default_factory=dict)
+    rank: int | None = None  # None: from torch.distributed when initialised, else 0
+    world_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.patch_size is not None:
+            size = tuple(int(s) for s in self.patch_size)
+            if len(size) != 3 or min(size) < 1:
+                raise ConfigError(f"patch_size: must be 3 positive sizes (z, y, x) or None, got {self.patch_size}")
+            object.__setattr__(self, "patch_size", size)
+        if self.patches_per_study < 1:
+            raise ConfigError(f"patches_per_study: must be at least 1, got {self.patches_per_study}")
+        if self.patch_size is None and self.patches_per_study != 1:
+            raise ConfigError("patches_per_study: whole volumes (patch_size=None) come one per study")
+        if self.sampling not in SAMPLING:
+            raise ConfigError(f"sampling: must be one of {list(SAMPLING)}, got {self.sampling!r}")
+        if self.sampling == "balanced" and self.patch_size is None:
+            raise ConfigError("sampling: 'balanced' needs a patch_size")
+        if not 0.0 <= self.pos_fraction <= 1.0:
+            raise ConfigError(f"pos_fraction: must be within [0, 1], got {self.pos_fraction}")
+        if self.normalize not in NORMALIZE:
+            raise ConfigError(f"normalize: must be one of {list(NORMALIZE)}, got {self.normalize!r}")
+        if not self.window[0] < self.window[1]:
+            raise ConfigError(f"window: must be (low, high) with low < high, got {self.window}")
+        if self.shuffle_buffer < 1:
+            raise ConfigError(f"shuffle_buffer: must be at least 1, got {self.shuffle_buffer}")
+        if self.cache_limit_gb <= 0:
+            raise ConfigError(f"cache_limit_gb: must be positive, got {self.cache_limit_gb}")
+        if self.world_size is not None and not 0 <= (self.rank or 0) < self.world_size:
+            raise ConfigError(f"rank: must be within [0, world_size={self.world_size}), got {self.rank}")

@@ -1,0 +1,153 @@
+"""`StudyStream`: a dataset's studies or patches as a PyTorch IterableDataset.
+
+    stream = StudyStream("s3://bucket/ct-v1", where="body_region = 'abdomen'", patch_size=(96, 96, 96),
+                         patches_per_study=4, sampling="balanced", classes=("liver", "spleen"),
+                         storage_options={"endpoint_url": ...})
+    loader = StreamLoader(stream, batch_size=2, num_workers=2)
+
+Rows are selected once, here, with the catalog's WHERE language (committed parts only). Every
+sample is fixed by (seed, epoch, study index, patch k), and the order of an epoch by (seed, epoch)
+(see `plan`), so a rank's sequence is the same whatever the worker count, no sample repeats or goes
+missing in an epoch, and `state_dict()` after k samples resumes at sample k exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, replace
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import IterableDataset, get_worker_info
+
+from pipeline import catalog
+from pipeline.errors import ConfigError
+from pipeline.stream import plan
+from pipeline.stream.config import StreamConfig
+from pipeline.stream.reader import ROW_COLUMNS, StudyReader
+
+
+class StudyStream(IterableDataset):
+    def __init__(self, uri: str, **keywords: Any) -> None:
+        self.config = StreamConfig(**keywords)
+        cat = catalog.open(uri, self.config.storage_options)
+        self.uri = uri
+        self.rows = cat.query(self.config.where, columns=list(ROW_COLUMNS))
+        self._columns = {name: self.rows.column(name).to_pylist() for name in ROW_COLUMNS}
+        self.labels = cat.info.labels
+        self.store = cat.store
+        self.rank, self.world_size = _distributed(self.config)
+        self.batch_size = 1  # StreamLoader sets its batch size: workers then deal whole batches
+        self._resume_at = 0
+        self._yielded = 0
+        self._reader: StudyReader | None = None
+
+    @property
+    def per_study(self) -> int:
+        return self.config.patches_per_study
+
+    def __len__(self) -> int:
+        """Samples this rank reads in one epoch."""
+        total = self.rows.num_rows * self.per_study
+        return len(range(self.rank, total, self.world_size))
+
+    def set_epoch(self, epoch: int) -> None:
+        """Like DistributedSampler.set_epoch: a new order and new patches, from the same seed."""
+        self.config = replace(self.config, epoch=epoch)
+        self._resume_at = self._yielded = 0
+
+    def order(self) -> np.ndarray:
+        """This rank's sample ids for the current epoch, in the order they are consumed."""
+        c = self.config
+        whole = plan.epoch_order(self.rows.num_rows, self.per_study, c.seed, c.epoch, c.shuffle, c.shuffle_buffer)
+        return plan.rank_order(whole, self.rank, self.world_size)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        info = get_worker_info()
+        worker, n_workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        batch_size = self.batch_size if info is not None else 1
+        order = self.order()
+        start, self._yielded = self._resume_at, self._resume_at
+        reader = self._get_reader()
+        for position in plan.worker_positions(order.size, start, worker, n_workers, batch_size):
+            study, patch = divmod(int(order[position]), self.per_study)
+            row = {name: values[study] for name, values in self._columns.items()}
+            sample = reader.read(row, patch, self.config.epoch)
+            self._yielded += 1
+            yield sample
+        self._resume_at = 0
+
+    def state_dict(self, samples: int | None = None) -> dict[str, Any]:
+        """Where this rank is in the epoch. In-process iteration counts its own samples; a
+        StreamLoader passes the count of samples it has handed out."""
+        return {
+            "epoch": self.config.epoch,
+            "samples": self._yielded if samples is None else samples,
+            "fingerprint": self.fingerprint(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("fingerprint") != self.fingerprint():
+            raise ConfigError("state_dict: it was saved by a stream over other studies, settings or world size")
+        self.config = replace(self.config, epoch=int(state["epoch"]))
+        self._resume_at = self._yielded = int(state["samples"])
+
+    def fingerprint(self) -> str:
+        """What the order depends on: the selection, the sampling settings, seed and world size."""
+        c = asdict(self.config)
+        for key in ("epoch", "cache_dir", "cache_limit_gb", "storage_options", "rank"):
+            c.pop(key)
+        content = {"config": c, "studies": self.rows.column("study_id").to_pylist(), "world": self.world_size}
+        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def _get_reader(self) -> StudyReader:
+        if self._reader is None:
+            self._reader = StudyReader(self.store, self.labels, self.config)
+        return self._reader
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_reader"] = None  # each worker process opens its own arrays
+        return state
+
+
+def _distributed(config: StreamConfig) -> tuple[int, int]:
+    if config.world_size is not None:
+        return config.rank or 0, config.world_size
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class StreamLoader(torch.utils.data.DataLoader):
+    """A DataLoader over a StudyStream that can save and restore its place mid-epoch.
+
+    Its workers read whole batches in turn (worker w: batches w, w + W, ...), which is the order
+    the DataLoader hands them out in, so the batches come in the stream's own order and
+    `state_dict()` is simply how many samples have been handed out."""
+
+    def __init__(self, dataset: StudyStream, batch_size: int = 1, **kwargs: Any) -> None:
+        if kwargs.get("persistent_workers"):
+            raise ConfigError("persistent_workers: a StreamLoader restarts its workers each epoch to move on")
+        dataset.batch_size = batch_size
+        super().__init__(dataset, batch_size=batch_size, **kwargs)
+        self._handed_out = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        stream: StudyStream = self.dataset  # type: ignore[assignment]
+        self._handed_out = stream._resume_at
+        for batch in super().__iter__():
+            self._handed_out += len(batch["study_id"])
+            yield batch
+        stream._resume_at = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.dataset.state_dict(samples=self._handed_out)  # type: ignore[attr-defined]
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.dataset.load_state_dict(state)  # type: ignore[attr-defined]
+        self._handed_out = int(state["samples"])

@@ -1,0 +1,81 @@
+"""The same source as a Ray Data dataset: catalog parts read by Ray Data, rows selected with the
+catalog's WHERE language, studies or patches loaded in `map_batches` by a pool of actors.
+
+    ds = ray_dataset("s3://bucket/ct-v1", where="qc_pass", patch_size=(96, 96, 96), patches_per_study=4)
+    for batch in ds.iter_torch_batches(batch_size=8): ...
+
+Samples are the StudyStream's (same patch for the same seed, epoch, study and k) without the
+`study_id` string (it is `s%09d` of `index`), so every column converts to a tensor; their order is
+Ray Data's (`random_shuffle` with the seed when `shuffle`). Whole volumes differ in shape, so they
+come one per batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import ray
+
+from pipeline import catalog
+from pipeline.catalog import Catalog
+from pipeline.errors import CatalogError
+from pipeline.stream.config import StreamConfig
+from pipeline.stream.reader import ROW_COLUMNS, StudyReader
+
+
+def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dataset:
+    config = StreamConfig(**keywords)
+    cat = catalog.open(uri, config.storage_options)
+    cat.count(config.where)  # a bad clause fails here, in one line, before Ray does any work
+    rows = ray.data.read_parquet(cat.part_paths(), filesystem=cat.store.fs, schema=cat.schema)
+    rows = rows.map_batches(_Select(config.where), batch_format="pyarrow", batch_size=None)
+    if config.shuffle:
+        rows = rows.random_shuffle(seed=config.seed)
+    return rows.map_batches(
+        _Load,
+        fn_constructor_args=(cat, config),
+        batch_size=1 if config.patch_size is None else 4,
+        batch_format="pyarrow",
+        concurrency=(1, concurrency),  # scales with the input; no idle actors on small selections
+    )
+
+
+class _Select:
+    """The WHERE clause applied to each block of catalog rows, by DuckDB as in jobs.query."""
+
+    def __init__(self, where: str | None) -> None:
+        self.where = where
+
+    def __call__(self, block: pa.Table) -> pa.Table:
+        con = duckdb.connect(config={"enable_external_access": False})
+        try:
+            con.register("catalog", block)
+            sql = "SELECT * FROM catalog" + (f" WHERE {self.where}" if self.where and self.where.strip() else "")
+            return con.sql(sql).to_arrow_table().select(list(ROW_COLUMNS))
+        except duckdb.Error as exc:
+            raise CatalogError(f"query: {exc}") from None
+        finally:
+            con.close()
+
+
+class _Load:
+    """Loads each selected study's samples: patches_per_study patches, or the whole volume."""
+
+    def __init__(self, cat: Catalog, config: StreamConfig) -> None:
+        self.reader = StudyReader(cat.store, cat.info.labels, config)
+        self.per_study = config.patches_per_study
+        self.epoch = config.epoch
+
+    def __call__(self, rows: pa.Table) -> dict[str, np.ndarray]:
+        samples = [self.reader.read(r, k, self.epoch) for r in rows.to_pylist() for k in range(self.per_study)]
+        # Numbers only, so iter_torch_batches converts every column; the study id is s%09d of `index`.
+        out: dict[str, np.ndarray] = {}
+        for key in samples[0]:
+            if key == "study_id":
+                continue
+            values = [s[key] for s in samples]
+            out[key] = np.stack([v.numpy() for v in values]) if hasattr(values[0], "numpy") else np.asarray(values)
+        return out

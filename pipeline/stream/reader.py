@@ -1,0 +1,221 @@
+"""Reading one sample: a whole study, or a patch that touches only the Zarr chunks it overlaps.
+
+Arrays are opened lazily and kept in a small per-process LRU; a patch is a plain slice of the
+sharded array, which zarr turns into a read of the shard index plus one ranged read per inner
+chunk overlapped. Balanced sampling also reads the study's label map once per process (a label map
+compresses ~60x, so it is a few percent of the study's bytes) to find voxels to centre on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import zarr
+from zarr.abc.store import ByteRequest
+from zarr.core.buffer import Buffer, BufferPrototype
+from zarr.storage import WrapperStore
+
+from models import LabelDict
+from pipeline.errors import ConfigError
+from pipeline.storage import Store
+from pipeline.stream.cache import StudyCache
+from pipeline.stream.config import StreamConfig
+
+ROW_COLUMNS = (
+    "study_id",
+    "index",
+    "image_path",
+    "label_path",
+    "shape_zyx",
+    "spacing_mm",
+    "modality",
+    "intensity_mean",
+    "intensity_std",
+)
+POSITIVE_SAMPLE = 4096  # positive voxels remembered per study for balanced sampling
+OPEN_ARRAYS = 16  # per process
+
+
+class CountingStore(WrapperStore):
+    """Counts the bytes zarr reads through it (the benchmark's and the tests' witness)."""
+
+    def __init__(self, store: Any, counter: list[int] | None = None) -> None:
+        super().__init__(store)
+        self.counter = counter if counter is not None else [0]
+
+    def _with_store(self, store: Any) -> CountingStore:
+        return CountingStore(store, self.counter)
+
+    async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
+        buffer = await self._store.get(key, prototype, byte_range)
+        self.counter[0] += len(buffer) if buffer is not None else 0
+        return buffer
+
+    async def get_partial_values(
+        self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
+    ) -> list[Buffer | None]:
+        buffers = await self._store.get_partial_values(prototype, key_ranges)
+        self.counter[0] += sum(len(b) for b in buffers if b is not None)
+        return buffers
+
+
+class StudyReader:
+    """Turns (catalog row, patch k) into a sample dict. One per process."""
+
+    def __init__(self, store: Store, labels: LabelDict, config: StreamConfig) -> None:
+        self.store = store
+        self.config = config
+        self.cache = (
+            StudyCache(root=Path(config.cache_dir).expanduser(), limit_bytes=int(config.cache_limit_gb * 2**30))
+            if config.cache_dir and not store.is_local
+            else None
+        )
+        self.class_lut = _lut(labels, config.classes) if config.classes else None
+        positive = config.pos_labels or tuple(lb.name for lb in labels if lb.name != "body")
+        self.positive_lut = _lut(labels, positive) > 0
+        self.bytes_read = [0]
+        self._arrays: OrderedDict[str, zarr.Array] = OrderedDict()
+        self._positives: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
+        """Sample `patch` of `epoch` of the study in catalog row `r` (the whole volume without a
+        patch size): a function of (seed, epoch, study index, patch) and the data alone."""
+        if self.cache is None:
+            return self._read(r, patch, epoch)
+        group = _split(r["image_path"])[0]
+        for _ in range(3):
+            sample = self._read(r, patch, epoch)
+            if self.cache.holds(self.store, group):
+                return sample
+            self._forget(group)  # evicted under us: fetch it again and reread
+        return self._read_remote(r, patch, epoch)
+
+    def _read_remote(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
+        cache, self.cache = self.cache, None
+        try:
+            self._forget(_split(r["image_path"])[0])
+            return self._read(r, patch, epoch)
+        finally:
+            self._forget(_split(r["image_path"])[0])
+            self.cache = cache
+
+    def _forget(self, group: str) -> None:
+        with self._lock:
+            for path in [p for p in self._arrays if p.startswith(f"{group}/")]:
+                del self._arrays[path]
+
+    def _read(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
+        image, label = self._array(r["image_path"]), self._array(r["label_path"])
+        if self.config.patch_size is None:
+            origin = (0, 0, 0)
+            image_data, label_data = image[...], label[...]
+        else:
+            rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, epoch, r["index"], patch]))
+            origin = self._origin(r, rng, label)
+            image_data, label_data = _crop(image, label, origin, self.config.patch_size)
+        return {
+            "image": torch.from_numpy(self._normalize(image_data, r))[None],
+            "label": torch.from_numpy(self._classes(label_data))[None],
+            "study_id": r["study_id"],
+            "index": r["index"],
+            "patch": patch,
+            "origin": torch.tensor(origin, dtype=torch.int64),
+            "spacing_mm": torch.tensor(r["spacing_mm"], dtype=torch.float32),
+        }
+
+    def _array(self, path: str) -> zarr.Array:
+        with self._lock:
+            if path in self._arrays:
+                self._arrays.move_to_end(path)
+                return self._arrays[path]
+        group, array_path = _split(path)
+        if self.cache is not None:
+            base = zarr.storage.LocalStore(self.cache.local(self.store, group), read_only=True)
+        else:
+            base = self.store.zarr_store(group)
+        array = zarr.open_array(CountingStore(base, self.bytes_read), path=array_path, mode="r", zarr_format=3)
+        with self._lock:
+            self._arrays[path] = array
+            while len(self._arrays) > OPEN_ARRAYS:
+                self._arrays.popitem(last=False)
+        return array
+
+    def _origin(self, r: dict[str, Any], rng: np.random.Generator, label: zarr.Array) -> tuple[int, int, int]:
+        shape, patch = r["shape_zyx"], self.config.patch_size
+        high = [max(n - p, 0) for n, p in zip(shape, patch, strict=True)]
+        if self.config.sampling == "balanced" and rng.random() < self.config.pos_fraction:
+            positives = self._positive_voxels(r, label)
+            if positives.size:
+                centre = np.unravel_index(positives[rng.integers(positives.size)], shape)
+                return tuple(int(np.clip(c - p // 2, 0, h)) for c, p, h in zip(centre, patch, high, strict=True))
+        return tuple(int(rng.integers(0, h + 1)) for h in high)
+
+    def _positive_voxels(self, r: dict[str, Any], label: zarr.Array) -> np.ndarray:
+        """A fixed random sample of the study's positive voxels (flat indices), cached."""
+        key = r["index"]
+        if key not in self._positives:
+            flat = np.flatnonzero(self.positive_lut[label[...]])
+            rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, key]))
+            self._positives[key] = (
+                rng.choice(flat, min(flat.size, POSITIVE_SAMPLE), replace=False) if flat.size else flat
+            )
+            while len(self._positives) > 256:
+                self._positives.popitem(last=False)
+        return self._positives[key]
+
+    def _normalize(self, data: np.ndarray, r: dict[str, Any]) -> np.ndarray:
+        data = data.astype(np.float32, copy=False)
+        mode = self.config.normalize
+        if mode == "auto":
+            mode = "ct" if r["modality"] == "CT" else "zscore"
+        if mode == "ct":
+            lo, hi = self.config.window
+            return (np.clip(data, lo, hi) - np.float32(lo)) / np.float32(hi - lo)
+        if mode == "zscore":
+            mean, std = r["intensity_mean"], r["intensity_std"]
+            if mean is None or not std:
+                mean, std = float(data.mean()), float(data.std()) or 1.0
+            return (data - np.float32(mean)) / np.float32(std)
+        return data
+
+    def _classes(self, label: np.ndarray) -> np.ndarray:
+        if self.class_lut is not None:
+            return self.class_lut[label]
+        return label if label.dtype == np.uint8 else label.astype(np.int32)
+
+
+def _crop(
+    image: zarr.Array, label: zarr.Array, origin: tuple[int, ...], patch: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The patch at `origin`, zero-padded at the far end where the volume is smaller."""
+    window = tuple(slice(o, o + p) for o, p in zip(origin, patch, strict=True))
+    image_data, label_data = image[window], label[window]
+    if image_data.shape != tuple(patch):
+        pad = [(0, p - n) for p, n in zip(patch, image_data.shape, strict=True)]
+        image_data = np.pad(image_data, pad, mode="edge")
+        label_data = np.pad(label_data, pad)
+    return image_data, label_data
+
+
+def _lut(labels: LabelDict, names: Iterable[str]) -> np.ndarray:
+    """Label value -> 1..K for `names` in order, 0 for every other value (covers all of uint8)."""
+    values = {lb.name: lb.value for lb in labels}
+    lut = np.zeros(max([255, *values.values()]) + 1, dtype=np.int64)
+    for k, name in enumerate(names, start=1):
+        if name not in values:
+            raise ConfigError(f"classes: no label {name!r} in this dataset's dictionary")
+        lut[values[name]] = k
+    return lut
+
+
+def _split(path: str) -> tuple[str, str]:
+    """'studies/000001/s1.zarr/labels/anatomy/0' -> ('studies/000001/s1.zarr', 'labels/anatomy/0')."""
+    group, _, array_path = path.partition(".zarr/")
+    return f"{group}.zarr", array_path

@@ -1,0 +1,257 @@
+"""StudyStream and StreamLoader on real datasets (local and S3), read with real zarr."""
+
+import struct
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import zarr
+from monai.transforms import Compose, RandFlipd, RandRotate90d, ScaleIntensityRanged
+
+from pipeline.errors import ConfigError
+from pipeline.stream import StreamLoader, StudyStream
+from pipeline.stream.reader import StudyReader
+from tests.conftest import build_in_process, small_config
+
+PATCH = (32, 32, 32)
+
+
+@pytest.fixture(scope="module")
+def uri(tmp_path_factory) -> str:
+    """Six studies of 64 x 96 x 96 in 32^3 chunks (so a patch overlaps a few of 18 chunks)."""
+    cfg = small_config(
+        tmp_path_factory.mktemp("stream") / "ds",
+        "dataset.n_studies=6",
+        "dataset.shard_size=3",
+        "generator.shape=[64,96,96]",
+        "storage.chunk=[32,32,32]",
+        "generator.params.body_region=abdomen",
+    )
+    build_in_process(cfg)
+    return cfg.storage.uri
+
+
+def volume(uri: str, study_id: str, shard: int) -> tuple[np.ndarray, np.ndarray]:
+    group = zarr.open_group(f"{uri}/studies/{shard:06d}/{study_id}.zarr", mode="r")
+    return group["0"][...], group["labels/anatomy/0"][...]
+
+
+def key(sample) -> tuple:
+    return sample["study_id"], int(sample["patch"]), tuple(sample["origin"].tolist())
+
+
+def test_whole_volumes_in_the_catalog_order(uri):
+    stream = StudyStream(uri, shuffle=False, normalize="none")
+    samples = list(stream)
+    assert [s["study_id"] for s in samples] == [f"s{i:09d}" for i in range(6)]
+    image, label = volume(uri, "s000000004", 1)
+    assert torch.equal(samples[4]["image"][0], torch.from_numpy(image.astype(np.float32)))
+    assert torch.equal(samples[4]["label"][0], torch.from_numpy(label))
+    assert samples[4]["image"].shape == (1, 64, 96, 96) and samples[4]["label"].dtype == torch.uint8
+
+
+@pytest.mark.parametrize("sampling", ["uniform", "balanced"])
+def test_patches_equal_the_same_slice_of_the_full_volume(uri, sampling):
+    stream = StudyStream(uri, patch_size=PATCH, patches_per_study=3, sampling=sampling, normalize="none")
+    for sample in stream:
+        image, label = volume(uri, sample["study_id"], sample["index"] // 3)
+        z, y, x = sample["origin"].tolist()
+        window = (slice(z, z + 32), slice(y, y + 32), slice(x, x + 32))
+        assert np.array_equal(sample["image"][0].numpy(), image[window].astype(np.float32))
+        assert np.array_equal(sample["label"][0].numpy(), label[window])
+
+
+def test_balanced_sampling_centres_on_labelled_organs(uri):
+    organs = ("liver", "spleen", "right kidney", "left kidney")
+
+    def positive_share(sampling: str) -> float:
+        stream = StudyStream(
+            uri,
+            patch_size=(16, 16, 16),
+            patches_per_study=20,
+            sampling=sampling,
+            pos_fraction=1.0,
+            pos_labels=organs,
+            classes=organs,
+        )
+        return float(np.mean([(s["label"] > 0).any().item() for s in stream]))
+
+    assert positive_share("balanced") == 1.0
+    assert positive_share("uniform") < 0.8
+
+
+def test_normalisation_and_classes(uri):
+    sample = next(iter(StudyStream(uri, patch_size=PATCH, classes=("liver", "spleen"), shuffle=False)))
+    assert sample["image"].dtype == torch.float32
+    assert sample["image"].min() >= 0.0 and sample["image"].max() <= 1.0  # CT window to [0, 1]
+    assert sample["label"].dtype == torch.int64 and set(sample["label"].unique().tolist()) <= {0, 1, 2}
+    z = next(iter(StudyStream(uri, normalize="zscore", shuffle=False)))
+    _, label = volume(uri, "s000000000", 0)
+    assert abs(float(z["image"][0][torch.from_numpy(label > 0)].mean())) < 1e-3
+
+
+def test_a_patch_reads_only_the_chunks_it_overlaps(uri):
+    """Bytes zarr reads for a patch, against the compressed size of exactly the chunks it overlaps
+    (read from the shard indexes), for image and label."""
+    stream = StudyStream(uri, patch_size=PATCH, shuffle=False, normalize="none")
+    reader = StudyReader(stream.store, stream.labels, stream.config)
+    row = {name: values[2] for name, values in stream._columns.items()}
+    reader.read(row, 0, 0)  # opens the arrays (their zarr.json), not counted below
+    for patch in range(1, 6):
+        before = reader.bytes_read[0]
+        sample = reader.read(row, patch, 0)
+        read = reader.bytes_read[0] - before
+        overlapped = sum(
+            chunk_bytes(Path(uri) / row[p], sample["origin"].tolist()) for p in ("image_path", "label_path")
+        )
+        assert overlapped <= read <= 1.5 * overlapped, (read, overlapped)
+    whole = sum(f.stat().st_size for f in (Path(uri) / row["image_path"]).rglob("c/*/*/*"))
+    assert read < whole / 2
+
+
+def chunk_bytes(array_dir: Path, origin: list[int]) -> int:
+    """Compressed bytes of the 32^3 inner chunks a 32^3 patch at `origin` overlaps."""
+    array = zarr.open_array(str(array_dir), mode="r")
+    grid = [-(-n // 32) for n in array.shape]
+    shard = (array_dir / "c" / "0" / "0" / "0").read_bytes()
+    n_chunks = int(np.prod(grid))
+    index = struct.unpack(f"<{2 * n_chunks}Q", shard[-(16 * n_chunks + 4) : -4])
+    total = 0
+    for cz in range(origin[0] // 32, (origin[0] + 31) // 32 + 1):
+        for cy in range(origin[1] // 32, (origin[1] + 31) // 32 + 1):
+            for cx in range(origin[2] // 32, (origin[2] + 31) // 32 + 1):
+                total += index[2 * ((cz * grid[1] + cy) * grid[2] + cx) + 1]
+    return total
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_dataloader_yields_each_sample_once_per_epoch(uri, workers):
+    stream = StudyStream(uri, patch_size=(16, 16, 16), patches_per_study=3)
+    loader = torch.utils.data.DataLoader(stream, batch_size=4, num_workers=workers)
+    seen = [(sid, int(k)) for batch in loader for sid, k in zip(batch["study_id"], batch["patch"], strict=True)]
+    assert sorted(seen) == sorted((f"s{i:09d}", k) for i in range(6) for k in range(3))
+
+
+def test_ranks_split_the_epoch_without_overlap(uri):
+    shares = [
+        list(map(key, StudyStream(uri, patch_size=(16, 16, 16), patches_per_study=2, rank=r, world_size=3)))
+        for r in range(3)
+    ]
+    assert [len(s) for s in shares] == [4, 4, 4]
+    everything = list(map(key, StudyStream(uri, patch_size=(16, 16, 16), patches_per_study=2)))
+    assert sorted(chain.from_iterable(shares)) == sorted(everything)
+
+
+def test_epochs_reshuffle_and_resample_deterministically(uri):
+    stream = StudyStream(uri, patch_size=(16, 16, 16), patches_per_study=2, seed=7)
+    first = list(map(key, stream))
+    stream.set_epoch(1)
+    second = list(map(key, stream))
+    assert first != second and sorted(k[:2] for k in first) == sorted(k[:2] for k in second)
+    again = StudyStream(uri, patch_size=(16, 16, 16), patches_per_study=2, seed=7, epoch=1)
+    assert list(map(key, again)) == second
+
+
+def test_in_process_resume_continues_the_exact_sequence(uri):
+    options = {"patch_size": (16, 16, 16), "patches_per_study": 3, "seed": 3}
+    full = list(map(key, StudyStream(uri, **options)))
+    stream = StudyStream(uri, **options)
+    it = iter(stream)
+    head = [key(next(it)) for _ in range(7)]
+    state = stream.state_dict()
+    assert state["samples"] == 7
+    resumed = StudyStream(uri, **options)
+    resumed.load_state_dict(state)
+    assert head + list(map(key, resumed)) == full
+
+
+def test_stream_loader_resume_with_two_workers(uri):
+    options = {"patch_size": (16, 16, 16), "patches_per_study": 3, "seed": 5}
+
+    def batches(loader, n=None):
+        out = []
+        for batch in loader:
+            out.append([(s, int(k)) for s, k in zip(batch["study_id"], batch["patch"], strict=True)])
+            if n is not None and len(out) == n:
+                break
+        return out
+
+    full = batches(StreamLoader(StudyStream(uri, **options), batch_size=2, num_workers=2))
+    in_stream_order = [(k[0], k[1]) for k in map(key, StudyStream(uri, **options))]
+    assert list(chain.from_iterable(full)) == in_stream_order
+    loader = StreamLoader(StudyStream(uri, **options), batch_size=2, num_workers=2)
+    head = batches(loader, n=3)
+    state = loader.state_dict()
+    assert state["samples"] == 6
+    resumed = StreamLoader(StudyStream(uri, **options), batch_size=2, num_workers=2)
+    resumed.load_state_dict(state)
+    assert head + batches(resumed) == full
+
+
+def test_state_from_another_selection_is_refused(uri):
+    state = StudyStream(uri, patch_size=PATCH).state_dict()
+    with pytest.raises(ConfigError, match="state_dict"):
+        StudyStream(uri, patch_size=PATCH, where="index < 3").load_state_dict(state)
+
+
+def test_samples_go_through_monai_dictionary_transforms(uri):
+    transforms = Compose(
+        [
+            ScaleIntensityRanged(keys="image", a_min=0.0, a_max=1.0, b_min=-1.0, b_max=1.0),
+            RandFlipd(keys=["image", "label"], prob=1.0, spatial_axis=0),
+            RandRotate90d(keys=["image", "label"], prob=1.0, spatial_axes=(1, 2)),
+        ]
+    )
+    sample = next(iter(StudyStream(uri, patch_size=PATCH, classes=("liver",))))
+    out = transforms(sample)
+    assert out["image"].shape == (1, *PATCH) and out["label"].shape == (1, *PATCH)
+    assert out["image"].min() >= -1.0 and out["study_id"] == sample["study_id"]
+
+
+@pytest.mark.parametrize(
+    ("keywords", "field"),
+    [
+        ({"patch_size": (0, 32, 32)}, "patch_size"),
+        ({"patches_per_study": 2}, "patches_per_study"),
+        ({"patch_size": PATCH, "sampling": "random"}, "sampling"),
+        ({"normalize": "minmax"}, "normalize"),
+        ({"patch_size": PATCH, "classes": ("appendix",)}, "classes"),
+        ({"where": "nosuch > 1"}, "query"),
+    ],
+)
+def test_bad_options_name_the_field(uri, keywords, field):
+    with pytest.raises(Exception, match=rf"^{field}:"):
+        next(iter(StudyStream(uri, **keywords)))
+
+
+def test_s3_with_a_size_limited_local_cache(s3, uri, tmp_path):
+    cfg = small_config(
+        s3.uri("ds"),
+        *s3.overrides("ds"),
+        "dataset.n_studies=4",
+        "dataset.shard_size=2",
+        "generator.shape=[64,96,96]",
+        "storage.chunk=[32,32,32]",
+        "generator.params.body_region=abdomen",
+    )
+    build_in_process(cfg)
+    cache = tmp_path / "cache"
+    remote = StudyStream(
+        s3.uri("ds"),
+        patch_size=PATCH,
+        patches_per_study=2,
+        storage_options=s3.options,
+        cache_dir=str(cache),
+        cache_limit_gb=0.5 / 1024,
+    )  # 0.5 MiB: about two studies
+    local = StudyStream(uri, patch_size=PATCH, patches_per_study=2, where="index < 4")
+    got = {key(s): s for s in remote}
+    expected = {key(s): s for s in local}
+    assert got.keys() == expected.keys()
+    for k, sample in got.items():
+        assert torch.equal(sample["image"], expected[k]["image"])
+    cached = list(cache.glob("*/studies/*/*.zarr"))
+    assert 1 <= len(cached) < 4  # evicted down to the limit
+    assert sum(f.stat().st_size for f in cache.rglob("*") if f.is_file()) <= 0.5 * 2**20 + 300_000
