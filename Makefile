@@ -34,6 +34,7 @@ lint: install
 bench: install
 	$(BIN)/python -m jobs.bench generate
 	$(BIN)/python -m jobs.bench storage
+	$(BIN)/python -m jobs.bench stream
 
 clean:
 	rm -rf $(VENV) data bench/tmp .pytest_cache

@@ -8,6 +8,8 @@ read touches only the inner chunks it overlaps while a whole study stays a handf
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,6 +141,34 @@ def write_study(
 def stored_bytes(objects: dict[str, bytes], array_path: str) -> int:
     """Bytes of one array of an encoded study: its chunk or shard objects plus its zarr.json."""
     return sum(len(data) for key, data in objects.items() if key.startswith(f"{array_path}/"))
+
+
+def chunk_sizes(store: Store, array_path: str) -> np.ndarray:
+    """Stored bytes of every inner chunk of a single-shard array, from its shard index (z, y, x
+    grid; 0 for chunks that were never written because they hold only the fill value)."""
+    meta = json.loads(store.read_bytes(f"{array_path}/zarr.json"))
+    shape = meta["shape"]
+    (sharding,) = [c for c in meta["codecs"] if c["name"] == "sharding_indexed"]
+    grid = [-(-n // c) for n, c in zip(shape, sharding["configuration"]["chunk_shape"], strict=True)]
+    n = int(np.prod(grid))
+    shard = f"{array_path}/c/" + "/".join("0" * len(grid))
+    if not store.exists(shard):
+        return np.zeros(grid, dtype=np.int64)
+    index_bytes = 16 * n + 4  # (offset, nbytes) uint64 pairs, then a crc32c
+    tail = store.fs.cat_file(store.path(shard), start=-index_bytes)
+    pairs = np.frombuffer(tail[:-4], dtype="<u8").reshape(n, 2)
+    sizes = np.where(pairs[:, 0] == np.iinfo(np.uint64).max, 0, pairs[:, 1])
+    return sizes.astype(np.int64).reshape(grid)
+
+
+def overlapped_bytes(store: Store, array_path: str, origin: Sequence[int], size: Sequence[int]) -> int:
+    """Stored bytes of exactly the inner chunks that the box at `origin` of `size` overlaps."""
+    sizes = chunk_sizes(store, array_path)
+    meta = json.loads(store.read_bytes(f"{array_path}/zarr.json"))
+    (sharding,) = [c for c in meta["codecs"] if c["name"] == "sharding_indexed"]
+    inner = sharding["configuration"]["chunk_shape"]
+    window = tuple(slice(o // c, (o + n - 1) // c + 1) for o, n, c in zip(origin, size, inner, strict=True))
+    return int(sizes[window].sum())
 
 
 def open_study(store: ZarrStore) -> zarr.Group:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+import zarr
 from torch.utils.data import IterableDataset, get_worker_info
 
 from pipeline import catalog
@@ -69,6 +70,10 @@ class StudyStream(IterableDataset):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = get_worker_info()
         worker, n_workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        if info is not None:
+            # Parallelism comes from the workers: one decode thread each, not a pool per process
+            # competing for the same cores (as DataLoader does for torch's own threads).
+            zarr.config.set({"threading.max_workers": 1})
         batch_size = self.batch_size if info is not None else 1
         order = self.order()
         start, self._yielded = self._resume_at, self._resume_at
@@ -123,6 +128,20 @@ def _distributed(config: StreamConfig) -> tuple[int, int]:
     return 0, 1
 
 
+def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack image and label into [B, 1, D, H, W]; keep the small per-sample fields as lists.
+
+    From a worker, every tensor of a batch travels through its own shared-memory segment; the
+    few bytes of origin, spacing and ids are cheaper as plain lists (origin and spacing as
+    tuples), which is what lets two workers scale on two cores."""
+    batch: dict[str, Any] = {key: torch.stack([s[key] for s in samples]) for key in ("image", "label")}
+    for key in samples[0]:
+        if key not in batch:
+            values = [s[key] for s in samples]
+            batch[key] = [tuple(v.tolist()) if isinstance(v, torch.Tensor) else v for v in values]
+    return batch
+
+
 class StreamLoader(torch.utils.data.DataLoader):
     """A DataLoader over a StudyStream that can save and restore its place mid-epoch.
 
@@ -134,6 +153,7 @@ class StreamLoader(torch.utils.data.DataLoader):
         if kwargs.get("persistent_workers"):
             raise ConfigError("persistent_workers: a StreamLoader restarts its workers each epoch to move on")
         dataset.batch_size = batch_size
+        kwargs.setdefault("collate_fn", collate)
         super().__init__(dataset, batch_size=batch_size, **kwargs)
         self._handed_out = 0
 

@@ -171,19 +171,23 @@ class StudyReader:
         return self._positives[key]
 
     def _normalize(self, data: np.ndarray, r: dict[str, Any]) -> np.ndarray:
-        data = data.astype(np.float32, copy=False)
+        """float32, normalised in place: one conversion, no further copies of the patch."""
+        out = data.astype(np.float32)
         mode = self.config.normalize
         if mode == "auto":
             mode = "ct" if r["modality"] == "CT" else "zscore"
         if mode == "ct":
             lo, hi = self.config.window
-            return (np.clip(data, lo, hi) - np.float32(lo)) / np.float32(hi - lo)
-        if mode == "zscore":
+            np.clip(out, lo, hi, out=out)
+            out -= np.float32(lo)
+            out *= np.float32(1.0 / (hi - lo))
+        elif mode == "zscore":
             mean, std = r["intensity_mean"], r["intensity_std"]
             if mean is None or not std:
-                mean, std = float(data.mean()), float(data.std()) or 1.0
-            return (data - np.float32(mean)) / np.float32(std)
-        return data
+                mean, std = float(out.mean()), float(out.std()) or 1.0
+            out -= np.float32(mean)
+            out *= np.float32(1.0 / std)
+        return out
 
     def _classes(self, label: np.ndarray) -> np.ndarray:
         if self.class_lut is not None:

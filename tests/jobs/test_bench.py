@@ -49,3 +49,19 @@ def test_storage_benchmark_counts_objects_and_requests(tmp_path):
     assert report["metrics"]["s3_puts_per_study"] == 7.25
     assert report["notes"]["s3_requests"] == {"PutObject": 29}
     assert set(report["ratios"]) == {"local_pipeline_over_raw", "tmpfs_pipeline_over_raw", "s3_pipeline_over_raw"}
+
+
+@pytest.mark.slow
+def test_stream_benchmark_reports_its_ratios(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.bench", "stream", "--quick", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "stream.json").read_text())
+    assert set(report["ratios"]) == {"stream_over_nifti_monai", "bytes_read_over_overlapped", "loader_2w_over_1w"}
+    assert 1.0 <= report["ratios"]["bytes_read_over_overlapped"] < 1.5  # reads are exactly the chunks (and index)
+    assert report["metrics"]["rss_growth_mib"] < 100

@@ -1,6 +1,5 @@
 """StudyStream and StreamLoader on real datasets (local and S3), read with real zarr."""
 
-import struct
 from itertools import chain
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import zarr
 from monai.transforms import Compose, RandFlipd, RandRotate90d, ScaleIntensityRanged
 
 from pipeline.errors import ConfigError
+from pipeline.omezarr import overlapped_bytes
 from pipeline.stream import StreamLoader, StudyStream
 from pipeline.stream.reader import StudyReader
 from tests.conftest import build_in_process, small_config
@@ -103,27 +103,11 @@ def test_a_patch_reads_only_the_chunks_it_overlaps(uri):
         before = reader.bytes_read[0]
         sample = reader.read(row, patch, 0)
         read = reader.bytes_read[0] - before
-        overlapped = sum(
-            chunk_bytes(Path(uri) / row[p], sample["origin"].tolist()) for p in ("image_path", "label_path")
-        )
+        origin = sample["origin"].tolist()
+        overlapped = sum(overlapped_bytes(stream.store, row[p], origin, PATCH) for p in ("image_path", "label_path"))
         assert overlapped <= read <= 1.5 * overlapped, (read, overlapped)
     whole = sum(f.stat().st_size for f in (Path(uri) / row["image_path"]).rglob("c/*/*/*"))
     assert read < whole / 2
-
-
-def chunk_bytes(array_dir: Path, origin: list[int]) -> int:
-    """Compressed bytes of the 32^3 inner chunks a 32^3 patch at `origin` overlaps."""
-    array = zarr.open_array(str(array_dir), mode="r")
-    grid = [-(-n // 32) for n in array.shape]
-    shard = (array_dir / "c" / "0" / "0" / "0").read_bytes()
-    n_chunks = int(np.prod(grid))
-    index = struct.unpack(f"<{2 * n_chunks}Q", shard[-(16 * n_chunks + 4) : -4])
-    total = 0
-    for cz in range(origin[0] // 32, (origin[0] + 31) // 32 + 1):
-        for cy in range(origin[1] // 32, (origin[1] + 31) // 32 + 1):
-            for cx in range(origin[2] // 32, (origin[2] + 31) // 32 + 1):
-                total += index[2 * ((cz * grid[1] + cy) * grid[2] + cx) + 1]
-    return total
 
 
 @pytest.mark.parametrize("workers", [0, 2])
