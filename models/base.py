@@ -26,9 +26,11 @@ def study_seed(dataset_seed: int, index: int) -> int:
     return int(state[0] >> np.uint64(1))
 
 
-def study_rng(seed: int, stream: int) -> np.random.Generator:
-    """An independent generator for one use (`PARAMS_STREAM`, `RENDER_STREAM`) of a study seed."""
-    return np.random.default_rng(np.random.SeedSequence([seed, stream]))
+def study_rng(seed: int, stream: int, attempt: int = 0) -> np.random.Generator:
+    """An independent generator for one use (`PARAMS_STREAM`, `RENDER_STREAM`) of a study seed;
+    `attempt` > 0 gives the deterministic redraws of a render that failed quality control."""
+    entropy = [seed, stream] if attempt == 0 else [seed, stream, attempt]
+    return np.random.default_rng(np.random.SeedSequence(entropy))
 
 
 def study_id(index: int) -> str:

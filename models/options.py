@@ -41,12 +41,15 @@ class Choice:
 
 @dataclass(frozen=True)
 class Range:
-    """A numeric parameter inside hard limits; the study draws uniformly from [lo, hi]."""
+    """A numeric parameter inside hard limits; the study draws uniformly from [lo, hi]. An
+    optional one defaults to None (not set) and can be set back to null."""
 
     limits: tuple[float, float]
-    default: tuple[float, float]
+    default: tuple[float, float] | None
 
-    def parse(self, field: str, value: Any) -> tuple[float, float]:
+    def parse(self, field: str, value: Any) -> tuple[float, float] | None:
+        if value is None and self.default is None:
+            return None
         try:
             values = [float(v) for v in value] if isinstance(value, list | tuple) else [float(value)] * 2
         except (TypeError, ValueError):
@@ -58,11 +61,27 @@ class Range:
             raise ParamError(field, f"must lie within [{lo:g}, {hi:g}], got {value!r}")
         return values[0], values[1]
 
-    def sample(self, parsed: tuple[float, float], rng: np.random.Generator) -> float:
+    def sample(self, parsed: tuple[float, float] | None, rng: np.random.Generator) -> float | None:
+        if parsed is None:
+            return None
         return float(rng.uniform(parsed[0], parsed[1])) if parsed[1] > parsed[0] else parsed[0]
 
 
-Param = Choice | Range
+@dataclass(frozen=True)
+class Subset:
+    """A set of allowed values (for example which lesion kinds may appear); not drawn per study."""
+
+    allowed: tuple[str, ...]
+    default: tuple[str, ...]
+
+    def parse(self, field: str, value: Any) -> tuple[str, ...]:
+        return Choice(self.allowed, self.default).parse(field, value)
+
+    def sample(self, parsed: tuple[str, ...], rng: np.random.Generator) -> list[str]:
+        return list(parsed)
+
+
+Param = Choice | Range | Subset
 
 
 def parse_params(declared: Mapping[str, Param], given: Mapping[str, Any]) -> dict[str, Any]:

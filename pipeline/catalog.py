@@ -36,7 +36,7 @@ class Catalog:
 
     @property
     def schema(self) -> pa.Schema:
-        return schema(self.info.labels)
+        return schema(self.info.labels, self.info.columns)
 
     @property
     def columns(self) -> list[str]:

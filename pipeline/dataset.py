@@ -30,6 +30,7 @@ class DatasetInfo:
     generator: str
     generator_version: str
     labels: LabelDict
+    columns: dict[str, str]  # the generator's catalog columns and their Arrow types
     n_studies: int
     shard_size: int
     status: str
@@ -46,6 +47,7 @@ def record(config: GenerateConfig, generator: Generator, status: str = "running"
         "config": to_dict(config),
         "generator": {"name": generator.name, "version": generator.version},
         "labels": {"name": generator.label_dict.name, "entries": generator.label_dict.to_json()},
+        "columns": dict(getattr(generator, "columns", {})),
         "n_studies": config.dataset.n_studies,
         "n_shards": config.dataset.n_shards,
         "shard_size": config.dataset.shard_size,
@@ -64,6 +66,7 @@ def read(store: Store) -> DatasetInfo:
             generator=raw["generator"]["name"],
             generator_version=raw["generator"]["version"],
             labels=LabelDict.from_json(raw["labels"]["name"], raw["labels"]["entries"]),
+            columns=dict(raw.get("columns", {})),
             n_studies=int(raw["n_studies"]),
             shard_size=int(raw["shard_size"]),
             status=raw["status"],

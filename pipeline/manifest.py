@@ -1,14 +1,16 @@
 """Manifest rows (one per study) and the Parquet part that commits a shard.
 
-The schema is fixed per dataset: the common columns below plus `<label>_ml` for every label of
-the generator's dictionary, so every part of a dataset has the same columns.
+The schema is fixed per dataset: the common columns below, the generator's own columns (its
+steerable parameters, declared in its `columns`), then `<label>_ml` (volume) and `<label>_hu`
+(median intensity) for every label of the generator's dictionary, so every part of a dataset has
+the same columns.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +44,7 @@ BASE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("intensity_mean", pa.float64()),  # over labelled voxels (z-score normalisation)
     pa.field("intensity_std", pa.float64()),
     pa.field("qc_pass", pa.bool_(), nullable=False),
+    pa.field("qc_redraws", pa.int32(), nullable=False),
     pa.field("render_s", pa.float64(), nullable=False),
     pa.field("write_s", pa.float64(), nullable=False),
     pa.field("worker", pa.string()),
@@ -49,9 +52,12 @@ BASE_FIELDS: tuple[pa.Field, ...] = (
 )
 
 
-def schema(labels: LabelDict) -> pa.Schema:
+def schema(labels: LabelDict, extra: dict[str, str] | None = None) -> pa.Schema:
+    """`extra`: the generator's columns, name -> Arrow type name ("double", "int64", "string")."""
+    generator_fields = [pa.field(name, pa.type_for_alias(kind)) for name, kind in (extra or {}).items()]
     volume_fields = [pa.field(f"{lb.column}_ml", pa.float64()) for lb in labels]
-    return pa.schema([*BASE_FIELDS, *volume_fields])
+    intensity_fields = [pa.field(f"{lb.column}_hu", pa.float64()) for lb in labels]
+    return pa.schema([*BASE_FIELDS, *generator_fields, *volume_fields, *intensity_fields])
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class RowContext:
     version: str
     worker: str
     labels: LabelDict
+    extra: dict[str, str] = field(default_factory=dict)  # the generator's columns and their types
 
 
 def row(spec: StudySpec, study: Study, written: Written, render_s: float, context: RowContext) -> dict[str, Any]:
@@ -104,20 +111,25 @@ def row(spec: StudySpec, study: Study, written: Written, render_s: float, contex
         "intensity_mean": study.meta.get("foreground", {}).get("mean"),
         "intensity_std": study.meta.get("foreground", {}).get("std"),
         "qc_pass": bool(qc.get("pass", True)),
+        "qc_redraws": int(qc.get("redraws", 0)),
         "render_s": render_s,
         "write_s": written.write_s,
         "worker": context.worker,
         "created_at": datetime.now(UTC),
     }
+    values = study.meta.get("columns", {})
+    for name in context.extra:
+        out[name] = values.get(name)
     for lb in context.labels:
         found = stats.get(lb.name)
         out[f"{lb.column}_ml"] = float(found.volume_ml) if found is not None else 0.0
+        out[f"{lb.column}_hu"] = float(found.median) if found is not None and found.voxels else None
     return out
 
 
-def encode_part(rows: list[dict[str, Any]], labels: LabelDict) -> bytes:
+def encode_part(rows: list[dict[str, Any]], labels: LabelDict, extra: dict[str, str] | None = None) -> bytes:
     """A shard's rows as one Parquet file (zstd, one row group, sorted by index)."""
-    table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["index"]), schema=schema(labels))
+    table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["index"]), schema=schema(labels, extra))
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()

@@ -22,7 +22,7 @@ from pipeline import layout
 from pipeline.catalog import Catalog
 from pipeline.config import GenerateConfig, from_dict
 from pipeline.errors import ConfigError
-from pipeline.manifest import RowContext, encode_part
+from pipeline.manifest import encode_part
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, checksum, open_study, validate
 from pipeline.worker import ShardWorker
 
@@ -124,7 +124,7 @@ def repair(catalog: Catalog, report: Report, config: GenerateConfig) -> list[int
 
 def _repair_shard(catalog: Catalog, worker: ShardWorker, shard: int, study_ids: set[str]) -> None:
     rows = catalog.query(f"shard = {int(shard)}").to_pylist()
-    context = RowContext(shard, worker.generator.version, worker.describe(), catalog.info.labels)
+    context = worker.context(shard)
     fixed = []
     for r in rows:
         if r["study_id"] not in study_ids:
@@ -133,4 +133,4 @@ def _repair_shard(catalog: Catalog, worker: ShardWorker, shard: int, study_ids: 
         spec = StudySpec(r["study_id"], r["index"], r["seed"], r["generator"], json.loads(r["params_json"]))
         fixed.append(worker.write_spec(spec, context, group=r["image_path"].rsplit("/", 1)[0]))
     # A deliberate replacement of a committed part: the rows are the same studies, rewritten.
-    catalog.store.write_atomic(layout.part_path(shard), encode_part(fixed, catalog.info.labels))
+    catalog.store.write_atomic(layout.part_path(shard), encode_part(fixed, catalog.info.labels, catalog.info.columns))

@@ -72,7 +72,7 @@ class ShardWorker:
 
     def run(self, task: layout.ShardTask) -> ShardResult:
         started = time.perf_counter()
-        context = RowContext(task.shard, self.generator.version, self.describe(), self.generator.label_dict)
+        context = self.context(task.shard)
         pending: deque[Future[dict[str, Any]]] = deque()
         rows: list[dict[str, Any]] = []
         for index in range(task.start, task.stop):
@@ -98,6 +98,11 @@ class ShardWorker:
             already_committed=not committed,
         )
 
+    def context(self, shard: int) -> RowContext:
+        """What every row of `shard` written here shares."""
+        extra = dict(getattr(self.generator, "columns", {}))
+        return RowContext(shard, self.generator.version, self.describe(), self.generator.label_dict, extra)
+
     def write_spec(self, spec: StudySpec, context: RowContext, group: str | None = None) -> dict[str, Any]:
         """Render one study from its spec and write it (regeneration, repair); returns its row."""
         t0 = time.perf_counter()
@@ -118,7 +123,7 @@ class ShardWorker:
 
     def _commit(self, task: layout.ShardTask, rows: list[dict[str, Any]], context: RowContext) -> bool:
         try:
-            self.store.commit(layout.part_path(task.shard), encode_part(rows, context.labels))
+            self.store.commit(layout.part_path(task.shard), encode_part(rows, context.labels, context.extra))
             return True
         except CommitConflict:
             # Another attempt of this shard committed first; its studies are byte-identical.

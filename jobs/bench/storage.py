@@ -30,7 +30,7 @@ import torch
 
 from jobs.bench.report import Goal, Report
 from jobs.generate import DEFAULTS
-from models import LabelDict, make_spec
+from models import Generator, make_spec
 from models.registry import create
 from pipeline import config as config_module
 from pipeline.layout import part_path, study_path
@@ -56,7 +56,7 @@ def run(quick: bool = False) -> Report:
     workdir = Path(tempfile.mkdtemp(dir=WORKDIR))
     report = Report("storage", notes={"shape_zyx": shape, "n_studies": n_studies, "shard_size": SHARD_SIZE})
     cfg = config_module.load([DEFAULTS], [f"generator.shape=[{','.join(map(str, shape))}]"])
-    labels = create(cfg.generator.name, generator_options(cfg)).label_dict
+    generator = create(cfg.generator.name, generator_options(cfg))
     studies = _encoded_studies(cfg, n_studies)
     report.metrics["stored_mb_per_study"] = sum(len(b) for s in studies for b in s[1].values()) / 1e6 / n_studies
     server, endpoint = _moto()
@@ -68,7 +68,7 @@ def run(quick: bool = False) -> Report:
                 store = _store(target, workdir, endpoint, rep)
                 calls = _count_calls(store)
                 os.sync()  # each way starts with no dirty pages of the other pending
-                pipeline_s.append(_pipeline_write(store, studies, labels, cfg.ray.writer_threads))
+                pipeline_s.append(_pipeline_write(store, studies, generator, cfg.ray.writer_threads))
                 pipeline_calls = Counter(calls)
                 os.sync()
                 raw_s.append(_raw_write(target, store, studies, f"raw{rep}"))
@@ -111,19 +111,20 @@ def _encoded_studies(cfg: config_module.GenerateConfig, n: int) -> list[tuple[di
         shard = index // SHARD_SIZE
         group = study_path(shard, spec.study_id)
         written = Written(group, stored_bytes(objects, IMAGE_PATH), stored_bytes(objects, LABEL_PATH), digest, 0.0)
-        context = RowContext(shard, generator.version, "bench", generator.label_dict)
+        context = RowContext(shard, generator.version, "bench", generator.label_dict, dict(generator.columns))
         out.append((row(spec, study, written, 0.0, context), objects))
     return out
 
 
 def _pipeline_write(
-    store: Store, studies: list[tuple[dict, dict[str, bytes]]], labels: LabelDict, threads: int
+    store: Store, studies: list[tuple[dict, dict[str, bytes]]], generator: Generator, threads: int
 ) -> float:
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda s: store.put_objects(s[0]["image_path"].rsplit("/", 1)[0], s[1]), studies))
     for shard in sorted({r["shard"] for r, _ in studies}):
-        store.commit(part_path(shard), encode_part([r for r, _ in studies if r["shard"] == shard], labels))
+        rows = [r for r, _ in studies if r["shard"] == shard]
+        store.commit(part_path(shard), encode_part(rows, generator.label_dict, dict(generator.columns)))
     return time.perf_counter() - started
 
 

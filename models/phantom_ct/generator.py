@@ -1,8 +1,13 @@
-"""`phantom_ct`: a procedural torso CT with MAISI label indices. CPU only, weight-free."""
+"""`phantom_ct`: a procedural torso CT with MAISI label indices. CPU only, weight-free.
+
+Sampling (`sample_params`) draws the patient and the acquisition; rendering builds the anatomy
+from them plus fine per-organ jitter from the study's render stream, paints it, forms the image,
+measures it and runs quality control, redrawing the render stream (not the patient) on failure.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -11,42 +16,73 @@ from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.measure import measure
-from models.options import Choice, Param, Range, parse_params, sample
-from models.phantom_ct import anatomy
+from models.options import Choice, Param, Range, Subset, parse_params, sample
+from models.phantom_ct import anatomy, lesions, qc
+from models.phantom_ct.body import Body
 from models.phantom_ct.render import form_image, paint
 from models.phantom_ct.shapes import Grid
+from models.phantom_ct.skeleton import VERTEBRAE
 from models.phantom_ct.tissue import PHASES, sample_hu
 
 DEFAULT_SHAPE = (192, 256, 256)  # z, y, x
 SHAPE_LIMITS = (16, 1024)
 SPACING_LIMITS = (0.2, 10.0)
+MAX_REDRAWS = 3
 
 # Cranio-caudal extent (reference mm above the pubic symphysis) of each field of view.
 REGIONS: dict[str, tuple[float, float]] = {
     "chest": (430.0, 700.0),
     "abdomen": (225.0, 510.0),
+    "pelvis": (-40.0, 250.0),
+    "chest_abdomen_pelvis": (-40.0, 700.0),
 }
 
 PARAMS: dict[str, Param] = {
     "body_region": Choice(tuple(REGIONS), tuple(REGIONS)),
     "contrast": Choice(PHASES, PHASES),
     "sex": Choice(("F", "M"), ("F", "M")),
-    "age": Range((18.0, 90.0), (20.0, 85.0)),
-    "habitus": Range((0.0, 1.0), (0.0, 1.0)),  # 0 lean .. 1 obese: subcutaneous fat, frame
+    "age": Range((18.0, 90.0), (20.0, 85.0)),  # organ size trends, bone density
+    "habitus": Range((0.0, 1.0), (0.0, 1.0)),  # 0 lean .. 1 obese: subcutaneous and visceral fat
     "inspiration": Range((0.0, 1.0), (0.6, 1.0)),  # breath-hold depth: lung volume, diaphragm
+    "bladder_fill": Range((0.0, 1.0), (0.2, 1.0)),
     "noise_hu": Range((0.0, 60.0), (8.0, 25.0)),  # image noise standard deviation (dose)
+    "inplane_mm": Range((0.3, 3.0), None),  # null: fitted to the body; set: drawn, shape follows
+    "slice_mm": Range((0.5, 8.0), None),  # null: fitted to the region
+    "lesion_rate": Range((0.0, 1.0), (0.0, 0.0)),  # chance of each lesion kind per study
+    "lesion_kinds": Subset(lesions.KINDS, lesions.KINDS),
+    "lesion_size_mm": Range((2.0, 80.0), (8.0, 30.0)),  # diameter
+    "qc_tolerance_hu": Range((0.0, 500.0), (25.0, 25.0)),
 }
 
 LABELS = (
     "body",
     "liver",
+    "hepatic vessel",
+    "gallbladder",
     "spleen",
+    "pancreas",
     "stomach",
+    "duodenum",
+    "small bowel",
+    "colon",
+    "esophagus",
     "right kidney",
     "left kidney",
+    "right adrenal gland",
+    "left adrenal gland",
+    "bladder",
+    "prostate",
     "aorta",
     "inferior vena cava",
+    "superior vena cava",
+    "portal vein and splenic vein",
+    "left iliac artery",
+    "right iliac artery",
+    "left iliac vena",
+    "right iliac vena",
     "heart",
+    "trachea",
+    "airway",
     "right lung upper lobe",
     "right lung middle lobe",
     "right lung lower lobe",
@@ -55,25 +91,46 @@ LABELS = (
     "spinal cord",
     "left autochthon",
     "right autochthon",
-    *(f"vertebrae {name}" for name, *_ in anatomy.VERTEBRAE),
-    *(f"{side} rib {k}" for side in ("left", "right") for k in range(1, 13)),
+    "left iliopsoas",
+    "right iliopsoas",
+    "left gluteus maximus",
+    "right gluteus maximus",
+    "sacrum",
+    "left hip",
+    "right hip",
+    "left femur",
+    "right femur",
     "sternum",
     "costal cartilages",
+    *(f"vertebrae {name}" for name, *_ in VERTEBRAE),
+    *(f"{side} rib {k}" for side in ("left", "right") for k in range(1, 13)),
+    "hepatic tumor",
+    "lung tumor",
+    "left kidney cyst",
+    "right kidney cyst",
+    "bone lesion",
 )
 
-# Non-contrast reference volumes (ml) of the male reference body at organ scale 1 were tuned to
-# published adult means; the scales below move them to the sampled sex (ICRP 89 / CT volumetry).
-SEX_ORGAN_SCALE = {
-    "M": {"liver": 1.0, "spleen": 1.0, "kidney": 1.0},
-    "F": {"liver": 0.94, "spleen": 0.95, "kidney": 0.95},
-}
+# Linear organ sizes relative to the reference (male, 50 years): sex, then the per-year shrinkage
+# of volume after 50 (CT volumetry: liver, spleen and kidneys lose roughly 0.5-0.7 % a year).
+SEX_SIZE = {"M": {}, "F": {"liver": 0.975, "spleen": 0.95, "kidney": 0.96, "heart": 0.9, "lung": 0.97}}
+VOLUME_LOSS_PER_YEAR = {"liver": 0.006, "spleen": 0.005, "kidney": 0.006}
+ORGANS = ("liver", "spleen", "kidney", "lung", "heart", "stomach", "prostate")
 
 
 class PhantomCT:
     name = "phantom_ct"
-    version = "0.1.0"
+    version = "0.2.0"
+    # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
+    columns: ClassVar[dict[str, str]] = {
+        "habitus": "double",
+        "inspiration": "double",
+        "noise_hu": "double",
+        "lesion_count": "int64",
+    }
 
     def __init__(self, options: GeneratorOptions) -> None:
+        self.shape_given = options.shape is not None
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
         self.params = parse_params(PARAMS, options.params)
@@ -81,56 +138,95 @@ class PhantomCT:
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         drawn = sample(PARAMS, self.params, rng)
-        sex = drawn["sex"]
-        habitus = drawn["habitus"]
-        frame = (1.0 if sex == "M" else 0.93) * np.exp(rng.normal(0, 0.035)) * (1.0 + 0.06 * habitus)
-        organs = {
-            organ: float(SEX_ORGAN_SCALE[sex].get(organ, 1.0) * np.exp(rng.normal(0, 0.06)))
-            for organ in ("liver", "spleen", "kidney", "lung", "heart", "stomach")
-        }
-        body = {
-            "frame_scale": float(frame),
-            "height_scale": float((1.0 if sex == "M" else 0.94) * np.exp(rng.normal(0, 0.03))),
-            "fat_mm": float(4.0 + 38.0 * habitus + (4.0 if sex == "F" else 0.0) + rng.normal(0, 2.0)),
-            "organ_scale": organs,
-            "stomach_gas": float(rng.uniform(0.05, 0.5)),
-        }
-        geometry = self._geometry(drawn["body_region"], body)
-        return {"modality": "CT", **drawn, **body, **geometry}
+        drawn["lesions"] = lesions.sample(
+            tuple(drawn.pop("lesion_kinds")), drawn.pop("lesion_rate"), self.params["lesion_size_mm"], rng
+        )
+        drawn.pop("lesion_size_mm")
+        body = _body_params(drawn, rng)
+        return {"modality": "CT", **drawn, **body, **self._geometry(drawn, body)}
 
-    def _geometry(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
-        z_lo, z_hi = (z * body["height_scale"] for z in REGIONS[region])
+    def _geometry(self, drawn: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        z_lo, z_hi = (z * body["height_scale"] for z in REGIONS[drawn["body_region"]])
+        fov = float(np.clip(2.0 * (165.0 * body["frame_scale"] + body["fat_mm"]) * 1.08, 300.0, 500.0))
+        shape = list(self.shape)
         if self.spacing is not None:
-            spacing = self.spacing
+            spacing = list(self.spacing)
         else:
-            half_width = 165.0 * body["frame_scale"] + body["fat_mm"]
-            fov = float(np.clip(2.0 * half_width * 1.08, 300.0, 500.0))
-            spacing = ((z_hi - z_lo) / self.shape[0], fov / self.shape[1], fov / self.shape[2])
+            spacing = [(z_hi - z_lo) / shape[0], fov / shape[1], fov / shape[2]]
+            if drawn["slice_mm"] is not None:
+                spacing[0] = drawn["slice_mm"]
+                shape[0] = shape[0] if self.shape_given else int(np.clip(np.ceil((z_hi - z_lo) / spacing[0]), 16, 1024))
+            if drawn["inplane_mm"] is not None:
+                spacing[1] = spacing[2] = drawn["inplane_mm"]
+                if not self.shape_given:
+                    shape[1] = shape[2] = int(np.clip(np.ceil(fov / spacing[1]), 16, 512))
         return {
-            "shape": list(self.shape),
+            "shape": shape,
             "spacing_mm": [round(float(s), 4) for s in spacing],
             "z_center_mm": round((z_lo + z_hi) / 2.0, 2),
         }
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
         p = spec.params
-        rng = study_rng(spec.seed, RENDER_STREAM)
-        body = anatomy.Body(
-            sex=p["sex"],
-            frame_scale=p["frame_scale"],
-            height_scale=p["height_scale"],
-            fat_mm=p["fat_mm"],
-            organ_scale=p["organ_scale"],
-            inspiration=p["inspiration"],
-            stomach_gas=p["stomach_gas"],
-        )
         grid = _grid(p["shape"], p["spacing_mm"], p["z_center_mm"])
-        label, tissue = paint(grid, anatomy.build(body, rng), self.label_dict)
-        hu = sample_hu(p["contrast"], rng)
-        image = form_image(tissue, hu, grid.spacing, p["noise_hu"], rng)
-        return Study(
-            image=image, label=label, spacing_mm=grid.spacing, meta=measure(image, label, grid.spacing, self.label_dict)
-        )
+        for attempt in range(MAX_REDRAWS + 1):
+            rng = study_rng(spec.seed, RENDER_STREAM, attempt)
+            label, tissue = paint(grid, anatomy.build(_body(p), rng), self.label_dict)
+            image = form_image(tissue, sample_hu(p["contrast"], p["age"], rng), grid.spacing, p["noise_hu"], rng)
+            del tissue
+            meta = measure(image, label, grid.spacing, self.label_dict)
+            result = qc.check(meta["labels"], p["contrast"], p["body_region"], p["qc_tolerance_hu"])
+            if result.passed:
+                break
+        meta["qc"] = {"pass": result.passed, "redraws": attempt, "failures": list(result.failures)}
+        meta["columns"] = {
+            "habitus": p["habitus"],
+            "inspiration": p["inspiration"],
+            "noise_hu": p["noise_hu"],
+            "lesion_count": len(p["lesions"]),
+        }
+        return Study(image=image, label=label, spacing_mm=grid.spacing, meta=meta)
+
+
+def _body_params(drawn: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """The patient's build and organ sizes, from sex, age and habitus plus individual spread."""
+    sex, age, habitus = drawn["sex"], drawn["age"], drawn["habitus"]
+    organs = {}
+    for organ in ORGANS:
+        size = SEX_SIZE[sex].get(organ, 1.0)
+        loss = VOLUME_LOSS_PER_YEAR.get(organ, 0.0) * max(age - 50.0, 0.0)
+        size *= max(1.0 - loss, 0.5) ** (1.0 / 3.0) * np.exp(rng.normal(0, 0.06))
+        if organ == "prostate":  # benign growth with age
+            size *= 1.0 + 0.008 * max(age - 45.0, 0.0)
+        organs[organ] = round(float(size), 4)
+    return {
+        "frame_scale": round(
+            float((1.0 if sex == "M" else 0.93) * np.exp(rng.normal(0, 0.035)) * (1.0 + 0.04 * habitus)), 4
+        ),
+        "height_scale": round(float((1.0 if sex == "M" else 0.94) * np.exp(rng.normal(0, 0.03))), 4),
+        "fat_mm": round(float(max(4.0 + 38.0 * habitus + (4.0 if sex == "F" else 0.0) + rng.normal(0, 2.0), 2.0)), 2),
+        "visceral_fat": round(
+            float(np.clip(0.8 * habitus + (0.15 if sex == "M" else 0.0) + rng.normal(0, 0.05), 0, 1)), 3
+        ),
+        "organ_scale": organs,
+        "stomach_gas": round(float(rng.uniform(0.05, 0.5)), 3),
+    }
+
+
+def _body(p: dict[str, Any]) -> Body:
+    return Body(
+        sex=p["sex"],
+        age=p["age"],
+        frame_scale=p["frame_scale"],
+        height_scale=p["height_scale"],
+        fat_mm=p["fat_mm"],
+        visceral_fat=p["visceral_fat"],
+        organ_scale=p["organ_scale"],
+        inspiration=p["inspiration"],
+        stomach_gas=p["stomach_gas"],
+        bladder_fill=p["bladder_fill"],
+        lesions=tuple(p["lesions"]),
+    )
 
 
 def _grid(shape: list[int], spacing: list[float], z_center: float) -> Grid:
@@ -141,7 +237,7 @@ def _grid(shape: list[int], spacing: list[float], z_center: float) -> Grid:
     return Grid(shape=(nz, ny, nx), spacing=(dz, dy, dx), origin=origin)
 
 
-def _check_shape(shape: tuple[int, int, int] | None) -> tuple[int, int, int]:
+def _check_shape(shape: tuple[int, ...] | None) -> tuple[int, int, int]:
     if shape is None:
         return DEFAULT_SHAPE
     lo, hi = SHAPE_LIMITS
@@ -150,7 +246,7 @@ def _check_shape(shape: tuple[int, int, int] | None) -> tuple[int, int, int]:
     return (int(shape[0]), int(shape[1]), int(shape[2]))
 
 
-def _check_spacing(spacing: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+def _check_spacing(spacing: tuple[float, ...] | None) -> tuple[float, float, float] | None:
     if spacing is None:
         return None
     lo, hi = SPACING_LIMITS

@@ -1,4 +1,4 @@
-"""CT image formation: system blur with partial volume, tissue texture and reconstruction noise.
+"""CT image formation: system blur with partial volume, and reconstruction noise.
 
 Noise in filtered back-projection CT is not white: its power spectrum grows with spatial frequency
 (the ramp filter) and is rolled off by the reconstruction kernel's apodisation window, so
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.fft as sfft
-import torch
 from scipy import ndimage
 
 # The kernel's apodisation reaches zero at this fraction of the Nyquist frequency (a "standard"
@@ -20,16 +19,33 @@ APODISATION_CUTOFF = 0.9
 PSF_FWHM_MM = 0.9  # in-plane system resolution of a standard kernel
 
 
-def fbp_noise(shape: tuple[int, int, int], sigma_hu: float, rng: np.random.Generator) -> np.ndarray:
-    """Noise with a ramp-times-Hann power spectrum in plane and standard deviation `sigma_hu`."""
-    white = rng.standard_normal(shape, dtype=np.float32)
-    spectrum = sfft.rfft2(white, workers=1)
-    spectrum *= _amplitude(shape[1], shape[2])[None]
-    noise = sfft.irfft2(spectrum, s=shape[1:], workers=1)
-    noise = ndimage.gaussian_filter1d(noise, sigma=0.4, axis=0)  # slight inter-slice correlation
-    std = float(noise.std()) or 1.0
-    noise *= np.float32(sigma_hu / std)
-    return noise
+def fbp_noise(image: np.ndarray, sigma_hu: float, rng: np.random.Generator, slab: int = 32) -> None:
+    """Add noise with a ramp-times-Hann power spectrum in plane and standard deviation `sigma_hu`
+    to `image`, in place, slab by slab (a 3-tap filter adds the slight correlation between slices)."""
+    nz, ny, nx = image.shape
+    amplitude = _amplitude(ny, nx)[None]
+    taps = np.exp(-0.5 * (np.arange(-1, 2) / 0.4) ** 2)
+    taps = (taps / taps.sum()).astype(np.float32)
+
+    def shaped(count: int) -> np.ndarray:
+        spectrum = sfft.rfft2(rng.standard_normal((count, ny, nx), dtype=np.float32), workers=1)
+        spectrum *= amplitude
+        return sfft.irfft2(spectrum, s=(ny, nx), workers=1)
+
+    scale = None
+    current, before = shaped(min(slab, nz)), None
+    for z0 in range(0, nz, slab):
+        z1 = min(z0 + slab, nz)
+        after = shaped(min(slab, nz - z1)) if z1 < nz else None
+        padded = np.concatenate(
+            [current[:1] if before is None else before, current, current[-1:] if after is None else after[:1]]
+        )
+        blurred = taps[0] * padded[:-2] + taps[1] * padded[1:-1] + taps[2] * padded[2:]
+        if scale is None:  # the same for every slab: fixed by the spectrum, measured once
+            scale = np.float32(sigma_hu / (float(blurred.std()) or 1.0))
+        blurred *= scale
+        image[z0:z1] += blurred
+        before, current = current[-1:], after
 
 
 def _amplitude(ny: int, nx: int) -> np.ndarray:
@@ -48,26 +64,3 @@ def system_blur(image: np.ndarray, spacing_mm: tuple[float, float, float]) -> np
     sigma_z = np.hypot(box, 1.0 / 2.355)
     sigma_yx = [float(np.hypot(box, psf_sigma_mm / s)) for s in spacing_mm[1:]]
     return ndimage.gaussian_filter(image, sigma=(sigma_z, *sigma_yx), truncate=3.0)
-
-
-def smooth_field(
-    shape: tuple[int, int, int], sigma_vox: tuple[float, float, float], rng: np.random.Generator
-) -> np.ndarray:
-    """Unit-variance Gaussian random field with correlation length `sigma_vox` (voxels per axis)."""
-    field = ndimage.gaussian_filter(rng.standard_normal(shape, dtype=np.float32), sigma=sigma_vox, truncate=3.0)
-    std = float(field.std()) or 1.0
-    field *= np.float32(1.0 / std)
-    return field
-
-
-def coarse_field(shape: tuple[int, int, int], sigma_vox: float, rng: np.random.Generator) -> np.ndarray:
-    """A smooth unit-variance field with correlation length `sigma_vox`, made on a coarse grid
-    (step up to 4, at least ~0.7 coarse voxel per sigma) and trilinearly upsampled, which adds
-    smoothness of its own: the cost falls with the cube of the step."""
-    step = int(np.clip(round(1.5 * sigma_vox), 1, 4))
-    small = tuple(max(-(-n // step), 2) for n in shape)
-    field = smooth_field(small, (max(sigma_vox / step, 0.5),) * 3, rng)  # type: ignore[arg-type]
-    if small == shape:
-        return field
-    up = torch.nn.functional.interpolate(torch.from_numpy(field)[None, None], size=shape, mode="trilinear")
-    return up[0, 0].numpy()

@@ -270,3 +270,54 @@ class Cylinder:
         (cx, cy), (rx, ry) = self.center_xy, self.radii_xy
         in_z = (z >= self.z_range[0]) & (z < self.z_range[1])
         return (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 < 1.0) & in_z
+
+
+@dataclass(frozen=True)
+class FieldSolid:
+    """Where a smooth random field exceeds `threshold` inside `region`: loops of bowel, pockets of
+    gas. The field is seeded per structure and made over the painted window, so it is fixed by the
+    study's seed and grid."""
+
+    region: Solid
+    seed: int
+    sigma_mm: float
+    threshold: float
+
+    def bbox(self) -> Box:
+        return self.region.bbox()
+
+    def inside(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        from models.phantom_ct.fields import field_on
+
+        mask = self.region.inside(x, y, z)
+        return mask & (field_on(x, y, z, self.sigma_mm, self.seed) > self.threshold)
+
+
+@dataclass(frozen=True)
+class Plate:
+    """A flat triangular plate of half-thickness `half` (flat bones: the iliac wing)."""
+
+    a: Vec3
+    b: Vec3
+    c: Vec3
+    half: float
+
+    def bbox(self) -> Box:
+        p = np.asarray([self.a, self.b, self.c])
+        return p.min(axis=0) - self.half, p.max(axis=0) + self.half
+
+    def inside(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        a, b, c = (np.asarray(v, dtype=np.float64) for v in (self.a, self.b, self.c))
+        u, v = b - a, c - a
+        n = np.cross(u, v)
+        n /= np.linalg.norm(n) or 1.0
+        d = (x - a[0], y - a[1], z - a[2])
+        near = np.abs(n[0] * d[0] + n[1] * d[1] + n[2] * d[2]) < self.half
+        # Barycentric coordinates of the point's projection onto the plane.
+        uu, uv, vv = u @ u, u @ v, v @ v
+        du = u[0] * d[0] + u[1] * d[1] + u[2] * d[2]
+        dv = v[0] * d[0] + v[1] * d[1] + v[2] * d[2]
+        det = uu * vv - uv * uv or 1e-9
+        s = (vv * du - uv * dv) / det
+        t = (uu * dv - uv * du) / det
+        return near & (s >= 0) & (t >= 0) & (s + t <= 1)

@@ -74,7 +74,7 @@ class _Load:
         # Numbers only, so iter_torch_batches converts every column; the study id is s%09d of `index`.
         out: dict[str, np.ndarray] = {}
         for key in samples[0]:
-            if key == "study_id":
+            if key in ("study_id", "modality"):
                 continue
             values = [s[key] for s in samples]
             out[key] = np.stack([v.numpy() for v in values]) if hasattr(values[0], "numpy") else np.asarray(values)

@@ -125,6 +125,7 @@ class StudyReader:
             "label": torch.from_numpy(self._classes(label_data))[None],
             "study_id": r["study_id"],
             "index": r["index"],
+            "modality": r["modality"],
             "patch": patch,
             "origin": torch.tensor(origin, dtype=torch.int64),
             "spacing_mm": torch.tensor(r["spacing_mm"], dtype=torch.float32),

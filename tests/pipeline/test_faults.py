@@ -126,30 +126,39 @@ def test_a_catalog_folder_that_cannot_be_written_leaves_no_part(tmp_path):
 
 
 PART_WRITE_UNDER_FILE_SIZE_LIMIT = """
-import resource, signal, sys
+import resource, signal, sys, tempfile
 from pipeline.layout import shard_task
 from pipeline.worker import ShardWorker
 from tests.conftest import small_config
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of a signal
 cfg = small_config(sys.argv[1], "generator.shape=[16,16,16]")
+# Measure, on a scratch copy, the largest study object and the part: the limit goes between them.
+probe = ShardWorker(small_config(tempfile.mkdtemp(), "generator.shape=[16,16,16]"), "probe")
+probe.run(shard_task(0, 2, 8))
+sizes = {p: p.stat().st_size for p in __import__("pathlib").Path(probe.store.root).rglob("*") if p.is_file()}
+largest_object = max(size for p, size in sizes.items() if ".zarr" in str(p))
+part = max(size for p, size in sizes.items() if p.suffix == ".parquet")
+assert largest_object < part, (largest_object, part)
+limit = (largest_object + part) // 2
+print(limit, flush=True)
 worker = ShardWorker(cfg, "t")
-resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), int(sys.argv[2])))
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 worker.run(shard_task(0, 2, 8))
 """
 
 
 def test_a_part_that_cannot_be_fully_written_leaves_nothing_behind(tmp_path):
     """A real short write (file size limit, as on a full disk): no part, no torn temp file."""
-    limit = 24_000  # above every object of a 16^3 study (the largest: 16.5 kB), below a part (31 kB)
     result = subprocess.run(
-        [sys.executable, "-c", PART_WRITE_UNDER_FILE_SIZE_LIMIT, str(tmp_path / "ds"), str(limit)],
+        [sys.executable, "-c", PART_WRITE_UNDER_FILE_SIZE_LIMIT, str(tmp_path / "ds")],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode != 0
-    assert "StorageError: cannot write" in result.stderr and "part-000000.parquet" in result.stderr
+    assert "StorageError: cannot write" in result.stderr and "part-000000.parquet" in result.stderr, result.stderr
+    limit = int(result.stdout.split()[0])
     assert sorted(p.name for p in (tmp_path / "ds" / "studies" / "000000").iterdir()) == [
         "s000000000.zarr",
         "s000000001.zarr",

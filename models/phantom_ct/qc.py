@@ -1,0 +1,76 @@
+"""Quality control of a rendered study, in the manner of MAISI's per-organ median-HU check.
+
+Two checks: every organ large enough to judge (at least `MIN_VOXELS` voxels, so its median is
+not a partial-volume artefact) has its median HU inside its tissue's published range for the
+contrast phase, widened by a tolerance; and every organ the field of view must contain is there
+with a plausible volume. A failing study is redrawn from the next sub-seed by the generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.measure import LabelStats
+from models.phantom_ct.tissue import TISSUE_INDEX, TISSUES
+
+MIN_VOXELS = 1000
+# The tissue whose HU range each label's median must fall in.
+LABEL_TISSUE = {
+    "liver": "liver",
+    "spleen": "spleen",
+    "right kidney": "kidney",
+    "left kidney": "kidney",
+    "pancreas": "pancreas",
+    "aorta": "aorta",
+    "inferior vena cava": "ivc",
+    "heart": "heart",
+    "gallbladder": "bile",
+    "bladder": "urine",
+    "right lung upper lobe": "lung",
+    "right lung lower lobe": "lung",
+    "left lung upper lobe": "lung",
+    "left lung lower lobe": "lung",
+    "left autochthon": "muscle",
+    "right autochthon": "muscle",
+    "left iliopsoas": "muscle",
+    "right iliopsoas": "muscle",
+}
+# Organs each field of view must hold entirely, with their smallest plausible volume (ml).
+REQUIRED = {
+    "chest": {"heart": 250.0},
+    "abdomen": {"liver": 700.0, "spleen": 50.0, "right kidney": 60.0, "left kidney": 60.0},
+    "pelvis": {"bladder": 40.0},
+    "chest_abdomen_pelvis": {
+        "liver": 700.0,
+        "spleen": 50.0,
+        "right kidney": 60.0,
+        "left kidney": 60.0,
+        "heart": 250.0,
+        "bladder": 40.0,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    passed: bool
+    failures: tuple[str, ...]
+    medians: dict[str, float]
+
+
+def check(stats: dict[str, LabelStats], phase: str, region: str, tolerance_hu: float) -> Result:
+    failures = []
+    medians = {}
+    for name, tissue in LABEL_TISSUE.items():
+        found = stats.get(name)
+        if found is None or found.voxels < MIN_VOXELS:
+            continue
+        lo, hi = TISSUES[TISSUE_INDEX[tissue]].range(phase)
+        medians[name] = found.median
+        if not lo - tolerance_hu <= found.median <= hi + tolerance_hu:
+            failures.append(f"{name} median {found.median:.0f} HU outside [{lo:.0f}, {hi:.0f}] +- {tolerance_hu:.0f}")
+    for name, least_ml in REQUIRED.get(region, {}).items():
+        found = stats.get(name)
+        if found is None or found.volume_ml < least_ml:
+            failures.append(f"{name} {0.0 if found is None else found.volume_ml:.0f} ml, below {least_ml:.0f} ml")
+    return Result(not failures, tuple(failures), medians)
