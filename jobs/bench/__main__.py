@@ -11,7 +11,7 @@ from pathlib import Path
 from jobs.bench.report import RESULTS
 from jobs.cli import run
 
-BENCHMARKS = ("generate", "storage", "stream")
+BENCHMARKS = ("generate", "storage", "stream", "phantom")
 
 
 def main(argv: Sequence[str]) -> int:

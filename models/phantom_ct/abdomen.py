@@ -13,7 +13,8 @@ GUT = frozenset({"visceral", "bowel", "colon_content"})
 
 
 def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
-    parts = liver(body, frame, jit, dome)
+    parts = adrenals(frame, jit)  # first: small, and tucked between liver, crus and kidney
+    parts += liver(body, frame, jit, dome)
     s = body.organ_scale
     spleen = organ(frame, jit, (85.0, 45.0, 440.0), (32.3, 55.0, 51.3), s["spleen"], (0.0, 0.0, -30.0), 0.08)
     parts.append(Structure("spleen", "spleen", Clipped(spleen, below=dome), CAVITY))
@@ -75,7 +76,7 @@ def liver(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
 
 def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     """Beans either side of the spine (the right lower, under the liver), each with a fat-filled
-    sinus at its hilum, and an adrenal gland capping its upper pole."""
+    sinus at its hilum."""
     parts: list[Structure] = []
     for side, sign, z in (("right", -1.0, 315.0), ("left", 1.0, 330.0)):
         kidney = organ(
@@ -88,14 +89,19 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
             0.05,
         )
         sinus = Blob((kidney.center[0] - sign * 24.0, kidney.center[1] - 6.0, kidney.center[2]), (12.0, 10.0, 22.0))
-        adrenal = organ(
-            frame, jit, (sign * 42.0, 48.0, z + 68.0), (13.0, 5.0, 20.0), 1.0, (0.0, 0.0, sign * 35.0), 0.05
-        )
         parts += [
             Structure(f"{side} kidney", "kidney", kidney, CAVITY),
             Structure("body", "visceral", sinus, frozenset({"kidney"})),
-            Structure(f"{side} adrenal gland", "adrenal", adrenal, CAVITY),
         ]
+    return parts
+
+
+def adrenals(frame: Frame, jit: Jitter) -> list[Structure]:
+    """Flat glands capping each kidney's upper pole, medially (the right one higher, as the kidney)."""
+    parts = []
+    for side, sign, z in (("right", -1.0, 385.0), ("left", 1.0, 395.0)):
+        gland = organ(frame, jit, (sign * 40.0, 46.0, z), (13.0, 6.5, 22.0), 1.0, (0.0, 0.0, sign * 35.0), 0.05)
+        parts.append(Structure(f"{side} adrenal gland", "adrenal", gland, CAVITY))
     return parts
 
 

@@ -51,7 +51,7 @@ PARAMS: dict[str, Param] = {
     "lesion_rate": Range((0.0, 1.0), (0.0, 0.0)),  # chance of each lesion kind per study
     "lesion_kinds": Subset(lesions.KINDS, lesions.KINDS),
     "lesion_size_mm": Range((2.0, 80.0), (8.0, 30.0)),  # diameter
-    "qc_tolerance_hu": Range((0.0, 500.0), (25.0, 25.0)),
+    "qc_tolerance_hu": Range((-50.0, 500.0), (25.0, 25.0)),  # widens (negative: narrows) QC's HU ranges
 }
 
 LABELS = (

@@ -8,7 +8,8 @@ from models.phantom_ct.body import CAVITY, Frame, Jitter, Structure, organ, pain
 from models.phantom_ct.shapes import Tube
 from models.phantom_ct.skeleton import levels
 
-SOFT_WALL = frozenset({"muscle", "fat", "visceral"})
+# Muscles stay inside the muscle wall or the cavity, never in the subcutaneous fat.
+SOFT_WALL = frozenset({"muscle", "visceral"})
 
 
 def musculature(frame: Frame, jit: Jitter) -> list[Structure]:
@@ -26,7 +27,7 @@ def musculature(frame: Frame, jit: Jitter) -> list[Structure]:
             f"{side} iliopsoas", "muscle", tube(frame, jit, path, [9, 16, 22, 22, 16, 13]), CAVITY | SOFT_WALL
         )
         gluteus = organ(frame, jit, (sign * 82.0, 96.0, 55.0), (55.0, 30.0, 85.0), 1.0, (0.0, sign * 20.0, 0.0), 0.05)
-        parts.append(Structure(f"{side} gluteus maximus", "muscle", gluteus, frozenset({"muscle", "fat"})))
+        parts.append(Structure(f"{side} gluteus maximus", "muscle", gluteus, frozenset({"muscle"})))
     return parts
 
 

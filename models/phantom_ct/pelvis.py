@@ -21,7 +21,7 @@ def pelvis(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
         prostate = organ(
             frame, jit, (0.0, -22.0, 2.0), (20.0, 16.0, 17.0), body.organ_scale["prostate"], (0.0, 0.0, 0.0), 0.05
         )
-        parts.append(Structure("prostate", "prostate", prostate, CAVITY | {"muscle", "fat"}))
+        parts.append(Structure("prostate", "prostate", prostate, CAVITY | {"muscle"}))
     return parts
 
 

@@ -118,7 +118,8 @@ def vertebra(label: str, frame: Frame, lv: Level) -> list[Structure]:
         Cylinder((0.0, yc), (rx, ry), (lv.z0, lv.z1)),
         Cylinder((0.0, yc), (rx - shell, ry - shell), (lv.z0 + shell, lv.z1 - shell)),
     )
-    parts += [Structure(label, "cortical", Capsule(a, b, arch_r, arch_r * 0.8)) for a, b in ends]
+    for a, b in ends:
+        parts += bone(label, Capsule(a, b, arch_r, arch_r * 0.8), Capsule(a, b, arch_r - shell, arch_r * 0.8 - shell))
     return parts
 
 

@@ -65,3 +65,18 @@ def test_stream_benchmark_reports_its_ratios(tmp_path):
     assert set(report["ratios"]) == {"stream_over_nifti_monai", "bytes_read_over_overlapped", "loader_2w_over_1w"}
     assert 1.0 <= report["ratios"]["bytes_read_over_overlapped"] < 1.5  # reads are exactly the chunks (and index)
     assert report["metrics"]["rss_growth_mib"] < 100
+
+
+@pytest.mark.slow
+def test_phantom_benchmark_measures_both_sizes_on_one_core(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.bench", "phantom", "--quick", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "phantom.json").read_text())
+    assert set(report["goals"]) == {"render_s_256x256x192", "render_s_512x512x256", "peak_gib_512x512x256"}
+    assert all(v > 0 for v in report["metrics"].values())

@@ -14,9 +14,27 @@ def test_all_committed_rows_and_schema(cat):
     table = cat.query()
     assert table.num_rows == 10 == len(cat)
     assert table.column("study_id").to_pylist() == [f"s{i:09d}" for i in range(10)]
-    for column in ("liver_ml", "spleen_ml", "right_kidney_ml", "vertebrae_l1_ml", "body_ml", "qc_pass", "checksum"):
+    for column in (
+        "liver_ml",
+        "spleen_ml",
+        "right_kidney_ml",
+        "vertebrae_l1_ml",
+        "body_ml",
+        "qc_pass",
+        "checksum",
+        "liver_hu",
+        "aorta_hu",
+        "qc_redraws",
+        "habitus",
+        "inspiration",
+        "noise_hu",
+        "lesion_count",
+    ):
         assert column in table.column_names
     assert set(table.column("modality").to_pylist()) == {"CT"}
+    rows = table.to_pylist()
+    assert all(r["liver_hu"] is None or -200 < r["liver_hu"] < 300 for r in rows)
+    assert all(0.0 <= r["habitus"] <= 1.0 and r["lesion_count"] == 0 for r in rows)
 
 
 def test_where_columns_limit(cat):

@@ -1,0 +1,26 @@
+from models.measure import LabelStats
+from models.phantom_ct import qc
+
+
+def stats(**medians):
+    return {name.replace("_", " "): LabelStats(5000, volume, 0.0, median) for name, (median, volume) in medians.items()}
+
+
+def test_medians_outside_the_phase_range_fail_and_are_named():
+    good = stats(liver=(56.0, 1500.0), spleen=(45.0, 200.0), right_kidney=(35.0, 150.0), left_kidney=(33.0, 150.0))
+    assert qc.check(good, "non_contrast", "abdomen", 25.0).passed
+    bad = {**good, **stats(liver=(150.0, 1500.0))}
+    result = qc.check(bad, "non_contrast", "abdomen", 25.0)
+    assert not result.passed and result.failures[0].startswith("liver median 150 HU outside [50, 62]")
+    enhanced = stats(
+        liver=(140.0, 1500.0), spleen=(120.0, 200.0), right_kidney=(170.0, 150.0), left_kidney=(175.0, 150.0)
+    )
+    assert qc.check(enhanced, "portal_venous", "abdomen", 25.0).passed  # 140 is within 25 of 100-120
+    assert not qc.check(good, "non_contrast", "abdomen", -6.0).passed  # a negative tolerance narrows
+
+
+def test_missing_or_tiny_required_organs_fail():
+    result = qc.check(stats(liver=(56.0, 300.0)), "non_contrast", "abdomen", 25.0)
+    failures = " ".join(result.failures)
+    assert "liver 300 ml, below 700 ml" in failures and "spleen 0 ml" in failures
+    assert qc.check({}, "non_contrast", "chest", 25.0).failures == ("heart 0 ml, below 250 ml",)
