@@ -1,7 +1,7 @@
 """Per-label measurements of a study: voxel counts, volumes, intensity statistics.
 
-For integer images (CT in HU) one joint histogram of (label, intensity) gives every label's count,
-mean and exact median in a single pass over the volume.
+For integer images (CT in HU, MR in uint16) one joint histogram of (label, intensity) gives every
+label's count, mean and exact median in a single pass over the volume.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import numpy as np
 
 from models.labels import LabelDict
 
-INT_OFFSET = 1024  # HU -1024 maps to histogram bin 0
-INT_BINS = 4096
+MAX_BINS = 65536  # integer images spanning more values than this fall back to the float path
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,8 @@ class LabelStats:
 def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float, float], labels: LabelDict) -> dict:
     """Statistics keyed by label name (every label of the dictionary, present or not) and image-wide."""
     voxel_ml = float(np.prod(spacing_mm)) / 1000.0
-    if np.issubdtype(image.dtype, np.integer):
+    span = int(image.max()) - int(image.min()) + 1 if image.size else 1
+    if np.issubdtype(image.dtype, np.integer) and span <= MAX_BINS:
         per_label = _integer_stats(image, label, labels, voxel_ml)
     else:
         per_label = _float_stats(image, label, labels, voxel_ml)
@@ -50,10 +50,13 @@ def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float
 
 def _integer_stats(image: np.ndarray, label: np.ndarray, labels: LabelDict, voxel_ml: float) -> dict[str, LabelStats]:
     n_values = int(max(lb.value for lb in labels)) + 1
-    intensity = np.clip(image.astype(np.int32) + INT_OFFSET, 0, INT_BINS - 1)
-    joint = np.bincount((label.astype(np.int32) * INT_BINS + intensity).ravel(), minlength=n_values * INT_BINS)
-    joint = joint[: n_values * INT_BINS].reshape(n_values, INT_BINS)
-    centres = np.arange(INT_BINS, dtype=np.float64) - INT_OFFSET
+    offset = int(image.min())
+    bins = int(image.max()) - offset + 1
+    joint = np.bincount(
+        (label.astype(np.int64) * bins + (image.astype(np.int64) - offset)).ravel(), minlength=n_values * bins
+    )
+    joint = joint[: n_values * bins].reshape(n_values, bins)
+    centres = np.arange(bins, dtype=np.float64) + offset
     stats = {}
     for lb in labels:
         hist = joint[lb.value]

@@ -117,3 +117,18 @@ def built_dataset(tmp_path_factory) -> GenerateConfig:
     cfg = small_config(tmp_path_factory.mktemp("built") / "ds", "dataset.n_studies=10", "dataset.shard_size=4")
     build_in_process(cfg)
     return cfg
+
+
+@pytest.fixture(scope="session")
+def brain_dataset(tmp_path_factory) -> GenerateConfig:
+    """Three small brain MR studies (the default field of view at 4 mm), made once per session."""
+    cfg = small_config(
+        tmp_path_factory.mktemp("brain") / "ds",
+        "generator.name=brain_mr",
+        "dataset.n_studies=3",
+        "dataset.shard_size=3",
+        "generator.shape=[44,52,44]",
+        "generator.params.contrast=T1",
+    )
+    build_in_process(cfg)
+    return cfg

@@ -80,3 +80,18 @@ def test_phantom_benchmark_measures_both_sizes_on_one_core(tmp_path):
     report = json.loads((tmp_path / "phantom.json").read_text())
     assert set(report["goals"]) == {"render_s_256x256x192", "render_s_512x512x256", "peak_gib_512x512x256"}
     assert all(v > 0 for v in report["metrics"].values())
+
+
+@pytest.mark.slow
+def test_brain_benchmark_times_one_core(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.bench", "brain", "--quick", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "brain.json").read_text())
+    assert set(report["goals"]) == {"render_s_1mm", "peak_gib_1mm"}
+    assert report["metrics"]["render_s_1mm"] > 0 and report["metrics"]["template_setup_s"] > 0

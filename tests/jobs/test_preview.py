@@ -22,3 +22,9 @@ def test_bad_out_and_bad_n_are_one_line_exit_2(built_dataset, tmp_path, capsys):
     assert run(preview.main, [built_dataset.storage.uri, "--out", str(blocker / "sub")]) == 2
     assert capsys.readouterr().err.startswith("error: --out: cannot create")
     assert run(preview.main, [built_dataset.storage.uri, "--n", "0", "--out", str(tmp_path)]) == 2
+
+
+def test_brain_mr_previews_too(brain_dataset, tmp_path):
+    assert run(preview.main, [brain_dataset.storage.uri, "--n", "1", "--out", str(tmp_path)]) == 0
+    picture = matplotlib.image.imread(tmp_path / "s000000000.png")
+    assert picture.shape[1] > 1000

@@ -60,3 +60,16 @@ def test_objects_crossing_ray_pickle():
     assert pickle.loads(pickle.dumps(task)) == task
     result = ShardResult(3, 4, 1.0, 0.5, 1000, 2.0, "w0@node")
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_a_brain_mr_shard_lands_as_uint16_mr_studies_that_verify(brain_dataset):
+    from pipeline import catalog
+    from pipeline.verify import verify
+
+    cat = catalog.open(brain_dataset.storage.uri)
+    rows = cat.query().to_pylist()
+    assert [r["modality"] for r in rows] == ["MR"] * 3 and {r["contrast"] for r in rows} == {"T1"}
+    assert {r["image_dtype"] for r in rows} == {"uint16"} and rows[0]["shape_zyx"] == [44, 52, 44]
+    assert rows[0]["left_cerebral_white_matter_ml"] > 100 and rows[0]["left_cerebral_white_matter_hu"] > 0
+    assert "resolution_mm" in rows[0] and rows[0]["flipped"] in (True, False)
+    assert verify(cat).ok

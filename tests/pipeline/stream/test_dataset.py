@@ -239,3 +239,10 @@ def test_s3_with_a_size_limited_local_cache(s3, uri, tmp_path):
     cached = list(cache.glob("*/studies/*/*.zarr"))
     assert 1 <= len(cached) < 4  # evicted down to the limit
     assert sum(f.stat().st_size for f in cache.rglob("*") if f.is_file()) <= 0.5 * 2**20 + 300_000
+
+
+def test_mr_is_z_scored_on_its_foreground_by_default(brain_dataset):
+    sample = next(iter(StudyStream(brain_dataset.storage.uri, shuffle=False)))
+    labelled = sample["label"][0] > 0
+    assert abs(float(sample["image"][0][labelled].mean())) < 0.05
+    assert abs(float(sample["image"][0][labelled].std()) - 1.0) < 0.05
