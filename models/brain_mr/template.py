@@ -25,14 +25,16 @@ is cached per process (deriving it takes about a second).
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 from scipy import ndimage
 
+from models.errors import GeneratorError
 from models.labels import Label, LabelDict, label_color
 
 PAD_MM = 24
@@ -74,8 +76,12 @@ class Template:
 
 
 def _load(name: str) -> tuple[np.ndarray, np.ndarray]:
-    path = resources.files("nilearn") / f"datasets/data/mni_icbm152_{name}_tal_nlin_sym_09a_converted.nii.gz"
-    image = nib.load(str(path))
+    # Located, not imported: importing nilearn would pull in scikit-learn and pandas for nothing.
+    spec = importlib.util.find_spec("nilearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise GeneratorError("generator.name: brain_mr needs the nilearn package (its MNI templates)")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+    image = nib.load(str(folder / f"mni_icbm152_{name}_tal_nlin_sym_09a_converted.nii.gz"))
     return np.asarray(image.dataobj, dtype=np.float32) / 255.0, image.affine
 
 
