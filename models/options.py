@@ -8,6 +8,7 @@ typo or an out-of-range value fails before any work with the dotted field name.
     generator.params.body_region=[chest,abdomen]       # uniform choice per study
     generator.params.age=[40,60]                       # uniform range per study
     generator.params.age=55                            # fixed
+    generator.params.weights_dir=/models/maisi         # a setting: one value for the dataset
 """
 
 from __future__ import annotations
@@ -81,7 +82,46 @@ class Subset:
         return list(parsed)
 
 
-Param = Choice | Range | Subset
+@dataclass(frozen=True)
+class Setting:
+    """One value for the whole dataset (a network, a folder), never drawn per study: a string
+    from `allowed`, any string when `allowed` is None (a path), or a number within `limits`."""
+
+    default: Any
+    allowed: tuple[str, ...] | None = None
+    limits: tuple[float, float] | None = None
+    integer: bool = False
+
+    def parse(self, field: str, value: Any) -> Any:
+        if value is None:
+            if self.default is None:
+                return None
+            raise ParamError(field, f"must be set (default {self.default!r}), got null")
+        if self.limits is not None:
+            return self._number(field, value)
+        if isinstance(value, list | tuple | dict):
+            raise ParamError(field, f"takes one value, got {value!r}")
+        if self.allowed is not None and str(value) not in self.allowed:
+            raise ParamError(field, f"must be one of {list(self.allowed)}, got {value!r}")
+        return str(value)
+
+    def _number(self, field: str, value: Any) -> float | int:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ParamError(field, f"must be a number, got {value!r}") from None
+        lo, hi = self.limits  # type: ignore[misc]
+        if self.integer and number != int(number):
+            raise ParamError(field, f"must be a whole number, got {value!r}")
+        if not lo <= number <= hi:
+            raise ParamError(field, f"must lie within [{lo:g}, {hi:g}], got {value!r}")
+        return int(number) if self.integer else number
+
+    def sample(self, parsed: Any, rng: np.random.Generator) -> Any:
+        return parsed
+
+
+Param = Choice | Range | Subset | Setting
 
 
 def parse_params(declared: Mapping[str, Param], given: Mapping[str, Any]) -> dict[str, Any]:

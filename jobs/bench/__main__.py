@@ -11,7 +11,7 @@ from pathlib import Path
 from jobs.bench.report import RESULTS
 from jobs.cli import run
 
-BENCHMARKS = ("generate", "storage", "stream", "phantom", "brain")
+BENCHMARKS = ("generate", "storage", "stream", "phantom", "brain", "maisi")
 
 
 def main(argv: Sequence[str]) -> int:

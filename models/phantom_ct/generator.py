@@ -187,6 +187,13 @@ class PhantomCT:
         }
         return Study(image=image, label=label, spacing_mm=grid.spacing, meta=meta)
 
+    def label_map(self, params: dict[str, Any], seed: int) -> tuple[np.ndarray, tuple[float, float, float]]:
+        """Only the label map of a study (the anatomy `render` would draw first), and its spacing:
+        what other generators condition on (`maisi_ct`). `params` as `sample_params` made them."""
+        grid = _grid(params["shape"], params["spacing_mm"], params["z_center_mm"])
+        label, _ = paint(grid, anatomy.build(_body(params), study_rng(seed, RENDER_STREAM)), self.label_dict)
+        return label, grid.spacing
+
 
 def _body_params(drawn: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     """The patient's build and organ sizes, from sex, age and habitus plus individual spread."""

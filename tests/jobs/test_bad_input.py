@@ -16,6 +16,7 @@ from jobs import generate, query, verify
 from jobs.cli import run
 from tests.conftest import small_config
 
+MAISI = ("generator.name=maisi_ct", "generator.shape=[32,256,256]", "generator.params.network=tiny")
 SMALL = ["dataset.n_studies=4", "dataset.shard_size=2", "generator.shape=[32,32,32]", "ray.num_workers=1"]
 
 
@@ -77,11 +78,31 @@ CASES = [
     Case("truncated part", "query", lambda ctx: [ctx["root"]], "catalog part cannot be read", setup="truncated_part"),
     Case("verify, truncated part", "verify", lambda ctx: [ctx["root"]], "cannot be read", setup="truncated_part"),
     Case("corrupted chunk bytes", "verify", lambda ctx: [ctx["root"]], "s000000001", code=1, setup="corrupt_chunk"),
+    Case("maisi size", "generate", gen(*MAISI, "generator.shape=[48,256,256]"), "generator.shape: maisi_ct needs z"),
+    Case(
+        "maisi weights folder missing",
+        "generate",
+        gen(*MAISI, "generator.params.weights_dir=/no/such/weights"),
+        "generator.params.weights_dir: /no/such/weights is not a folder",
+    ),
+    Case(
+        "maisi weights file wrong",
+        "generate",
+        lambda ctx: gen(*MAISI, f"generator.params.weights_dir={ctx['weights']}")(ctx),
+        "autoencoder_v1.pt is not a checkpoint",
+        setup="bad_weights",
+    ),
 ]
 
 
 def prepare(setup: str, root: Path, source: Path) -> None:
     if not setup:
+        return
+    if setup == "bad_weights":
+        folder = root.parent / "weights"
+        folder.mkdir()
+        for name in ("autoencoder_v1.pt", "diff_unet_3d_rflow-ct.pt", "controlnet_3d_rflow-ct.pt"):
+            (folder / name).write_bytes(b"this is no checkpoint")
         return
     shutil.copytree(source, root)
     if setup == "corrupt_json":
@@ -120,7 +141,7 @@ def test_bad_input(case: Case, tmp_path, s3, source, capsys, monkeypatch):
         monkeypatch.delenv(name)
     s3fs.S3FileSystem.clear_instance_cache()
     fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint, key="k", secret="s")
-    ctx = {"root": str(root), "endpoint": s3.endpoint, "blocked": str(blocked / "ds")}
+    ctx = {"root": str(root), "endpoint": s3.endpoint, "blocked": str(blocked / "ds"), "weights": tmp_path / "weights"}
     before = snapshot(root, fs)
 
     main = {"generate": generate.main, "query": query.main, "verify": verify.main}[case.job]

@@ -1,0 +1,225 @@
+"""`maisi_ct`: NVIDIA MAISI (NV-Generate-CT) rectified-flow CT, conditioned on medsynth label maps.
+
+The condition is a `phantom_ct` label map drawn from the same study parameters (same MAISI label
+values), or a mask from a folder. Everything that can be wrong with the options (sizes, spacings,
+the weights folder, the masks) is checked when the generator is built, so on the driver, before
+any worker starts. Each worker loads the networks once, on its GPU, on its first study.
+
+Streams: the phantom's anatomy uses the study's render stream; the initial latent noise uses
+`LATENT_STREAM`, sub-seeded by the attempt, so a study that fails quality control is redrawn
+with new noise under the same label map, reproducibly.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from models.base import GeneratorOptions, Study, StudySpec, study_rng
+from models.errors import ParamError
+from models.labels import LabelDict, maisi_ct_labels
+from models.maisi_ct import masks, qc, sizing, weights
+from models.maisi_ct.conditioning import from_maisi, spacing_to_maisi, to_maisi
+from models.maisi_ct.networks import KINDS, NETWORKS, build, definitions, maisi_config
+from models.maisi_ct.sampler import HU_MIN, Sampler, Timing
+from models.measure import measure
+from models.options import Choice, Param, Setting, parse_params, sample
+from models.phantom_ct import PhantomCT
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+LATENT_STREAM = 2  # fixed forever, or old datasets stop replaying
+INFER = maisi_config("config_infer")
+DEFAULT_SHAPE = tuple(int(n) for n in reversed(INFER["output_size"]))  # (z, y, x) from MAISI's (x, y, z)
+MODALITIES = ("ct", "ct_wo_contrast", "ct_contrast")  # the CT codes of MAISI's modality_mapping.json
+# phantom_ct parameters that shape the anatomy, passed through when the label map comes from it.
+PHANTOM_PARAMS = (
+    "body_region",
+    "contrast",
+    "sex",
+    "age",
+    "habitus",
+    "inspiration",
+    "bladder_fill",
+    "lesion_rate",
+    "lesion_kinds",
+    "lesion_size_mm",
+)
+PHANTOM_IMAGE_ONLY = ("noise_hu", "inplane_mm", "slice_mm", "qc_tolerance_hu")
+
+PARAMS: dict[str, Param] = {
+    # "auto": from the phantom's contrast phase (without / with contrast); "ct" for masks.
+    "modality_code": Choice(("auto", *MODALITIES), ("auto",)),
+}
+SETTINGS: dict[str, Param] = {
+    "network": Setting("maisi", allowed=NETWORKS),
+    "weights_dir": Setting(None),  # null: reproducible random weights (tests, sizing)
+    "label_source": Setting("phantom", allowed=("phantom", "masks")),
+    "masks_dir": Setting(None),
+    "num_inference_steps": Setting(int(INFER["num_inference_steps"]), limits=(1, 1000), integer=True),
+    "max_redraws": Setting(3, limits=(0, 10), integer=True),
+    "qc_tolerance_hu": Setting(0.0, limits=(-200.0, 2000.0)),
+    "body_margin_mm": Setting(15.0, limits=(0.0, 100.0)),
+}
+
+
+class MaisiCT:
+    name = "maisi_ct"
+    columns: ClassVar[dict[str, str]] = {
+        "label_source": "string",
+        "mask_file": "string",
+        "modality_code": "string",
+        "num_inference_steps": "int64",
+    }
+
+    def __init__(self, options: GeneratorOptions) -> None:
+        given = dict(options.params)
+        known = {*PARAMS, *SETTINGS, *PHANTOM_PARAMS}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise ParamError(f"params.{unknown[0]}", f"unknown parameter (known: {', '.join(sorted(known))})")
+        anatomy = {k: given.pop(k) for k in PHANTOM_PARAMS if k in given}
+        self.params = parse_params({**PARAMS, **SETTINGS}, given)
+        self.defs = definitions(self.params["network"])
+        self.source = self.params["label_source"]
+        self._check_source(options, anatomy)
+        self.shape = DEFAULT_SHAPE if options.shape is None else tuple(int(n) for n in options.shape)
+        sizing.check_size(self.shape, self.defs.size_multiple)
+        self.spacing = None if options.spacing_mm is None else tuple(float(s) for s in options.spacing_mm)
+        if self.spacing is not None:
+            sizing.check_spacing(self.spacing)
+        self.weights_dir = _folder(self.params["weights_dir"])
+        self.version = self._weights_version()
+        if self.source == "phantom":
+            self.phantom = PhantomCT(GeneratorOptions(shape=self.shape, params=anatomy))
+            self.label_dict: LabelDict = self.phantom.label_dict
+        else:
+            self.masks_dir = _folder(self.params["masks_dir"])
+            self.masks = masks.scan(self.masks_dir, self.defs.size_multiple)
+            self.label_dict = maisi_ct_labels().subset([lb.name for lb in maisi_ct_labels()], name="maisi_ct")
+        self._samplers: dict[str, Sampler] = {}
+
+    def _check_source(self, options: GeneratorOptions, anatomy: dict[str, Any]) -> None:
+        if self.source == "phantom" and self.params["masks_dir"] is not None:
+            raise ParamError("params.masks_dir", "is read only with params.label_source=masks")
+        if self.source == "masks":
+            if self.params["masks_dir"] is None:
+                raise ParamError("params.masks_dir", "must name a folder of NIfTI masks with label_source=masks")
+            if anatomy:
+                field = f"params.{next(iter(anatomy))}"
+                raise ParamError(field, "shapes phantom anatomy: only with label_source=phantom")
+            for field, value in (("shape", options.shape), ("spacing_mm", options.spacing_mm)):
+                if value is not None:
+                    raise ParamError(field, "must be null with label_source=masks (each mask has its own)")
+
+    def _weights_version(self) -> str:
+        """The version names the weights, so a dataset never mixes two sets."""
+        if self.weights_dir is None:
+            log.warning("maisi_ct: generator.params.weights_dir is null: random weights, images are noise")
+            return f"{VERSION}+{self.defs.network}.random"
+        weights.check(weights.read(self.weights_dir), self.defs, self.weights_dir)
+        return f"{VERSION}+{self.defs.network}.{weights.fingerprint(self.weights_dir)[:12]}"
+
+    def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
+        drawn = sample(PARAMS, self.params, rng)
+        common = {"num_inference_steps": self.params["num_inference_steps"]}
+        if self.source == "masks":
+            mask = self.masks[int(rng.integers(len(self.masks)))]
+            code = "ct" if drawn["modality_code"] == "auto" else drawn["modality_code"]
+            return {
+                "modality": "CT",
+                "label_source": "masks",
+                "mask_file": mask.name,
+                "modality_code": code,
+                "shape": list(mask.shape_zyx),
+                "spacing_mm": list(mask.spacing_zyx),
+                **common,
+            }
+        anatomy = self.phantom.sample_params(rng)
+        for key in PHANTOM_IMAGE_ONLY:
+            anatomy.pop(key, None)
+        anatomy["spacing_mm"] = list(self.spacing) if self.spacing is not None else _fitted(anatomy["spacing_mm"])
+        code = drawn["modality_code"]
+        if code == "auto":
+            code = "ct_wo_contrast" if anatomy["contrast"] == "non_contrast" else "ct_contrast"
+        return {**anatomy, "label_source": "phantom", "modality_code": code, **common}
+
+    def render(self, spec: StudySpec, device: torch.device) -> Study:
+        p = spec.params
+        sampler = self._sampler(device)
+        if p["label_source"] == "masks":
+            label = masks.load(self.masks_dir, _mask(self.masks, p["mask_file"]), self.params["body_margin_mm"])
+            spacing = tuple(float(s) for s in p["spacing_mm"])
+        else:
+            label, spacing = self.phantom.label_map(p, spec.seed)
+        label_xyz = to_maisi(label)
+        plan = sizing.decode_plan(label_xyz.shape, _gpu_gib(device))
+        code = int(maisi_config("modality_mapping")[p["modality_code"]])
+        timing = Timing()
+        for attempt in range(self.params["max_redraws"] + 1):
+            noise = study_rng(spec.seed, LATENT_STREAM, attempt).standard_normal(
+                sampler.latent_shape(label_xyz.shape), dtype=np.float32
+            )
+            hu = sampler.sample(
+                label_xyz, spacing_to_maisi(spacing), code, noise, p["num_inference_steps"], plan, timing
+            )
+            image = from_maisi(np.rint(hu).astype(np.int16))
+            image[label == 0] = int(HU_MIN)
+            result = qc.check(image, label, self.params["qc_tolerance_hu"])
+            if result.passed:
+                break
+        meta = measure(image, label, spacing, self.label_dict)
+        meta["qc"] = {"pass": result.passed, "redraws": attempt, "failures": list(result.failures)}
+        meta["timing"] = {"steps_s": timing.steps_s, "decode_s": timing.decode_s, "decode_plan": plan.source}
+        meta["columns"] = {
+            "label_source": p["label_source"],
+            "mask_file": p.get("mask_file"),
+            "modality_code": p["modality_code"],
+            "num_inference_steps": p["num_inference_steps"],
+        }
+        return Study(image=image, label=label, spacing_mm=spacing, meta=meta)
+
+    def _sampler(self, device: torch.device) -> Sampler:
+        """The networks on `device`, built and loaded on first use."""
+        key = str(device)
+        if key not in self._samplers:
+            nets = {kind: build(self.defs, kind, device) for kind in KINDS}
+            if self.weights_dir is None:
+                weights.randomise(nets)
+                scale_factor = 1.0
+            else:
+                checkpoints = weights.read(self.weights_dir)
+                weights.load(nets, checkpoints)
+                scale_factor = checkpoints.scale_factor
+            self._samplers[key] = Sampler(self.defs, nets, scale_factor, device)
+        return self._samplers[key]
+
+
+def _fitted(spacing_zyx: list[float]) -> list[float]:
+    """The phantom's field-of-view fit, held within MAISI's spacings."""
+    z, y, x = spacing_zyx
+    z = float(np.clip(z, *sizing.SPACING_Z))
+    xy = float(np.clip(max(x, y), *sizing.SPACING_XY))
+    return [round(z, 4), round(xy, 4), round(xy, 4)]
+
+
+def _folder(value: str | None) -> Path | None:
+    return None if value is None else Path(value).expanduser()
+
+
+def _mask(found: tuple[masks.MaskFile, ...], name: str) -> masks.MaskFile:
+    for mask in found:
+        if mask.name == name:
+            return mask
+    raise ParamError("params.masks_dir", f"{name} is no longer in the masks folder")
+
+
+def _gpu_gib(device: torch.device) -> float | None:
+    if device.type != "cuda":
+        return None
+    return torch.cuda.get_device_properties(device).total_memory / 2**30

@@ -1,0 +1,184 @@
+"""maisi_ct with the tiny random-weight networks on the CPU: the study contract, determinism,
+quality control and redraws, conditioning, weights folders and every option it refuses."""
+
+from functools import cache
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from models import GeneratorOptions, ParamError, make_spec
+from models.maisi_ct import weights
+from models.maisi_ct.networks import KINDS, build, definitions
+from models.maisi_ct.sampler import Sampler
+from models.maisi_ct.sizing import decode_plan
+from models.registry import create
+
+CPU = torch.device("cpu")
+SHAPE = (32, 256, 256)  # MAISI's smallest: 256 x 256 in-plane, z one multiple of 32
+FAST = {"network": "tiny", "num_inference_steps": 2, "max_redraws": 0}
+
+
+def generator(shape=SHAPE, **params):
+    return create("maisi_ct", GeneratorOptions(shape=shape, params={**FAST, **params}))
+
+
+@cache
+def rendered(index: int = 0, **params):
+    g = generator(**params)
+    spec = make_spec(g, 0, index)
+    return g, spec, g.render(spec, CPU)
+
+
+def test_a_study_is_int16_hu_with_its_uint8_condition():
+    g, spec, study = rendered()
+    assert study.image.dtype == np.int16 and study.image.shape == SHAPE
+    assert study.label.dtype == np.uint8 and study.label.shape == SHAPE
+    assert study.image.min() >= -1000 and study.image.max() <= 1000
+    assert (study.image[study.label == 0] == -1000).all()  # MAISI's background
+    assert (study.label == g.label_dict.value("body")).any() and (study.label == g.label_dict.value("liver")).any()
+    assert study.spacing_mm == tuple(spec.params["spacing_mm"])
+    assert spec.params["modality"] == "CT" and spec.params["num_inference_steps"] == 2
+    assert study.meta["timing"]["decode_plan"] == "config_infer" and study.meta["timing"]["steps_s"] > 0
+    assert g.version == "0.1.0+tiny.random"
+
+
+def test_the_condition_is_the_phantoms_label_map_of_the_same_study():
+    g, spec, study = rendered()
+    label, spacing = g.phantom.label_map(spec.params, spec.seed)
+    assert np.array_equal(study.label, label) and study.spacing_mm == spacing
+
+
+def test_rendering_is_deterministic_across_generator_instances():
+    _, spec, study = rendered()
+    again = generator().render(spec, CPU)
+    assert np.array_equal(again.image, study.image) and np.array_equal(again.label, study.label)
+    _, _, other = rendered(1)
+    assert not np.array_equal(other.image, study.image)
+
+
+def test_failed_quality_control_redraws_the_noise_reproducibly():
+    """Random weights never pass MAISI's organ medians: every redraw is taken, each new noise."""
+    _, spec, first = rendered()
+    assert first.meta["qc"] == {"pass": False, "redraws": 0, "failures": first.meta["qc"]["failures"]}
+    assert first.meta["qc"]["failures"] and all(" median " in f for f in first.meta["qc"]["failures"])
+    g = generator(max_redraws=2)
+    redrawn = g.render(spec, CPU)
+    assert redrawn.meta["qc"]["redraws"] == 2 and not redrawn.meta["qc"]["pass"]
+    assert np.array_equal(redrawn.label, first.label) and not np.array_equal(redrawn.image, first.image)
+    assert np.array_equal(g.render(spec, CPU).image, redrawn.image)
+
+
+def test_a_study_that_passes_is_not_redrawn():
+    _, spec, first = rendered()
+    passed = generator(max_redraws=3, qc_tolerance_hu=2000.0).render(spec, CPU)
+    assert passed.meta["qc"] == {"pass": True, "redraws": 0, "failures": []}
+    assert np.array_equal(passed.image, first.image)
+
+
+def test_the_label_map_steers_the_image():
+    """Same noise, two conditions: the images differ where the labels differ."""
+    defs = definitions("tiny")
+    nets = {kind: build(defs, kind) for kind in KINDS}
+    weights.randomise(nets)
+    sampler = Sampler(defs, nets, 1.0, CPU)
+    label = np.zeros((256, 256, 32), dtype=np.uint8)
+    label[40:216, 40:216, :] = 200
+    other = label.copy()
+    other[80:176, 80:176, :] = 1
+    noise = np.random.default_rng(0).standard_normal(sampler.latent_shape(label.shape), dtype=np.float32)
+    plan = decode_plan(label.shape, None)
+    a = sampler.sample(label, (1.5, 1.5, 5.0), 1, noise, 1, plan)
+    b = sampler.sample(other, (1.5, 1.5, 5.0), 1, noise, 1, plan)
+    c = sampler.sample(label, (1.5, 1.5, 5.0), 3, noise, 1, plan)  # another modality code
+    assert a.shape == label.shape and a.dtype == np.float32
+    assert np.abs(a - b)[80:176, 80:176].mean() > 1.0 and not np.array_equal(a, c)
+
+
+def test_weights_from_a_folder_drive_the_same_networks(tmp_path):
+    """Write the random weights as a MAISI folder: loading it must reproduce them exactly."""
+    defs = definitions("tiny")
+    nets = {kind: build(defs, kind) for kind in KINDS}
+    weights.randomise(nets)
+    weights.save(nets, 1.0, tmp_path / "w")
+    _, spec, study = rendered()
+    g = generator(weights_dir=str(tmp_path / "w"))
+    assert g.version == f"0.1.0+tiny.{weights.fingerprint(tmp_path / 'w')[:12]}"
+    assert np.array_equal(g.render(spec, CPU).image, study.image)
+
+
+def test_modality_code_follows_the_contrast_phase_unless_set():
+    for phase, code in [("non_contrast", "ct_wo_contrast"), ("arterial", "ct_contrast")]:
+        spec = make_spec(generator(contrast=phase), 0, 0)
+        assert spec.params["modality_code"] == code and spec.params["contrast"] == phase
+    assert make_spec(generator(modality_code="ct"), 0, 0).params["modality_code"] == "ct"
+
+
+def test_spacing_fits_the_region_within_maisis_limits():
+    spec = make_spec(generator(shape=(256, 256, 256), body_region="chest"), 0, 0)
+    z, y, x = spec.params["spacing_mm"]
+    assert 0.5 <= z <= 5.0 and 0.5 <= x == y <= 3.0 and spec.params["shape"] == [256, 256, 256]
+    assert make_spec(generator(shape=(32, 256, 256)), 0, 0).params["spacing_mm"][0] == 5.0  # clamped
+    fixed = create("maisi_ct", GeneratorOptions(shape=SHAPE, spacing_mm=(2.0, 1.0, 1.0), params=FAST))
+    assert make_spec(fixed, 0, 0).params["spacing_mm"] == [2.0, 1.0, 1.0]
+
+
+def test_masks_as_the_condition(tmp_path):
+    data = np.zeros((256, 256, 32), dtype=np.uint8)
+    data[150:200, 90:160, 2:30] = 1
+    data[60:200, 60:200, 2:30][data[60:200, 60:200, 2:30] == 0] = 200
+    nib.save(nib.Nifti1Image(data, np.diag([1.2, 1.2, 4.0, 1.0])), tmp_path / "case.nii.gz")
+    g = create("maisi_ct", GeneratorOptions(params={**FAST, "label_source": "masks", "masks_dir": str(tmp_path)}))
+    spec = make_spec(g, 0, 0)
+    assert spec.params["mask_file"] == "case.nii.gz" and spec.params["modality_code"] == "ct"
+    assert spec.params["shape"] == [32, 256, 256] and spec.params["spacing_mm"] == [4.0, 1.2, 1.2]
+    study = g.render(spec, CPU)
+    assert study.image.shape == (32, 256, 256) and (study.label == 1).sum() == (data == 1).sum()
+    assert study.meta["columns"]["mask_file"] == "case.nii.gz" and len(g.label_dict.labels) > 100
+
+
+@pytest.mark.parametrize(
+    ("shape", "params", "field", "says"),
+    [
+        ((48, 256, 256), {}, "generator.shape", "multiple of 32"),
+        ((32, 256, 128), {}, "generator.shape", "x = y"),
+        (SHAPE, {"network": "huge"}, "generator.params.network", "must be one of ['maisi', 'tiny']"),
+        (SHAPE, {"num_inference_steps": 0}, "generator.params.num_inference_steps", "within [1, 1000]"),
+        (SHAPE, {"num_inference_steps": 2.5}, "generator.params.num_inference_steps", "whole number"),
+        (SHAPE, {"weights_dir": "/no/such/folder"}, "generator.params.weights_dir", "is not a folder"),
+        (SHAPE, {"masks_dir": "/tmp"}, "generator.params.masks_dir", "only with params.label_source=masks"),
+        (None, {"label_source": "masks"}, "generator.params.masks_dir", "must name a folder"),
+        (SHAPE, {"label_source": "masks", "masks_dir": "/tmp"}, "generator.shape", "must be null"),
+        (None, {"label_source": "masks", "masks_dir": "/tmp", "sex": "F"}, "generator.params.sex", "only with"),
+        (SHAPE, {"noise_hu": 10}, "generator.params.noise_hu", "unknown parameter"),
+        (SHAPE, {"body_region": "head"}, "generator.params.body_region", "must be one of"),
+        (SHAPE, {"modality_code": "mri"}, "generator.params.modality_code", "must be one of"),
+    ],
+)
+def test_options_it_refuses(shape, params, field, says):
+    with pytest.raises(ParamError) as err:
+        create("maisi_ct", GeneratorOptions(shape=shape, params={**FAST, **params}))
+    assert str(err.value).startswith(f"{field}: ") and says in str(err.value)
+
+
+def test_bad_spacing_is_refused():
+    with pytest.raises(ParamError, match=r"generator\.spacing_mm: maisi_ct needs z spacing"):
+        create("maisi_ct", GeneratorOptions(shape=SHAPE, spacing_mm=(8.0, 1.0, 1.0), params=FAST))
+
+
+def test_caching_the_label_embedding_changes_nothing_but_time():
+    defs = definitions("tiny")
+    nets = {kind: build(defs, kind) for kind in KINDS}
+    weights.randomise(nets)
+    label = np.zeros((256, 256, 32), dtype=np.uint8)
+    label[60:200, 60:200, :] = 200
+    label[100:150, 100:150, 4:20] = 1
+    noise = np.random.default_rng(1).standard_normal((4, 64, 64, 8), dtype=np.float32)
+    images = [
+        Sampler(defs, nets, 1.0, CPU, cache_condition=cached).sample(
+            label, (1.5, 1.5, 5.0), 1, noise, 3, decode_plan(label.shape, None)
+        )
+        for cached in (True, False)
+    ]
+    assert np.allclose(images[0], images[1], atol=0.01)
