@@ -2,7 +2,8 @@
 
 A `StudySpec` is everything needed to render one study again, bit for bit: it is derived only from
 `(dataset.seed, index)` and the generator's options, and its `params` are what `sample_params`
-drew. `render` is a pure function of the spec, so a retried or regenerated study has identical bytes.
+drew. `render` is a pure function of the spec, so a retried or regenerated study has identical bytes
+(for neural generators: on the same device model, software and thread count; see README).
 """
 
 from __future__ import annotations
@@ -88,7 +89,10 @@ class GeneratorOptions:
 
 @runtime_checkable
 class Generator(Protocol):
-    """What every generator provides. Constructed once per worker with `GeneratorOptions`."""
+    """What every generator provides. Constructed once per worker with `GeneratorOptions`.
+
+    Optionally also `prepare(spec) -> None`: a study's CPU work, run ahead on another thread while
+    the previous study renders (see `models.schedule`)."""
 
     name: str
     version: str

@@ -3,6 +3,8 @@
 It is plain Python (the Ray runner wraps it in an actor) so it can be tested and profiled
 without Ray. Rendering runs on the calling thread while a small pool encodes and uploads the
 previous studies; at most `ray.writer_threads` studies wait for the pool, which bounds memory.
+A generator with `prepare` (CPU work ahead of a GPU render) gets the next study prepared on
+another thread meanwhile (`models.schedule`).
 The manifest part is written only after every study of the shard is stored: the part is the commit.
 """
 
@@ -23,6 +25,7 @@ import torch
 from models import GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
 from models.measure import measure
 from models.registry import create
+from models.schedule import render_in_order
 from pipeline import layout
 from pipeline.config import GenerateConfig
 from pipeline.errors import CommitConflict
@@ -75,11 +78,8 @@ class ShardWorker:
         context = self.context(task.shard)
         pending: deque[Future[dict[str, Any]]] = deque()
         rows: list[dict[str, Any]] = []
-        for index in range(task.start, task.stop):
-            spec = make_spec(self.generator, self.config.dataset.seed, index)
-            t0 = time.perf_counter()
-            study = self.generator.render(spec, self.device)
-            render_s = time.perf_counter() - t0
+        specs = [make_spec(self.generator, self.config.dataset.seed, i) for i in range(task.start, task.stop)]
+        for spec, study, render_s in render_in_order(self.generator, specs, self.device):
             check_study(spec, study, self.generator.label_dict)
             pending.append(self.pool.submit(self._write, spec, study, render_s, context))
             while len(pending) > self.config.ray.writer_threads:

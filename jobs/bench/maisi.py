@@ -7,8 +7,10 @@ the label map scales with voxels): seconds per step, per decode, and the model's
 as published, which re-embeds the label code at every step; the ratio is ours against it.
 
 With a GPU (the report is then maisi_gpu, without the CPU part): the full-size MAISI networks with random weights
-at 256^3 and 512 x 512 x 256, 30 steps, float16 as MAISI runs: seconds per study, per step, per
-decode, and peak GPU memory, for README's sizing table.
+at MAISI's sizes from 256^3 to 512 x 512 x 768, 30 steps, float16 as MAISI runs: seconds per study,
+per step, per decode, and peak GPU memory, for README's sizing table; the whole generator at 256^3
+(label map, QC, measurements), whether a second render gives the same bytes, and the throughput
+gained by drawing the next label map on the CPU while the GPU samples (ratio over one by one).
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from models.maisi_ct.networks import KINDS, build, definitions
 from models.maisi_ct.sampler import Sampler, Timing
 from models.maisi_ct.sizing import decode_plan
 from models.registry import create
+from models.schedule import render_in_order
 
 CPU_SIZES = ((32, 256, 256), (64, 256, 256))  # z, y, x
-GPU_SIZES = ((256, 256, 256), (256, 512, 512))
+GPU_SIZES = ((256, 256, 256), (256, 512, 512), (512, 512, 512), (768, 512, 512))
+SEQUENCE = 4  # studies rendered in a row to measure what preparing ahead hides
 STEPS = 30
 
 
@@ -166,3 +170,16 @@ def generator_on_gpu(report: Report, shape: tuple[int, int, int], device: torch.
     report.metrics["gpu_rerender_identical"] = float(np.array_equal(first.image, second.image))
     report.notes["gpu_generator_timing"] = second.meta["timing"]
     print(f"generator render {report.metrics[f'gpu_generator_render_s_{tag}']:.1f} s", flush=True)
+    specs = [make_spec(g, 0, i) for i in range(1, 1 + SEQUENCE)]
+    started = time.perf_counter()
+    for spec in specs:
+        g.render(spec, device)
+    one_by_one = (time.perf_counter() - started) / SEQUENCE
+    started = time.perf_counter()
+    for _ in render_in_order(g, specs, device):
+        pass
+    ahead = (time.perf_counter() - started) / SEQUENCE
+    report.metrics[f"gpu_worker_s_per_study_{tag}_one_by_one"] = one_by_one
+    report.metrics[f"gpu_worker_s_per_study_{tag}_prepared_ahead"] = ahead
+    report.ratios[f"gpu_throughput_prepared_ahead_over_one_by_one_{tag}"] = one_by_one / ahead
+    print(f"worker: {one_by_one:.2f} s/study one by one, {ahead:.2f} prepared ahead", flush=True)

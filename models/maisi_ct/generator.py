@@ -3,7 +3,8 @@
 The condition is a `phantom_ct` label map drawn from the same study parameters (same MAISI label
 values), or a mask from a folder. Everything that can be wrong with the options (sizes, spacings,
 the weights folder, the masks) is checked when the generator is built, so on the driver, before
-any worker starts. Each worker loads the networks once, on its GPU, on its first study.
+any worker starts. Each worker loads the networks once, on its GPU, on its first study, and
+draws the next study's label map on the CPU (`prepare`) while the GPU samples the current one.
 
 Streams: the phantom's anatomy uses the study's render stream; the initial latent noise uses
 `LATENT_STREAM`, sub-seeded by the attempt, so a study that fails quality control is redrawn
@@ -13,6 +14,7 @@ with new noise under the same label map, reproducibly.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 LATENT_STREAM = 2  # fixed forever, or old datasets stop replaying
+PREPARED_AHEAD = 2  # label maps held for studies not yet rendered
 INFER = maisi_config("config_infer")
 DEFAULT_SHAPE = tuple(int(n) for n in reversed(INFER["output_size"]))  # (z, y, x) from MAISI's (x, y, z)
 MODALITIES = ("ct", "ct_wo_contrast", "ct_contrast")  # the CT codes of MAISI's modality_mapping.json
@@ -103,6 +106,8 @@ class MaisiCT:
             self.masks = masks.scan(self.masks_dir, self.defs.size_multiple)
             self.label_dict = maisi_ct_labels().subset([lb.name for lb in maisi_ct_labels()], name="maisi_ct")
         self._samplers: dict[str, Sampler] = {}
+        self._prepared: dict[str, tuple[np.ndarray, tuple[float, float, float]]] = {}
+        self._lock = threading.Lock()
 
     def _check_source(self, options: GeneratorOptions, anatomy: dict[str, Any]) -> None:
         if self.source == "phantom" and self.params["masks_dir"] is not None:
@@ -149,14 +154,27 @@ class MaisiCT:
             code = "ct_wo_contrast" if anatomy["contrast"] == "non_contrast" else "ct_contrast"
         return {**anatomy, "label_source": "phantom", "modality_code": code, **common}
 
+    def prepare(self, spec: StudySpec) -> None:
+        """Draw the study's label map (CPU only) so that `render` finds it ready."""
+        condition = self._condition(spec)
+        with self._lock:
+            while len(self._prepared) >= PREPARED_AHEAD:
+                self._prepared.pop(next(iter(self._prepared)))
+            self._prepared[spec.study_id] = condition
+
+    def _condition(self, spec: StudySpec) -> tuple[np.ndarray, tuple[float, float, float]]:
+        p = spec.params
+        if p["label_source"] == "masks":
+            label = masks.load(self.masks_dir, _mask(self.masks, p["mask_file"]), self.params["body_margin_mm"])
+            return label, tuple(float(s) for s in p["spacing_mm"])  # type: ignore[return-value]
+        return self.phantom.label_map(p, spec.seed)
+
     def render(self, spec: StudySpec, device: torch.device) -> Study:
         p = spec.params
         sampler = self._sampler(device)
-        if p["label_source"] == "masks":
-            label = masks.load(self.masks_dir, _mask(self.masks, p["mask_file"]), self.params["body_margin_mm"])
-            spacing = tuple(float(s) for s in p["spacing_mm"])
-        else:
-            label, spacing = self.phantom.label_map(p, spec.seed)
+        with self._lock:
+            prepared = self._prepared.pop(spec.study_id, None)
+        label, spacing = prepared if prepared is not None else self._condition(spec)
         label_xyz = to_maisi(label)
         plan = sizing.decode_plan(label_xyz.shape, _gpu_gib(device))
         code = int(maisi_config("modality_mapping")[p["modality_code"]])

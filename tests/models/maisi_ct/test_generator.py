@@ -182,3 +182,16 @@ def test_caching_the_label_embedding_changes_nothing_but_time():
         for cached in (True, False)
     ]
     assert np.allclose(images[0], images[1], atol=0.01)
+
+
+def test_a_prepared_study_renders_the_same_and_is_not_kept():
+    _, spec, study = rendered()
+    g = generator()
+    g.prepare(spec)
+    assert spec.study_id in g._prepared
+    again = g.render(spec, CPU)
+    assert np.array_equal(again.image, study.image) and np.array_equal(again.label, study.label)
+    assert g._prepared == {}
+    for i in range(5):  # never more than a couple of label maps held
+        g.prepare(make_spec(g, 0, i))
+    assert len(g._prepared) <= 2
