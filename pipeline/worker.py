@@ -80,7 +80,6 @@ class ShardWorker:
         rows: list[dict[str, Any]] = []
         specs = [make_spec(self.generator, self.config.dataset.seed, i) for i in range(task.start, task.stop)]
         for spec, study, render_s in render_in_order(self.generator, specs, self.device):
-            check_study(spec, study, self.generator.label_dict)
             pending.append(self.pool.submit(self._write, spec, study, render_s, context))
             while len(pending) > self.config.ray.writer_threads:
                 rows.append(pending.popleft().result())
@@ -107,12 +106,12 @@ class ShardWorker:
         """Render one study from its spec and write it (regeneration, repair); returns its row."""
         t0 = time.perf_counter()
         study = self.generator.render(spec, self.device)
-        check_study(spec, study, context.labels)
         return self._write(spec, study, time.perf_counter() - t0, context, group)
 
     def _write(
         self, spec: StudySpec, study: Study, render_s: float, context: RowContext, group: str | None = None
     ) -> dict[str, Any]:
+        check_study(spec, study, context.labels)  # here, on the pool: off the render thread
         t0 = time.perf_counter()
         group = group or layout.study_path(context.shard, spec.study_id, self.config.storage.prefix_hash)
         digest = checksum(study.image, study.label)
