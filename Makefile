@@ -35,6 +35,9 @@ bench: install
 	$(BIN)/python -m jobs.bench generate
 	$(BIN)/python -m jobs.bench storage
 	$(BIN)/python -m jobs.bench stream
+	$(BIN)/python -m jobs.bench phantom
+	$(BIN)/python -m jobs.bench brain
+	$(BIN)/python -m jobs.bench maisi
 
 clean:
 	rm -rf $(VENV) data bench/tmp .pytest_cache

@@ -9,18 +9,23 @@ import pytest
 from tests.conftest import REPO
 
 
-@pytest.mark.slow
-def test_generate_benchmark_writes_its_report(tmp_path):
+def bench(name: str, out) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run `python -m jobs.bench NAME --quick` in a fresh process; its output and saved report."""
     result = subprocess.run(
-        [sys.executable, "-m", "jobs.bench", "generate", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", "jobs.bench", name, "--quick", "--out", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
+    return result, json.loads((out / f"{name}.json").read_text())
+
+
+@pytest.mark.slow
+def test_generate_benchmark_writes_its_report(tmp_path):
+    result, report = bench("generate", tmp_path)
     assert "pipeline_2w_over_1w" in result.stdout
-    report = json.loads((tmp_path / "generate.json").read_text())
     assert set(report) >= {"metrics", "ratios", "goals", "machine"}
     assert report["machine"]["cores"] >= 1 and report["machine"]["python"].startswith("3.11")
     assert set(report["goals"]) == {
@@ -35,15 +40,7 @@ def test_generate_benchmark_writes_its_report(tmp_path):
 
 @pytest.mark.slow
 def test_storage_benchmark_counts_objects_and_requests(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.bench", "storage", "--quick", "--out", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "storage.json").read_text())
+    _, report = bench("storage", tmp_path)
     assert report["metrics"]["s3_objects_per_study"] == 7 == report["metrics"]["local_objects_per_study"]
     # 7 objects per study, plus one manifest part per shard of 4 studies: nothing else (no HEAD, no LIST)
     assert report["metrics"]["s3_puts_per_study"] == 7.25
@@ -53,15 +50,7 @@ def test_storage_benchmark_counts_objects_and_requests(tmp_path):
 
 @pytest.mark.slow
 def test_stream_benchmark_reports_its_ratios(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.bench", "stream", "--quick", "--out", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "stream.json").read_text())
+    _, report = bench("stream", tmp_path)
     assert set(report["ratios"]) == {"stream_over_nifti_monai", "bytes_read_over_overlapped", "loader_2w_over_1w"}
     assert 1.0 <= report["ratios"]["bytes_read_over_overlapped"] < 1.5  # reads are exactly the chunks (and index)
     assert report["metrics"]["rss_growth_mib"] < 100
@@ -69,29 +58,21 @@ def test_stream_benchmark_reports_its_ratios(tmp_path):
 
 @pytest.mark.slow
 def test_phantom_benchmark_measures_both_sizes_on_one_core(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.bench", "phantom", "--quick", "--out", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "phantom.json").read_text())
+    _, report = bench("phantom", tmp_path)
     assert set(report["goals"]) == {"render_s_256x256x192", "render_s_512x512x256", "peak_gib_512x512x256"}
     assert all(v > 0 for v in report["metrics"].values())
 
 
 @pytest.mark.slow
 def test_brain_benchmark_times_one_core(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.bench", "brain", "--quick", "--out", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "brain.json").read_text())
+    _, report = bench("brain", tmp_path)
     assert set(report["goals"]) == {"render_s_1mm", "peak_gib_1mm"}
     assert report["metrics"]["render_s_1mm"] > 0 and report["metrics"]["template_setup_s"] > 0
+
+
+@pytest.mark.slow
+def test_maisi_benchmark_checks_its_cost_model(tmp_path):
+    _, report = bench("maisi", tmp_path)
+    assert set(report["goals"]) == {"cost_model_error"}
+    assert report["metrics"]["tiny_step_s_256x256x32"] > 0 and report["metrics"]["tiny_decode_s_256x256x32"] > 0
+    assert report["ratios"]["step_speedup_vs_maisi_loop_256x256x32"] > 0
