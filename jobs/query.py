@@ -2,6 +2,7 @@
 
     python -m jobs.query ./data/ct64 "liver_ml > 1500 AND body_region = 'abdomen'" --limit 5
     python -m jobs.query s3://bucket/ct-v1 "qc_pass" --format csv -o endpoint_url=http://...
+    python -m jobs.query ./data/ct64 --group-by body_region,contrast --aggregate "count(*) AS n, median(liver_ml)"
 
 The clause is DuckDB SQL over the committed manifest parts; `--list-columns` shows the columns.
 """
@@ -32,6 +33,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--columns", default=None, help="comma-separated columns to print")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     parser.add_argument("--list-columns", action="store_true", help="print the catalog's columns and exit")
+    parser.add_argument("--aggregate", default=None, metavar="EXPRS", help='SQL aggregates, e.g. "count(*) AS n"')
+    parser.add_argument("--group-by", default=None, metavar="COLUMNS", help="comma-separated columns to group by")
     parser.add_argument(
         "-o",
         "--storage-option",
@@ -48,6 +51,11 @@ def main(argv: Sequence[str]) -> int:
     cat = catalog.open(args.uri, storage_options(args.storage_option))
     if args.list_columns:
         print("\n".join(f"{f.name}\t{f.type}" for f in cat.schema))
+        return 0
+    if args.aggregate or args.group_by:
+        groups = [c.strip() for c in (args.group_by or "").split(",") if c.strip()]
+        table = cat.aggregate(args.aggregate or "count(*) AS n", groups, args.where)
+        sys.stdout.write(render(table, args.format))
         return 0
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     if columns is None and args.format == "table":

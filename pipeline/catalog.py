@@ -1,11 +1,13 @@
-"""The catalog: the union of a dataset's committed manifest parts, queried with DuckDB SQL.
+"""The catalog: a dataset's committed manifest parts (and its compaction), queried with DuckDB SQL.
 
     cat = pipeline.catalog.open("s3://bucket/datasets/ct-v1")
     cat.query("modality = 'CT' AND liver_ml > 1800", columns=["study_id", "liver_ml"], limit=10)
+    cat.aggregate("count(*) AS n, avg(liver_ml) AS liver_ml", group_by=["body_region"])
 
 Only committed parts are read, so a reader never sees a study whose shard has not committed.
-Parts are read through pyarrow (any fsspec filesystem) and handed to an in-memory DuckDB with
-file access switched off: a WHERE clause can filter the catalog and nothing else.
+DuckDB reads the Parquet files itself (through the store's fsspec filesystem when it is remote),
+with file access limited to the dataset's catalog folder: the SQL a user writes can filter and
+aggregate the catalog and reach nothing else. Which files make the catalog is `pipeline.sources`.
 """
 
 from __future__ import annotations
@@ -17,16 +19,15 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as pads
 
 from pipeline import dataset as dataset_json
 from pipeline.errors import CatalogError
 from pipeline.layout import CATALOG_DIR
 from pipeline.manifest import schema
+from pipeline.sources import Sources, sources
 from pipeline.storage import Store, open_store
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_UNREADABLE_PART = re.compile(r"Could not open Parquet input source '([^']+)'")
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,8 @@ class Catalog:
     def columns(self) -> list[str]:
         return list(self.schema.names)
 
-    def part_paths(self) -> list[str]:
-        return [self.store.path(f"{CATALOG_DIR}/{name}") for name in self.store.list(CATALOG_DIR, ".parquet")]
-
-    def arrow_dataset(self) -> pads.Dataset:
-        paths = self.part_paths()
-        try:
-            return pads.dataset(paths, schema=self.schema, format="parquet", filesystem=self.store.fs)
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise CatalogError(f"{self.store.uri}: a catalog part cannot be read ({_first_line(exc)})") from None
+    def sources(self) -> Sources:
+        return sources(self.store)
 
     def query(
         self,
@@ -60,44 +54,95 @@ class Catalog:
         order_by: str = "index",
     ) -> pa.Table:
         """Rows matching the SQL WHERE clause `where` (all rows if None), ordered by `order_by`."""
-        selected = self._select_list(columns)
-        sql = f"SELECT {selected} FROM catalog"
-        if where and where.strip():
-            sql += f" WHERE {where}"
+        names = [self._check_column(c, "--columns") for c in columns] if columns else self.columns
+        sql = f"SELECT {', '.join(_quote(n) for n in names)} FROM catalog{_where(where)}"
         sql += f" ORDER BY {_quote(self._check_column(order_by, 'order_by'))}"
         if limit is not None:
             if limit < 0:
                 raise CatalogError(f"--limit: must not be negative, got {limit}")
             sql += f" LIMIT {int(limit)}"
-        return self._run(sql, where)
+        table = self._run(sql, where)
+        return table.cast(pa.schema([self.schema.field(n) for n in names]))
 
     def count(self, where: str | None = None) -> int:
-        sql = "SELECT count(*) AS n FROM catalog" + (f" WHERE {where}" if where and where.strip() else "")
-        return int(self._run(sql, where).column("n")[0].as_py())
+        return int(self._run(f"SELECT count(*) AS n FROM catalog{_where(where)}", where).column("n")[0].as_py())
+
+    def aggregate(self, select: str, group_by: Sequence[str] = (), where: str | None = None) -> pa.Table:
+        """`SELECT <group_by>, <select> ... GROUP BY <group_by>`, ordered by the groups; `select` is
+        SQL aggregate expressions, e.g. `count(*) AS n, median(liver_ml) AS liver_ml`."""
+        groups = [_quote(self._check_column(c, "--group-by")) for c in group_by]
+        head = ", ".join([*groups, select])
+        sql = f"SELECT {head} FROM catalog{_where(where)}"
+        if groups:
+            sql += f" GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}"
+        return self._run(sql, where, select)
 
     def __len__(self) -> int:
         return self.count()
 
-    def _run(self, sql: str, where: str | None) -> pa.Table:
-        con = duckdb.connect(config={"enable_external_access": False})
-        try:
-            # Parse the clause on its own first, so a syntax error points into it.
-            if where and where.strip() and len(con.extract_statements(f"SELECT * FROM catalog WHERE {where}")) != 1:
-                raise CatalogError("query: the WHERE clause must be one expression, not several statements")
-            con.register("catalog", self.arrow_dataset())
-            return con.sql(sql).to_arrow_table()
+    def _run(self, sql: str, where: str | None, select: str | None = None) -> pa.Table:
+        probe = duckdb.connect(config={"enable_external_access": False})
+        try:  # the user's SQL parsed on its own first, so an error points into it
+            statements = probe.extract_statements(f"SELECT {select or '*'} FROM catalog{_where(where)}")
         except duckdb.Error as exc:
-            unreadable = _UNREADABLE_PART.search(str(exc))
-            if unreadable:  # Arrow's read error reaches us only as text inside DuckDB's
-                raise CatalogError(f"{self.store.uri}: a catalog part cannot be read ({unreadable.group(1)})") from None
             raise CatalogError(f"query: {_explain(exc)}") from None
         finally:
-            con.close()
+            probe.close()
+        if len(statements) != 1:
+            raise CatalogError("query: the WHERE clause must be one expression, not several statements")
+        found = self.sources()
+        for attempt in range(2):
+            con = duckdb.connect()
+            try:
+                self.attach(con, found)
+                return con.sql(sql).to_arrow_table()
+            except duckdb.Error as exc:
+                if attempt == 0 and isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):
+                    again = self.sources()
+                    if again != found:  # a compaction moved files under us: read the new set
+                        found = again
+                        continue
+                unreadable = self._unreadable(exc, found)
+                if unreadable:
+                    raise CatalogError(f"{self.store.uri}: a catalog part cannot be read ({unreadable})") from None
+                raise CatalogError(f"query: {_explain(exc)}") from None
+            finally:
+                con.close()
+        raise AssertionError("unreachable")
 
-    def _select_list(self, columns: Sequence[str] | None) -> str:
-        if not columns:
-            return "*"
-        return ", ".join(_quote(self._check_column(c, "--columns")) for c in columns)
+    def attach(self, con: duckdb.DuckDBPyConnection, found: Sources) -> None:
+        """Make `catalog` the dataset's rows, and leave `con` able to read the catalog folder only."""
+        if not self.store.is_local:
+            con.register_filesystem(self.store.fs)
+        con.execute(f"SET allowed_directories = [{_literal(self._url(CATALOG_DIR) + '/')}]")
+        con.execute("SET enable_external_access = false")
+        selects = []
+        if found.compacted:
+            keep = f" WHERE shard NOT IN ({', '.join(map(str, found.superseded))})" if found.superseded else ""
+            selects.append(f"SELECT * FROM read_parquet({self._files(found.compacted)}){keep}")
+        if found.parts:
+            selects.append(f"SELECT * FROM read_parquet({self._files(found.parts)})")
+        if selects:
+            con.execute(f"CREATE TEMP VIEW catalog AS {' UNION ALL BY NAME '.join(selects)}")
+        else:
+            con.register("catalog", self.schema.empty_table())
+
+    def _url(self, rel: str) -> str:
+        path = self.store.path(rel)
+        if self.store.is_local:
+            return path
+        protocol = self.store.fs.protocol
+        return f"{protocol[0] if isinstance(protocol, tuple) else protocol}://{path}"
+
+    def _files(self, rels: Sequence[str]) -> str:
+        return "[" + ", ".join(_literal(self._url(r)) for r in rels) + "]"
+
+    def _unreadable(self, exc: duckdb.Error, found: Sources) -> str | None:
+        text = str(exc)
+        for rel in (*found.parts, *found.compacted):
+            if rel.rsplit("/", 1)[-1] in text:
+                return self._url(rel)
+        return None
 
     def _check_column(self, name: str, what: str) -> str:
         if name not in self.columns:
@@ -111,16 +156,20 @@ def open(uri: str, options: dict[str, Any] | None = None) -> Catalog:  # noqa: A
     return Catalog(store, dataset_json.read(store))
 
 
+def _where(where: str | None) -> str:
+    return f" WHERE {where}" if where and where.strip() else ""
+
+
 def _quote(name: str) -> str:
     return f'"{name}"' if _IDENTIFIER.match(name) else '"' + name.replace('"', '""') + '"'
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _explain(exc: duckdb.Error) -> str:
-    text = _first_line(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = re.sub(r"^(Binder|Parser|Conversion|Catalog|Permission|Invalid Input) Error: ", "", text)
     missing = re.search(r'Referenced column "([^"]+)" not found', text)
     if missing:

@@ -3,6 +3,9 @@
 dataset.json                          config snapshot, label dict, schema version, status
 studies/<shard>/<study_id>.zarr       one OME-Zarr group per study
 catalog/part-<shard>.parquet          one manifest part per committed shard (the commit)
+catalog/compacted.json                which compacted files readers use, and the shards they hold
+catalog/compacted/<generation>/*.parquet   the parts merged by `jobs.compact`
+catalog/compact.lock                  held while a compaction runs
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from dataclasses import dataclass
 DATASET_FILE = "dataset.json"
 STUDIES_DIR = "studies"
 CATALOG_DIR = "catalog"
+COMPACTED_FILE = f"{CATALOG_DIR}/compacted.json"
+COMPACTED_DIR = f"{CATALOG_DIR}/compacted"
+COMPACT_LOCK = f"{CATALOG_DIR}/compact.lock"
 PART_PATTERN = re.compile(r"^part-(\d+)\.parquet$")
 
 

@@ -1,4 +1,5 @@
-"""Which shards a run still has to make: exactly those without a committed manifest part.
+"""Which shards a run still has to make: exactly those without a committed manifest part (or
+whose part a compaction has merged).
 
 Work is assigned by shard number, never by worker rank, so a rerun on any cluster size plans
 the same units and produces the same dataset.
@@ -7,13 +8,14 @@ the same units and produces the same dataset.
 from __future__ import annotations
 
 from pipeline.config import DatasetConfig
-from pipeline.layout import CATALOG_DIR, ShardTask, part_shard, shard_task
+from pipeline.layout import ShardTask, shard_task
+from pipeline.sources import sources
 from pipeline.storage import Store
 
 
 def committed_shards(store: Store) -> set[int]:
-    found = (part_shard(name) for name in store.list(CATALOG_DIR, ".parquet"))
-    return {shard for shard in found if shard is not None}
+    """Shards with a part, or merged into the catalog's compaction (whose parts are deleted)."""
+    return sources(store).committed_shards()
 
 
 def plan(dataset: DatasetConfig, store: Store) -> tuple[list[ShardTask], int]:

@@ -12,6 +12,7 @@ come one per batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -30,8 +31,16 @@ def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dat
     config = StreamConfig(**keywords)
     cat = catalog.open(uri, config.storage_options)
     cat.count(config.where)  # a bad clause fails here, in one line, before Ray does any work
-    rows = ray.data.read_parquet(cat.part_paths(), filesystem=cat.store.fs, schema=cat.schema)
-    rows = rows.map_batches(_Select(config.where), batch_format="pyarrow", batch_size=None)
+    found = cat.sources()
+    pieces = []
+    if found.compacted:  # without the shards whose present part supersedes them
+        keep = f"shard NOT IN ({', '.join(map(str, found.superseded))})" if found.superseded else None
+        pieces.append(_selected(cat, found.compacted, config.where, keep))
+    if found.parts:
+        pieces.append(_selected(cat, found.parts, config.where, None))
+    if not pieces:
+        raise CatalogError(f"{uri}: no committed studies yet")
+    rows = pieces[0].union(*pieces[1:]) if len(pieces) > 1 else pieces[0]
     if config.shuffle:
         rows = rows.random_shuffle(seed=config.seed)
     return rows.map_batches(
@@ -43,17 +52,25 @@ def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dat
     )
 
 
+def _selected(cat: Catalog, files: Sequence[str], where: str | None, keep: str | None) -> ray.data.Dataset:
+    paths = [cat.store.path(f) for f in files]
+    rows = ray.data.read_parquet(paths, filesystem=cat.store.fs, schema=cat.schema)
+    return rows.map_batches(_Select(where, keep), batch_format="pyarrow", batch_size=None)
+
+
 class _Select:
     """The WHERE clause applied to each block of catalog rows, by DuckDB as in jobs.query."""
 
-    def __init__(self, where: str | None) -> None:
+    def __init__(self, where: str | None, keep: str | None = None) -> None:
         self.where = where
+        self.keep = keep
 
     def __call__(self, block: pa.Table) -> pa.Table:
         con = duckdb.connect(config={"enable_external_access": False})
         try:
             con.register("catalog", block)
-            sql = "SELECT * FROM catalog" + (f" WHERE {self.where}" if self.where and self.where.strip() else "")
+            clauses = [f"({c})" for c in (self.where, self.keep) if c and c.strip()]
+            sql = "SELECT * FROM catalog" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
             return con.sql(sql).to_arrow_table().select(list(ROW_COLUMNS))
         except duckdb.Error as exc:
             raise CatalogError(f"query: {exc}") from None

@@ -50,3 +50,10 @@ def test_bad_queries_exit_2_with_one_line(built_dataset, capsys, args, message):
 def test_missing_dataset_exit_2(tmp_path, capsys):
     assert run(query.main, [str(tmp_path / "none")]) == 2
     assert "no medsynth dataset" in capsys.readouterr().err
+
+
+def test_group_by_and_aggregate(built_dataset, capsys):
+    args = [built_dataset.storage.uri, "index < 8", "--group-by", "shard", "--aggregate", "count(*) AS n, min(index)"]
+    assert run(query.main, [*args, "--format", "json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows == [{"shard": 0, "n": 4, "min(\"index\")": 0}, {"shard": 1, "n": 4, "min(\"index\")": 4}]

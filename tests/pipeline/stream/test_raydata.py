@@ -1,9 +1,14 @@
 """The same source as a Ray Data dataset, on the session's real Ray."""
 
+import shutil
+
 import pytest
 import torch
 
+from pipeline import catalog, compaction
 from pipeline.errors import CatalogError
+from pipeline.layout import part_path
+from pipeline.manifest import encode_part
 from pipeline.stream import StudyStream, ray_dataset
 from tests.pipeline.stream.test_dataset import uri  # noqa: F401 - the module's dataset fixture
 
@@ -34,3 +39,22 @@ def test_whole_volumes_come_one_per_batch(uri):  # noqa: F811
 def test_a_bad_clause_fails_before_ray_works(uri):  # noqa: F811
     with pytest.raises(CatalogError, match="unknown column"):
         ray_dataset(uri, where="nosuch = 1")
+
+
+def test_a_compacted_catalog_streams_the_same_samples(uri, tmp_path):  # noqa: F811
+    """Compacted files, a superseding part and a later part together: every study once."""
+    copy = tmp_path / "ds"
+    shutil.copytree(uri, copy)
+    cat = catalog.open(str(copy))
+    later = cat.query("shard = 1").to_pylist()
+    (copy / part_path(1)).unlink()
+    compaction.compact(cat)
+    cat.store.write_atomic(part_path(1), encode_part(later, cat.info.labels, cat.info.columns))  # committed later
+    shard0 = cat.query("shard = 0").to_pylist()
+    cat.store.write_atomic(part_path(0), encode_part(shard0, cat.info.labels, cat.info.columns))  # supersedes
+    options = {"patch_size": (16, 16, 16), "patches_per_study": 1, "seed": 1}
+    indices = sorted(
+        int(i) for b in ray_dataset(str(copy), **options).iter_torch_batches(batch_size=2) for i in b["index"]
+    )
+    assert indices == list(range(6))
+    assert sorted(s["study_id"] for s in StudyStream(str(copy), **options)) == [f"s{i:09d}" for i in range(6)]
