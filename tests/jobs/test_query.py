@@ -56,4 +56,4 @@ def test_group_by_and_aggregate(built_dataset, capsys):
     args = [built_dataset.storage.uri, "index < 8", "--group-by", "shard", "--aggregate", "count(*) AS n, min(index)"]
     assert run(query.main, [*args, "--format", "json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert rows == [{"shard": 0, "n": 4, "min(\"index\")": 0}, {"shard": 1, "n": 4, "min(\"index\")": 4}]
+    assert rows == [{"shard": 0, "n": 4, 'min("index")': 0}, {"shard": 1, "n": 4, 'min("index")': 4}]
