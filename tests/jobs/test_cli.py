@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from jobs import plan
+from jobs.cli import run
 from tests.conftest import REPO
 
 CONSOLE = Path(sys.executable).parent / "medsynth"
@@ -59,3 +61,14 @@ def test_generate_then_query_through_the_console_script(tmp_path):
 def test_unknown_job_is_exit_2():
     result = subprocess.run([sys.executable, "-m", "jobs.cli", "fly"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 2 and "usage: medsynth" in result.stderr
+
+
+def test_plan_sizes_a_million_studies_and_reports_progress(built_dataset, capsys):
+    uri = built_dataset.storage.uri
+    assert run(plan.main, ["dataset.n_studies=1000000", "dataset.shard_size=64", "--workers", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "1,000,000 in 15,625 shards of 64" in out and "8 CPU workers" in out and "progress" not in out
+    overrides = [f"storage.uri={uri}", "dataset.n_studies=10", "dataset.shard_size=4", "generator.shape=[48,48,48]"]
+    assert run(plan.main, [*overrides, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["shards"] == 3 and report["progress"].startswith("3 of 3 shards committed")
