@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_URI ?= ./data/demo
 
-.PHONY: install demo test lint bench clean
+IMAGE ?= medsynth:0.1.0
+CUDA_WHEELS ?= cu128
+
+.PHONY: install demo test lint bench image clean
 
 install: $(STAMP)
 
@@ -38,6 +41,10 @@ bench: install
 	$(BIN)/python -m jobs.bench phantom
 	$(BIN)/python -m jobs.bench brain
 	$(BIN)/python -m jobs.bench maisi
+
+# The CUDA image for clusters (infra/docker/Dockerfile); needs Docker, so it is not part of `test`.
+image:
+	docker build -f infra/docker/Dockerfile --build-arg CUDA_WHEELS=$(CUDA_WHEELS) -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) data bench/tmp .pytest_cache

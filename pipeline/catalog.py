@@ -13,8 +13,10 @@ aggregate the catalog and reach nothing else. Which files make the catalog is `p
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import duckdb
@@ -30,12 +32,40 @@ from pipeline.storage import Store, open_store
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+class Session:
+    """One sandboxed in-memory DuckDB per catalog object: set up once, its `catalog` view replaced
+    when the file set changes, each query on its own cursor (so threads may share it). Not pickled:
+    a copy of the catalog sent elsewhere (a Ray actor) opens its own."""
+
+    def __init__(self) -> None:
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.found: Sources | None = None
+        self.lock = threading.Lock()
+
+    def cursor(self, catalog: Catalog, found: Sources) -> duckdb.DuckDBPyConnection:
+        with self.lock:
+            if self.con is None:
+                self.con = duckdb.connect()
+                catalog.sandbox(self.con)
+            if found != self.found:
+                catalog.define(self.con, found)
+                self.found = found
+            return self.con.cursor()
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
 @dataclass(frozen=True)
 class Catalog:
     store: Store
     info: dataset_json.DatasetInfo
+    session: Session = field(default_factory=Session, compare=False, repr=False)
 
-    @property
+    @cached_property
     def schema(self) -> pa.Schema:
         return schema(self.info.labels, self.info.columns)
 
@@ -81,20 +111,15 @@ class Catalog:
         return self.count()
 
     def _run(self, sql: str, where: str | None, select: str | None = None) -> pa.Table:
-        probe = duckdb.connect(config={"enable_external_access": False})
-        try:  # the user's SQL parsed on its own first, so an error points into it
-            statements = probe.extract_statements(f"SELECT {select or '*'} FROM catalog{_where(where)}")
-        except duckdb.Error as exc:
-            raise CatalogError(f"query: {_explain(exc)}") from None
-        finally:
-            probe.close()
-        if len(statements) != 1:
-            raise CatalogError("query: the WHERE clause must be one expression, not several statements")
         found = self.sources()
         for attempt in range(2):
-            con = duckdb.connect()
+            con = None
             try:
-                self.attach(con, found)
+                con = self.session.cursor(self, found) if found.parts or found.compacted else self._empty()
+                # The user's SQL parsed on its own first (parsing reads nothing), so an error points into it.
+                statements = con.extract_statements(f"SELECT {select or '*'} FROM catalog{_where(where)}")
+                if len(statements) != 1:
+                    raise CatalogError("query: the WHERE clause must be one expression, not several statements")
                 return con.sql(sql).to_arrow_table()
             except duckdb.Error as exc:
                 if attempt == 0 and isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):
@@ -107,15 +132,24 @@ class Catalog:
                     raise CatalogError(f"{self.store.uri}: a catalog part cannot be read ({unreadable})") from None
                 raise CatalogError(f"query: {_explain(exc)}") from None
             finally:
-                con.close()
+                if con is not None:
+                    con.close()
         raise AssertionError("unreachable")
 
     def attach(self, con: duckdb.DuckDBPyConnection, found: Sources) -> None:
         """Make `catalog` the dataset's rows, and leave `con` able to read the catalog folder only."""
+        self.sandbox(con)
+        self.define(con, found)
+
+    def sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Limit `con` to reading this dataset's catalog folder (it cannot be widened again)."""
         if not self.store.is_local:
             con.register_filesystem(self.store.fs)
         con.execute(f"SET allowed_directories = [{_literal(self._url(CATALOG_DIR) + '/')}]")
         con.execute("SET enable_external_access = false")
+
+    def define(self, con: duckdb.DuckDBPyConnection, found: Sources) -> None:
+        """The `catalog` view over `found`: compacted rows a present part supersedes are left out."""
         selects = []
         if found.compacted:
             keep = f" WHERE shard NOT IN ({', '.join(map(str, found.superseded))})" if found.superseded else ""
@@ -123,9 +157,15 @@ class Catalog:
         if found.parts:
             selects.append(f"SELECT * FROM read_parquet({self._files(found.parts)})")
         if selects:
-            con.execute(f"CREATE TEMP VIEW catalog AS {' UNION ALL BY NAME '.join(selects)}")
+            con.execute(f"CREATE OR REPLACE VIEW catalog AS {' UNION ALL BY NAME '.join(selects)}")
         else:
             con.register("catalog", self.schema.empty_table())
+
+    def _empty(self) -> duckdb.DuckDBPyConnection:
+        """No committed rows yet: the schema alone (a registered table is not seen by cursors)."""
+        con = duckdb.connect(config={"enable_external_access": False})
+        con.register("catalog", self.schema.empty_table())
+        return con
 
     def _url(self, rel: str) -> str:
         path = self.store.path(rel)

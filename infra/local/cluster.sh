@@ -8,7 +8,8 @@
 #   infra/local/cluster.sh stop
 #
 # Settings (environment): MEDSYNTH_RAY_PORT (head GCS port, 6390), MEDSYNTH_RAY_TMP
-# (/tmp/medsynth-ray), HEAD_CPUS / WORKER_CPUS (1 each), WORKER_NODE_MANAGER_PORT (46390).
+# (/tmp/medsynth-ray), HEAD_CPUS / WORKER_CPUS (1 each), WORKERS (worker nodes: 1, or 0 for a
+# one-node cluster), WORKER_NODE_MANAGER_PORT (46390), DASHBOARD_PORT (8275: `ray job submit`).
 set -euo pipefail
 
 PORT=${MEDSYNTH_RAY_PORT:-6390}
@@ -23,13 +24,18 @@ pids() { pgrep -f -- "$TMP" || true; }
 case "${1:-}" in
   start)
     mkdir -p "$TMP"
+    # The dashboard hosts the job server that `ray job submit` talks to (loopback only).
     "$RAY" start --head --port="$PORT" --num-cpus="${HEAD_CPUS:-1}" --resources='{"medsynth_head": 1}' \
-      --temp-dir="$TMP" --include-dashboard=false --disable-usage-stats >"$TMP/head.log" 2>&1
+      --temp-dir="$TMP" --include-dashboard=true --dashboard-host=127.0.0.1 \
+      --dashboard-port="${DASHBOARD_PORT:-8275}" --disable-usage-stats >"$TMP/head.log" 2>&1
     address=$(cat "$TMP/ray_current_cluster")
-    "$RAY" start --address="$address" --num-cpus="${WORKER_CPUS:-1}" --resources='{"medsynth_worker": 1}' \
-      --node-manager-port="$WORKER_NM_PORT" --disable-usage-stats >"$TMP/worker.log" 2>&1
+    if [ "${WORKERS:-1}" != 0 ]; then
+      "$RAY" start --address="$address" --num-cpus="${WORKER_CPUS:-1}" --resources='{"medsynth_worker": 1}' \
+        --node-manager-port="$WORKER_NM_PORT" --disable-usage-stats >"$TMP/worker.log" 2>&1
+    fi
     echo "RAY_ADDRESS=$address"
     echo "RAY_AUTH_MODE=token"
+    echo "RAY_JOB_ADDRESS=http://127.0.0.1:${DASHBOARD_PORT:-8275}"
     ;;
   kill-worker)
     pkill -9 -f -- "raylet.*--node_manager_port=$WORKER_NM_PORT" && echo "worker node killed"

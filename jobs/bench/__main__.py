@@ -11,7 +11,7 @@ from pathlib import Path
 from jobs.bench.report import RESULTS
 from jobs.cli import run
 
-BENCHMARKS = ("generate", "storage", "stream", "phantom", "brain", "maisi")
+BENCHMARKS = ("generate", "storage", "stream", "phantom", "brain", "maisi", "scale")
 
 
 def main(argv: Sequence[str]) -> int:

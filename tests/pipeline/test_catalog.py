@@ -1,3 +1,7 @@
+import pickle
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -77,8 +81,6 @@ def test_only_committed_parts_are_read(built_dataset, tmp_path):
 
 
 def test_truncated_part_is_a_catalog_error(built_dataset, tmp_path):
-    import shutil
-
     copy = tmp_path / "copy"
     shutil.copytree(built_dataset.storage.uri, copy)
     part = copy / "catalog" / "part-000000.parquet"
@@ -90,3 +92,26 @@ def test_truncated_part_is_a_catalog_error(built_dataset, tmp_path):
 def test_no_dataset(tmp_path):
     with pytest.raises(CatalogError, match=r"no medsynth dataset"):
         catalog.open(str(tmp_path))
+
+
+def test_one_catalog_object_serves_threads_follows_new_parts_and_pickles(built_dataset, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built_dataset.storage.uri, copy)
+    held = (copy / "catalog" / "part-000002.parquet").read_bytes()
+    (copy / "catalog" / "part-000002.parquet").unlink()
+    cat = catalog.open(str(copy))
+    assert len(cat) == 8
+    with ThreadPoolExecutor(4) as pool:
+        counts = list(pool.map(lambda i: cat.count(f"index >= {i % 3}"), range(16)))
+    assert counts == [8 - (i % 3) for i in range(16)]
+    (copy / "catalog" / "part-000002.parquet").write_bytes(held)  # committed meanwhile
+    assert len(cat) == 10 and len(pickle.loads(pickle.dumps(cat))) == 10
+
+
+def test_an_empty_dataset_has_the_schema_and_no_rows(built_dataset, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built_dataset.storage.uri, copy)
+    for part in (copy / "catalog").glob("part-*.parquet"):
+        part.unlink()
+    cat = catalog.open(str(copy))
+    assert len(cat) == 0 and cat.query().schema == cat.schema
