@@ -76,3 +76,19 @@ def test_maisi_benchmark_checks_its_cost_model(tmp_path):
     assert set(report["goals"]) == {"cost_model_error"}
     assert report["metrics"]["tiny_step_s_256x256x32"] > 0 and report["metrics"]["tiny_decode_s_256x256x32"] > 0
     assert report["ratios"]["step_speedup_vs_maisi_loop_256x256x32"] > 0
+
+
+@pytest.mark.slow
+def test_scale_benchmark_reports_queries_planning_and_the_cluster_path(tmp_path):
+    _, report = bench("scale", tmp_path)
+    assert set(report["goals"]) == {
+        "query_selective_s_compacted",
+        "query_aggregate_s_compacted",
+        "selective_ours_over_duckdb_direct",
+        "aggregate_ours_over_duckdb_direct",
+        "plan_s",
+        "plan_peak_gib",
+        "two_nodes_over_local",
+    }
+    assert report["notes"]["studies"] == 100_000 and report["metrics"]["compacted_files"] == 1
+    assert report["metrics"]["two_nodes_studies_per_s"] > 0 and report["metrics"]["plan_peak_gib"] > 0.05
