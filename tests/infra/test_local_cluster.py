@@ -6,12 +6,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from pipeline import catalog
 from tests.conftest import REPO, free_port
+
+
+def submit(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`ray job submit`, again while the head's job agent is still starting (Ray answers 500)."""
+    deadline = time.monotonic() + 60
+    while True:
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        if "No available agent to submit job" not in done.stderr or time.monotonic() > deadline:
+            return done
+        time.sleep(2)
 
 
 @pytest.mark.slow
@@ -24,6 +35,8 @@ def test_ray_job_submit_ships_the_working_dir_and_runs_generate(tmp_path):
         "MEDSYNTH_RAY_TMP": ray_tmp,
         "WORKER_NODE_MANAGER_PORT": str(free_port()),
         "DASHBOARD_PORT": str(free_port()),
+        "AGENT_PORT": str(free_port()),
+        "WORKER_AGENT_PORT": str(free_port()),
     }
     script = REPO / "infra" / "local" / "cluster.sh"
     started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True, timeout=180)
@@ -38,14 +51,14 @@ def test_ray_job_submit_ships_the_working_dir_and_runs_generate(tmp_path):
             "dataset.n_studies=8", "dataset.shard_size=2", "generator.shape=[48,48,48]",
             f"storage.uri={uri}", "--no-progress",
         ]  # fmt: skip
-        done = subprocess.run(job, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        done = submit(job, env)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert "8 studies in 4 shards written" in done.stdout and "succeeded" in done.stdout + done.stderr
         rows = catalog.open(str(uri)).query().to_pylist()
         assert [r["index"] for r in rows] == list(range(8))
         # The code that ran is the uploaded copy of this checkout, not the installed one.
         where = [*job[:6], "python", "-c", "import jobs.generate as g; print('RAN', g.__file__)"]
-        done = subprocess.run(where, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        done = submit(where, env)
         ran = done.stdout.split("RAN ", 1)[1].split()[0]
         assert "runtime_resources" in ran and not ran.startswith(str(REPO)), ran
     finally:

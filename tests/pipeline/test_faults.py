@@ -178,6 +178,8 @@ def test_two_node_cluster_spreads_work_and_survives_losing_a_node(tmp_path):
         "MEDSYNTH_RAY_TMP": ray_tmp,
         "WORKER_NODE_MANAGER_PORT": str(free_port()),
         "DASHBOARD_PORT": str(free_port()),
+        "AGENT_PORT": str(free_port()),
+        "WORKER_AGENT_PORT": str(free_port()),
     }
     script = REPO / "infra" / "local" / "cluster.sh"
     started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True, timeout=180)
