@@ -8,7 +8,7 @@ DEMO_URI ?= ./data/demo
 IMAGE ?= medsynth:0.1.0
 CUDA_WHEELS ?= cu128
 
-.PHONY: install demo test lint bench image clean
+.PHONY: install browser demo test lint bench image clean
 
 install: $(STAMP)
 
@@ -26,9 +26,15 @@ demo: install
 		storage.uri=$(DEMO_URI)
 	$(BIN)/python -m jobs.query $(DEMO_URI) "body_region = 'abdomen' AND liver_ml > 1000" --limit 5
 
-test: install
+# The report's browser test drives Debian's Chromium (headless); installed here when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
+		echo "warning: could not install chromium (the report's browser test will fail)" >&2
+
+test: install browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	MEDSYNTH_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .

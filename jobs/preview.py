@@ -1,9 +1,8 @@
 """Look at a dataset: `python -m jobs.preview URI --n 4 --out DIR [--where ...]`.
 
 One PNG per study: axial, coronal and sagittal slices through the volume's centre, each beside
-the same slice with a coloured label overlay, and a legend of the labels present. CT is shown in
-a soft-tissue window (W 400, L 40); other modalities between their 1st and 99th percentiles.
-Slices are drawn in millimetres (spacing respected), superior up, patient's left on the right.
+the same slice with a coloured label overlay, and a legend of the labels present (windows and
+orientation: `pipeline.report.slices`).
 """
 
 from __future__ import annotations
@@ -23,9 +22,8 @@ from matplotlib.patches import Patch
 from jobs.cli import add_storage_options, run, storage_options
 from models import LabelDict
 from pipeline.errors import ConfigError, StorageError
+from pipeline.report.slices import overlay_colours, views, window
 from pipeline.stream import StudyStream
-
-SOFT_TISSUE = (40.0 - 200.0, 40.0 + 200.0)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -54,36 +52,26 @@ def main(argv: Sequence[str]) -> int:
 
 
 def render(sample: dict, labels: LabelDict, path: Path) -> None:
-    modality_name = sample["modality"]
     image = sample["image"][0].numpy()
     label = sample["label"][0].numpy()
-    spacing = [float(s) for s in sample["spacing_mm"]]
-    lo, hi = SOFT_TISSUE if modality_name == "CT" else tuple(np.percentile(image, [1, 99]))
-    colours = np.zeros((int(label.max()) + 1 if label.size else 1, 4))
-    for lb in labels:
-        if lb.value < len(colours) and lb.name != "body":
-            colours[lb.value] = np.array(lb.color) / 255.0
-    colours[:, 3] *= 0.55
-    nz, ny, nx = image.shape
-    views = [
-        ("axial", image[nz // 2], label[nz // 2], spacing[1] / spacing[2]),
-        ("coronal", image[::-1, ny // 2], label[::-1, ny // 2], spacing[0] / spacing[2]),
-        ("sagittal", image[::-1, :, nx // 2], label[::-1, :, nx // 2], spacing[0] / spacing[1]),
-    ]
+    spacing = tuple(float(s) for s in sample["spacing_mm"])
+    lo, hi = window(image, sample["modality"])
+    colours = overlay_colours(labels, int(label.max()) if label.size else 0)
     fig, axes = plt.subplots(2, 3, figsize=(18, 10))
-    for column, (name, img, lab, aspect) in enumerate(views):
+    for column, view in enumerate(views(image, label, spacing)):
         for row in (0, 1):
             ax = axes[row, column]
-            ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, aspect=aspect, interpolation="nearest")
+            ax.imshow(view.image, cmap="gray", vmin=lo, vmax=hi, aspect=view.aspect, interpolation="nearest")
             if row == 1:
-                ax.imshow(colours[lab], aspect=aspect, interpolation="nearest")
-            ax.set_title(f"{name}{' + labels' if row else ''}", fontsize=10)
+                ax.imshow(colours[view.label], aspect=view.aspect, interpolation="nearest")
+            ax.set_title(f"{view.name}{' + labels' if row else ''}", fontsize=10)
             ax.axis("off")
     present = [lb for lb in labels if lb.name != "body" and np.any(label == lb.value)]
     handles = [Patch(color=np.array(lb.color) / 255.0, label=lb.name) for lb in present]
     fig.legend(handles=handles, loc="center right", ncol=2 if len(handles) > 40 else 1, fontsize=7, frameon=False)
+    nz, ny, nx = image.shape
     shown = " x ".join(f"{s:.2f}" for s in spacing)
-    fig.suptitle(f"{sample['study_id']}   {modality_name}   {nz} x {ny} x {nx} voxels of {shown} mm", fontsize=11)
+    fig.suptitle(f"{sample['study_id']}   {sample['modality']}   {nz} x {ny} x {nx} voxels of {shown} mm", fontsize=11)
     fig.tight_layout(rect=(0, 0, 0.8, 0.96))
     fig.savefig(path, dpi=70)
     plt.close(fig)

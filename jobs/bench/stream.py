@@ -122,7 +122,7 @@ def _stream_rate(uri: str, n: int) -> float:
 def _nifti_rate(files: list[dict[str, str]], n: int) -> float:
     transform = Compose(
         [
-            LoadImaged(keys=["image", "label"]),
+            LoadImaged(keys=["image", "label"], reader="NibabelReader"),
             EnsureChannelFirstd(keys=["image", "label"]),
             RandSpatialCropd(keys=["image", "label"], roi_size=PATCH, random_size=False),
         ]

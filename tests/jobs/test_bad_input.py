@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import s3fs
 
-from jobs import generate, query, verify
+from jobs import export, generate, query, report, verify
 from jobs.cli import run
 from tests.conftest import small_config
 
@@ -23,7 +23,7 @@ SMALL = ["dataset.n_studies=4", "dataset.shard_size=2", "generator.shape=[32,32,
 @dataclass(frozen=True)
 class Case:
     name: str
-    job: str  # generate | query | verify
+    job: str  # generate | query | verify | export | report
     args: Callable[[dict], list[str]]  # built from the fixtures in `ctx`
     expect: str  # text the single error line must contain
     code: int = 2
@@ -92,7 +92,68 @@ CASES = [
         "autoencoder_v1.pt is not a checkpoint",
         setup="bad_weights",
     ),
+    Case(
+        "export bad where",
+        "export",
+        lambda ctx: [*out(ctx, "nifti"), "--where", "liver_ml >"],
+        "syntax error",
+        setup="dataset",
+    ),
+    Case(
+        "export unknown column",
+        "export",
+        lambda ctx: [*out(ctx, "dicom"), "--where", "livr_ml > 1"],
+        "livr_ml",
+        setup="dataset",
+    ),
+    Case(
+        "export bad format",
+        "export",
+        lambda ctx: out(ctx, "png"),
+        "--format: must be one of nifti, dicom",
+        setup="dataset",
+    ),
+    Case(
+        "export unwritable out",
+        "export",
+        lambda ctx: [ctx["root"], "--format", "nifti", "--out", ctx["blocked"]],
+        "--out: cannot write",
+        setup="dataset",
+    ),
+    Case(
+        "export bad segmentation",
+        "export",
+        lambda ctx: [*out(ctx, "dicom"), "--segmentation", "fractional"],
+        "--segmentation: must be one of binary, labelmap",
+        setup="dataset",
+    ),
+    Case("export, no dataset", "export", lambda ctx: out(ctx, "nifti"), "no medsynth dataset"),
+    Case(
+        "report bad where",
+        "report",
+        lambda ctx: [ctx["root"], "--out", ctx["html"], "--where", "1 +"],
+        "syntax error",
+        setup="dataset",
+    ),
+    Case(
+        "report matches nothing",
+        "report",
+        lambda ctx: [ctx["root"], "--out", ctx["html"], "--where", "index < 0"],
+        "no committed studies",
+        setup="dataset",
+    ),
+    Case(
+        "report unwritable out",
+        "report",
+        lambda ctx: [ctx["root"], "--out", ctx["blocked"] + "/r.html"],
+        "--out: cannot write",
+        setup="dataset",
+    ),
 ]
+
+
+def out(ctx: dict, fmt: str) -> list[str]:
+    return [ctx["root"], "--format", fmt, "--out", ctx["out"]]
 
 
 def prepare(setup: str, root: Path, source: Path) -> None:
@@ -141,10 +202,18 @@ def test_bad_input(case: Case, tmp_path, s3, source, capsys, monkeypatch):
         monkeypatch.delenv(name)
     s3fs.S3FileSystem.clear_instance_cache()
     fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint, key="k", secret="s")
-    ctx = {"root": str(root), "endpoint": s3.endpoint, "blocked": str(blocked / "ds"), "weights": tmp_path / "weights"}
+    ctx = {
+        "root": str(root),
+        "endpoint": s3.endpoint,
+        "blocked": str(blocked / "ds"),
+        "weights": tmp_path / "weights",
+        "out": str(tmp_path / "export"),
+        "html": str(tmp_path / "reports" / "r.html"),
+    }
     before = snapshot(root, fs)
 
-    main = {"generate": generate.main, "query": query.main, "verify": verify.main}[case.job]
+    jobs = {"generate": generate, "query": query, "verify": verify, "export": export, "report": report}
+    main = jobs[case.job].main
     code = run(main, case.args(ctx))
 
     captured = capsys.readouterr()
@@ -157,3 +226,4 @@ def test_bad_input(case: Case, tmp_path, s3, source, capsys, monkeypatch):
         assert case.expect in captured.out
     assert snapshot(root, fs) == before, "bad input must not write anything"
     assert blocked.read_text() == "x"
+    assert not (tmp_path / "export").exists() and not (tmp_path / "reports").exists()

@@ -92,3 +92,13 @@ def test_scale_benchmark_reports_queries_planning_and_the_cluster_path(tmp_path)
     }
     assert report["notes"]["studies"] == 100_000 and report["metrics"]["compacted_files"] == 1
     assert report["metrics"]["two_nodes_studies_per_s"] > 0 and report["metrics"]["plan_peak_gib"] > 0.05
+
+
+@pytest.mark.slow
+def test_export_benchmark_measures_every_format_against_render(tmp_path):
+    _, report = bench("export", tmp_path)
+    for name in ("ct", "brain"):
+        for way in ("nifti", "dicom_binary", "dicom_labelmap"):
+            assert report["metrics"][f"{name}_{way}_s_per_study"] > 0
+            assert report["ratios"][f"{name}_{way}_bytes_over_omezarr"] > 0.5
+        assert report["metrics"][f"{name}_report_s"] > 0

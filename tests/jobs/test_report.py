@@ -1,0 +1,83 @@
+"""The report in a real browser: Debian's Chromium, headless, driven by Playwright (no browser
+download: the executable is the system's). `make test` installs Chromium and requires this test;
+elsewhere it is skipped when no Chromium is found."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jobs import report
+from jobs.cli import run
+
+CHROMIUM = os.environ.get("MEDSYNTH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+# The flags a closed network needs: no background connections, no component updates.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("MEDSYNTH_REQUIRE_BROWSER"):
+            pytest.fail("no chromium found (make test installs Debian's chromium package)")
+        pytest.skip("no chromium on this machine")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser, path: Path, screenshot: Path) -> dict:
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    problems: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri(), wait_until="load")
+    figures = page.evaluate(
+        """() => [...document.querySelectorAll('section')].map(s => {
+            const img = s.querySelector('figure img');
+            return {id: s.id, complete: img.complete, width: img.naturalWidth, height: img.naturalHeight,
+                    shown: img.getBoundingClientRect().width, caption: s.querySelector('figcaption').innerText};
+        })"""
+    )
+    tiles = page.locator("#tiles .tile").count()
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.close()
+    return {"problems": problems, "figures": figures, "tiles": tiles, "requests": requests}
+
+
+@pytest.mark.parametrize("dataset", ["built_dataset", "brain_dataset"])
+def test_report_loads_in_chromium_without_errors_and_shows_its_figures(dataset, browser, request, tmp_path, capsys):
+    cfg = request.getfixturevalue(dataset)
+    out = tmp_path / "report.html"
+    assert run(report.main, [cfg.storage.uri, "--out", str(out), "--previews", "2"]) == 0
+    assert str(out) in capsys.readouterr().out
+    seen = open_page(browser, out, tmp_path / "report.png")
+    assert seen["problems"] == []
+    assert [url for url in seen["requests"] if not url.startswith(("file:", "data:"))] == []
+    ids = [f["id"] for f in seen["figures"]]
+    assert {"counts", "volumes", "quality", "throughput", "previews"} <= set(ids)
+    assert any(i.startswith("intensity-") for i in ids)
+    for figure in seen["figures"]:
+        assert figure["complete"] and figure["width"] > 400 and figure["height"] > 150, figure
+        assert 0 < figure["shown"] <= 1200 and figure["caption"], figure
+    assert seen["tiles"] == 6
+    assert (tmp_path / "report.png").stat().st_size > 50_000
