@@ -4,7 +4,8 @@
     python -m jobs.export s3://bucket/ct-v1 --format dicom --out ./dicom --limit 10 -o endpoint_url=http://...
 
 nifti: images/<id>.nii.gz, labels/<id>.nii.gz, labels.json and a MONAI datalist.json.
-dicom: <id>/image/NNNN.dcm (a CT or MR series) and <id>/segmentation.dcm (DICOM SEG), labels.json.
+dicom: <id>/image/NNNN.dcm (a CT or MR series) and <id>/segmentation.dcm (DICOM SEG), labels.json;
+       --segmentation binary|labelmap, --compression none|jpeg-ls.
 Every study is checked against its catalog checksum before it is written.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from jobs.cli import add_storage_options, run, storage_options
 from pipeline import catalog
-from pipeline.export import FORMATS, export
+from pipeline.export import FORMATS, DicomOptions, export
 
 
 def main(argv: Sequence[str]) -> int:
@@ -32,6 +33,11 @@ def main(argv: Sequence[str]) -> int:
         default="binary",
         help="DICOM SEG encoding: binary (every viewer) or labelmap (DICOM 2024, smaller and faster)",
     )
+    parser.add_argument(
+        "--compression",
+        default="none",
+        help="DICOM pixel data: none (every reader) or jpeg-ls (lossless, ~3x smaller)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_storage_options(parser)
     args = parser.parse_args(argv)
@@ -43,7 +49,7 @@ def main(argv: Sequence[str]) -> int:
         where=args.where,
         limit=args.limit,
         progress=not args.no_progress,
-        segmentation_type=args.segmentation,
+        dicom_options=DicomOptions(args.segmentation, args.compression),
     )
     per_study = summary.seconds / max(summary.studies, 1)
     ratio = summary.bytes_written / max(summary.stored_bytes, 1)

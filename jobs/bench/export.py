@@ -1,7 +1,8 @@
 """`python -m jobs.bench export`: what exporting and reporting cost, against rendering.
 
 Builds a phantom_ct dataset (256 x 256 x 192) and a brain_mr one (1 mm, 176 x 208 x 176) in
-process, then per format (NIfTI; DICOM with a BINARY or a LABELMAP segmentation) measures seconds
+process, then per format (NIfTI; DICOM with a BINARY or a LABELMAP segmentation, the latter also
+with JPEG-LS lossless pixel data) measures seconds
 per study and bytes on disk relative to the same studies as OME-Zarr. Baseline in the same run:
 each study's own render time from the catalog (`render_s`), so `<set>_<format>_over_render` says
 how exporting compares to making the study. Also seconds for `jobs.report` over each dataset.
@@ -24,7 +25,7 @@ from jobs.generate import DEFAULTS
 from pipeline import catalog
 from pipeline import config as config_module
 from pipeline import dataset as dataset_json
-from pipeline.export import export
+from pipeline.export import DicomOptions, export
 from pipeline.layout import shard_task
 from pipeline.report import build
 from pipeline.worker import ShardWorker
@@ -33,7 +34,12 @@ SETS = {
     "ct": ("phantom_ct", [192, 256, 256], [48, 64, 64]),
     "brain": ("brain_mr", [176, 208, 176], [44, 52, 44]),
 }
-WAYS = {"nifti": ("nifti", "binary"), "dicom_binary": ("dicom", "binary"), "dicom_labelmap": ("dicom", "labelmap")}
+WAYS = {
+    "nifti": ("nifti", DicomOptions()),
+    "dicom_binary": ("dicom", DicomOptions("binary")),
+    "dicom_labelmap": ("dicom", DicomOptions("labelmap")),
+    "dicom_labelmap_jpegls": ("dicom", DicomOptions("labelmap", "jpeg-ls")),
+}
 
 
 def run(quick: bool = False) -> Report:
@@ -51,9 +57,9 @@ def run(quick: bool = False) -> Report:
             cat = catalog.open(uri)
             render_s = float(pc.mean(cat.query(columns=["render_s"])["render_s"]).as_py())
             report.metrics[f"{name}_render_s_per_study"] = render_s
-            for way, (fmt, seg) in WAYS.items():
+            for way, (fmt, options) in WAYS.items():
                 out = workdir / f"{name}-{way}"
-                summary = export(cat, fmt, out, progress=False, segmentation_type=seg)
+                summary = export(cat, fmt, out, progress=False, dicom_options=options)
                 per_study = summary.seconds / summary.studies
                 report.metrics[f"{name}_{way}_s_per_study"] = per_study
                 report.metrics[f"{name}_{way}_mib_per_study"] = summary.bytes_written / summary.studies / 2**20

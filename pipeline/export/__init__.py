@@ -1,5 +1,5 @@
 """Export stored studies to the formats radiology and research tools read: NIfTI and DICOM."""
 
-from pipeline.export.run import FORMATS, ExportSummary, export
+from pipeline.export.run import FORMATS, DicomOptions, ExportSummary, export
 
-__all__ = ["FORMATS", "ExportSummary", "export"]
+__all__ = ["FORMATS", "DicomOptions", "ExportSummary", "export"]

@@ -36,20 +36,38 @@ class Writer(Protocol):
     def finish(self) -> list[Path]: ...
 
 
+@dataclass(frozen=True)
+class DicomOptions:
+    segmentation: str = "binary"  # SEG encoding: binary | labelmap
+    compression: str = "none"  # pixel data: none | jpeg-ls (lossless)
+
+    def check(self) -> None:
+        if self.segmentation not in segmentation.TYPES:
+            raise ConfigError(
+                f"--segmentation: must be one of {', '.join(segmentation.TYPES)}, got {self.segmentation!r}"
+            )
+        if self.compression not in dicom.COMPRESSIONS:
+            raise ConfigError(
+                f"--compression: must be one of {', '.join(dicom.COMPRESSIONS)}, got {self.compression!r}"
+            )
+
+
 class DicomWriter:
     """`<study_id>/image/NNNN.dcm` (one per slice) and `<study_id>/segmentation.dcm`, plus `labels.json`."""
 
-    def __init__(self, out: Path, labels: LabelDict, namespace: str, kind: str) -> None:
+    def __init__(self, out: Path, labels: LabelDict, namespace: str, options: DicomOptions) -> None:
         self.out = out
         self.labels = labels
         self.namespace = namespace
-        self.kind = kind
+        self.options = options
 
     def write(self, study: ExportStudy) -> list[Path]:
         identity = dicom.StudyIdentity(study, self.namespace)
-        slices = dicom.image_series(study, identity)
+        slices = dicom.image_series(study, identity, self.options.compression)
         paths = dicom.write_series(slices, self.out / study.study_id / "image")
-        seg = segmentation.segmentation(study, self.labels, slices, identity, self.kind)
+        seg = segmentation.segmentation(
+            study, self.labels, slices, identity, self.options.segmentation, self.options.compression
+        )
         return [*paths, segmentation.write(seg, self.out / study.study_id / "segmentation.dcm")]
 
     def finish(self) -> list[Path]:
@@ -65,13 +83,12 @@ def export(
     where: str | None = None,
     limit: int | None = None,
     progress: bool = True,
-    segmentation_type: str = "binary",
+    dicom_options: DicomOptions = DicomOptions(),
 ) -> ExportSummary:
     """Write the selected studies to `out` as `fmt`; bad input raises before anything is written."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if segmentation_type not in segmentation.TYPES:
-        raise ConfigError(f"--segmentation: must be one of {', '.join(segmentation.TYPES)}, got {segmentation_type!r}")
+    dicom_options.check()
     columns = [*ROW_COLUMNS, "image_dtype", "image_bytes", "label_bytes"]
     rows = cat.query(where, columns=columns, limit=limit).to_pylist()
     if fmt == "dicom":
@@ -83,7 +100,7 @@ def export(
     writer: Writer = (
         NiftiWriter(out, cat.info.labels, cat.info.name)
         if fmt == "nifti"
-        else DicomWriter(out, cat.info.labels, cat.info.config_hash, segmentation_type)
+        else DicomWriter(out, cat.info.labels, cat.info.config_hash, dicom_options)
     )
     started = time.perf_counter()
     files: list[Path] = []

@@ -22,9 +22,10 @@ from highdicom.coding_schemes import CodingSchemeIdentificationItem
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
+from pydicom.uid import ExplicitVRLittleEndian
 
 from models import LabelDict
-from pipeline.export.dicom import IDENTITY_NOTE, MANUFACTURER, StudyIdentity
+from pipeline.export.dicom import COMPRESSIONS, IDENTITY_NOTE, MANUFACTURER, StudyIdentity
 from pipeline.export.volume import ExportStudy
 
 CODING_SCHEME = "99MEDSYNTH"
@@ -33,8 +34,15 @@ TYPES = {"binary": hd.seg.SegmentationTypeValues.BINARY, "labelmap": hd.seg.Segm
 
 
 def segmentation(
-    study: ExportStudy, labels: LabelDict, source: list[Dataset], identity: StudyIdentity, kind: str = "binary"
+    study: ExportStudy,
+    labels: LabelDict,
+    source: list[Dataset],
+    identity: StudyIdentity,
+    kind: str = "binary",
+    compression: str = "none",
 ) -> Dataset:
+    """The SEG of `study`. JPEG-LS applies to LABELMAP frames; BINARY frames stay bit-packed (one
+    bit per pixel already, and highdicom compresses only FRACTIONAL and LABELMAP frames)."""
     present = [int(v) for v in np.unique(study.label) if v != 0]
     by_value = labels.by_value()
     unknown = [v for v in present if v not in by_value]
@@ -65,6 +73,7 @@ def segmentation(
         source_images=source,
         pixel_array=numbers[study.label],
         segmentation_type=TYPES[kind],
+        transfer_syntax_uid=COMPRESSIONS[compression] if kind == "labelmap" else ExplicitVRLittleEndian,
         segment_descriptions=descriptions,
         series_instance_uid=identity.uid("segmentation-series"),
         series_number=2,

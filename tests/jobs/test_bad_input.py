@@ -127,6 +127,13 @@ CASES = [
         "--segmentation: must be one of binary, labelmap",
         setup="dataset",
     ),
+    Case(
+        "export bad compression",
+        "export",
+        lambda ctx: [*out(ctx, "dicom"), "--compression", "zip"],
+        "--compression: must be one of none, jpeg-ls",
+        setup="dataset",
+    ),
     Case("export, no dataset", "export", lambda ctx: out(ctx, "nifti"), "no medsynth dataset"),
     Case(
         "report bad where",

@@ -98,7 +98,7 @@ def test_scale_benchmark_reports_queries_planning_and_the_cluster_path(tmp_path)
 def test_export_benchmark_measures_every_format_against_render(tmp_path):
     _, report = bench("export", tmp_path)
     for name in ("ct", "brain"):
-        for way in ("nifti", "dicom_binary", "dicom_labelmap"):
+        for way in ("nifti", "dicom_binary", "dicom_labelmap", "dicom_labelmap_jpegls"):
             assert report["metrics"][f"{name}_{way}_s_per_study"] > 0
             assert report["ratios"][f"{name}_{way}_bytes_over_omezarr"] > 0.5
         assert report["metrics"][f"{name}_report_s"] > 0

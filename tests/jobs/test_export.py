@@ -23,7 +23,8 @@ def test_exports_from_s3(s3, tmp_path):
     cfg = small_config(s3.uri("ds"), *s3.overrides("ds")[1:], "dataset.n_studies=2", "dataset.shard_size=2")
     build_in_process(cfg)
     out = tmp_path / "dicom"
-    args = [s3.uri("ds"), "--format", "dicom", "--out", str(out), "--no-progress", "-o", f"endpoint_url={s3.endpoint}"]
+    args = [s3.uri("ds"), "--format", "dicom", "--out", str(out), "--compression", "jpeg-ls"]
+    args += ["--no-progress", "-o", f"endpoint_url={s3.endpoint}"]
     assert run(export.main, args) == 0
     cat = catalog.open(s3.uri("ds"), s3.options)
     row = cat.query("index = 1", columns=["image_path"]).to_pylist()[0]
@@ -32,7 +33,7 @@ def test_exports_from_s3(s3, tmp_path):
         (pydicom.dcmread(p) for p in (out / "s000000001" / "image").glob("*.dcm")), key=lambda d: d.InstanceNumber
     )
     hu = np.stack([d.pixel_array.astype(np.int32) + int(d.RescaleIntercept) for d in slices])
-    assert np.array_equal(hu, image)
+    assert np.array_equal(hu, image) and slices[0].file_meta.TransferSyntaxUID.is_compressed
     nifti = [s3.uri("ds"), "--format", "nifti", "--out", str(tmp_path / "nifti"), "-o", f"endpoint_url={s3.endpoint}"]
     assert run(export.main, nifti) == 0
     assert nib.load(tmp_path / "nifti" / "images" / "s000000000.nii.gz").shape == image.shape[::-1]

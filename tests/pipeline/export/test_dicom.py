@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import CTImageStorage, MRImageStorage, SegmentationStorage
+from pydicom.uid import CTImageStorage, JPEGLSLossless, MRImageStorage, SegmentationStorage
 
 from pipeline import catalog
-from pipeline.export import export
+from pipeline.export import DicomOptions, export
 from pipeline.export.dicom import check_exportable
 from pipeline.omezarr import read_arrays
 
@@ -86,12 +86,21 @@ def test_ct_series_and_segmentation_round_trip_exactly(built_dataset, tmp_path):
     assert names == {int(v): by_value[int(v)] for v in np.unique(label) if v}
 
 
-def test_labelmap_segmentation_round_trips_too(built_dataset, tmp_path):
+def test_labelmap_and_jpeg_ls_round_trip_exactly_with_the_same_uids(built_dataset, tmp_path):
     cat = catalog.open(built_dataset.storage.uri)
-    export(cat, "dicom", tmp_path, where="index = 4", progress=False, segmentation_type="labelmap")
-    _, label, (dz, _, _) = stored(cat, "s000000004")
+    export(cat, "dicom", tmp_path / "plain", where="index = 4", progress=False)
+    export(cat, "dicom", tmp_path, where="index = 4", progress=False, dicom_options=DicomOptions("labelmap", "jpeg-ls"))
+    image, label, (dz, _, _) = stored(cat, "s000000004")
+    slices = read_series(tmp_path / "s000000004" / "image")
+    assert all(ds.file_meta.TransferSyntaxUID == JPEGLSLossless for ds in slices)
+    hu = np.stack([ds.pixel_array.astype(np.int32) + int(ds.RescaleIntercept) for ds in slices])
+    assert np.array_equal(hu, image)
+    plain = read_series(tmp_path / "plain" / "s000000004" / "image")
+    assert [ds.SOPInstanceUID for ds in slices] == [ds.SOPInstanceUID for ds in plain]
+    assert sum(len(ds.PixelData) for ds in slices) < 0.7 * sum(len(ds.PixelData) for ds in plain)
     seg = pydicom.dcmread(tmp_path / "s000000004" / "segmentation.dcm")
     assert seg.SegmentationType == "LABELMAP" and int(seg.NumberOfFrames) == label.shape[0]
+    assert seg.file_meta.TransferSyntaxUID == JPEGLSLossless
     rebuilt, names = label_map_from_seg(seg, label.shape, dz)
     assert np.array_equal(rebuilt, label) and len(names) == len(np.unique(label)) - 1
 
