@@ -72,7 +72,7 @@ def timed(s: Sampler, label: np.ndarray, spacing, steps: int, gpu_gib: float | N
 
 def per_step(s: Sampler, label: np.ndarray, spacing, few: int, many: int) -> tuple[float, float]:
     """(seconds per step, fixed seconds of the sampling loop): the difference of a short and a long
-    run of the denoising loop alone, each the faster of two, so one-off costs and noise cancel."""
+    run of the denoising loop alone, each the fastest of three, so one-off costs and noise cancel."""
     noise = np.random.default_rng(0).standard_normal(s.latent_shape(label.shape), dtype=np.float32)
 
     def loop(steps: int) -> float:
@@ -82,7 +82,9 @@ def per_step(s: Sampler, label: np.ndarray, spacing, few: int, many: int) -> tup
             torch.cuda.synchronize()
         return time.perf_counter() - started
 
-    short, long = min(loop(few) for _ in range(2)), min(loop(many) for _ in range(2))
+    # Interleaved, so a passing slowdown (another process winding down) hits both lengths alike.
+    runs = [(loop(few), loop(many)) for _ in range(3)]
+    short, long = min(r[0] for r in runs), min(r[1] for r in runs)
     step_s = (long - short) / (many - few)
     return step_s, max(short - few * step_s, 0.0)
 
