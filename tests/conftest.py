@@ -4,7 +4,6 @@ session (moto's threaded server on 127.0.0.1, reset between tests), real files."
 from __future__ import annotations
 
 import os
-import socket
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 import ray
 
+from jobs.bench.cluster import free_port
 from pipeline import config as config_module
 from pipeline.config import GenerateConfig
 
@@ -32,12 +32,6 @@ os.environ.update(
     AWS_CONFIG_FILE=os.devnull,
 )
 BUCKET = "medsynth-test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)

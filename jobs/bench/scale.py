@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from jobs.bench import synthetic
+from jobs.bench.cluster import LocalCluster
 from jobs.bench.report import RESULTS, Goal, Report
 from pipeline import catalog, compaction
 
@@ -129,7 +130,7 @@ def cluster(report: Report, work: Path, n: int) -> None:
     args = [f"dataset.n_studies={n}", "dataset.shard_size=2"]
     report.metrics["local_2cpu_studies_per_s"] = generate(work / "local", [*args, "ray.num_workers=2"], {})
     for nodes, workers in (("one_node", 1), ("two_nodes", 2)):
-        with LocalCluster(work, workers_nodes=workers - 1) as env:
+        with LocalCluster(worker_nodes=workers - 1) as env:
             report.metrics[f"{nodes}_studies_per_s"] = generate(
                 work / nodes, [*args, "ray.address=auto", f"ray.num_workers={workers}"], env
             )
@@ -149,28 +150,3 @@ def generate(uri: Path, args: list[str], env: dict[str, str]) -> float:
     if done.returncode != 0 or not match:
         raise RuntimeError(f"jobs.generate failed: {done.stdout[-500:]} {done.stderr[-2000:]}")
     return float(match.group(1))
-
-
-class LocalCluster:
-    """`infra/local/cluster.sh` with a head and `workers_nodes` worker nodes of one CPU each."""
-
-    def __init__(self, work: Path, workers_nodes: int) -> None:
-        self.script = REPO / "infra" / "local" / "cluster.sh"
-        self.env = {
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-            "MEDSYNTH_RAY_TMP": tempfile.mkdtemp(prefix="msr-", dir="/tmp"),  # short: socket paths
-            "WORKERS": str(workers_nodes),
-            "HEAD_CPUS": "1",
-            "WORKER_CPUS": "1",
-        }
-
-    def __enter__(self) -> dict[str, str]:
-        done = subprocess.run([str(self.script), "start"], env=self.env, capture_output=True, text=True, timeout=180)
-        if done.returncode != 0:
-            raise RuntimeError(f"cluster.sh start failed: {done.stderr[-2000:]}")
-        return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
-
-    def __exit__(self, *exc: object) -> None:
-        subprocess.run([str(self.script), "stop"], env=self.env, capture_output=True, timeout=120)
-        shutil.rmtree(self.env["MEDSYNTH_RAY_TMP"], ignore_errors=True)

@@ -1,18 +1,14 @@
 """`ray job submit --working-dir .` against the two-node cluster of infra/local: the packaging
 users rely on on any cluster (the repository shipped as the job's working directory)."""
 
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
+from jobs.bench.cluster import LocalCluster
 from pipeline import catalog
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO
 
 
 def submit(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -27,23 +23,9 @@ def submit(command: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 
 @pytest.mark.slow
 def test_ray_job_submit_ships_the_working_dir_and_runs_generate(tmp_path):
-    ray_tmp = tempfile.mkdtemp(prefix="msr-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "MEDSYNTH_RAY_PORT": str(free_port()),
-        "MEDSYNTH_RAY_TMP": ray_tmp,
-        "WORKER_NODE_MANAGER_PORT": str(free_port()),
-        "DASHBOARD_PORT": str(free_port()),
-        "AGENT_PORT": str(free_port()),
-        "WORKER_AGENT_PORT": str(free_port()),
-    }
-    script = REPO / "infra" / "local" / "cluster.sh"
-    started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True, timeout=180)
-    assert started.returncode == 0, started.stderr
-    try:
-        printed = dict(line.split("=", 1) for line in started.stdout.splitlines() if "=" in line)
-        env.update(RAY_AUTH_MODE=printed["RAY_AUTH_MODE"], RAY_ADDRESS=printed["RAY_JOB_ADDRESS"])
+    cluster = LocalCluster(worker_nodes=1)
+    with cluster as printed:
+        env = {**cluster.env, "RAY_AUTH_MODE": printed["RAY_AUTH_MODE"], "RAY_ADDRESS": printed["RAY_JOB_ADDRESS"]}
         uri = tmp_path / "ds"  # absolute: the job runs in a copy of the working dir, elsewhere
         job = [
             "ray", "job", "submit", "--working-dir", ".", "--",
@@ -61,6 +43,3 @@ def test_ray_job_submit_ships_the_working_dir_and_runs_generate(tmp_path):
         done = submit(where, env)
         ran = done.stdout.split("RAN ", 1)[1].split()[0]
         assert "runtime_resources" in ran and not ran.startswith(str(REPO)), ran
-    finally:
-        subprocess.run([str(script), "stop"], env=env, capture_output=True, timeout=60)
-        shutil.rmtree(ray_tmp, ignore_errors=True)

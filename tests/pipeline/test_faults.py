@@ -4,24 +4,22 @@ disks and a lost node. Each ends with exactly N unique studies that all verify."
 import contextlib
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
+from jobs.bench.cluster import LocalCluster
 from pipeline import catalog
 from pipeline.errors import StorageError
 from pipeline.layout import shard_task
 from pipeline.runner import generate
 from pipeline.verify import verify
 from pipeline.worker import ShardWorker
-from tests.conftest import REPO, free_port, small_config
+from tests.conftest import REPO, small_config
 from tests.pipeline.test_runner import kill_workers
 from tests.support.faultproxy import FaultProxy
 
@@ -170,22 +168,9 @@ def test_a_part_that_cannot_be_fully_written_leaves_nothing_behind(tmp_path):
 
 @pytest.mark.slow
 def test_two_node_cluster_spreads_work_and_survives_losing_a_node(tmp_path):
-    ray_tmp = tempfile.mkdtemp(prefix="msr-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "MEDSYNTH_RAY_PORT": str(free_port()),
-        "MEDSYNTH_RAY_TMP": ray_tmp,
-        "WORKER_NODE_MANAGER_PORT": str(free_port()),
-        "DASHBOARD_PORT": str(free_port()),
-        "AGENT_PORT": str(free_port()),
-        "WORKER_AGENT_PORT": str(free_port()),
-    }
-    script = REPO / "infra" / "local" / "cluster.sh"
-    started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True, timeout=180)
-    assert started.returncode == 0, started.stderr
-    try:
-        env.update(line.split("=", 1) for line in started.stdout.splitlines() if "=" in line)
+    cluster = LocalCluster(worker_nodes=1)
+    with cluster as printed:
+        env = {**cluster.env, **printed}
         uri = tmp_path / "ds"
         args = ["ray.address=auto", "dataset.n_studies=40", "dataset.shard_size=2", "generator.shape=[96,96,96]"]
         driver = cli(*args, f"storage.uri={uri}", env=env)
@@ -193,13 +178,10 @@ def test_two_node_cluster_spreads_work_and_survives_losing_a_node(tmp_path):
         deadline = time.monotonic() + 120
         while not (parts.exists() and len(list(parts.glob("part-*"))) >= 3) and time.monotonic() < deadline:
             time.sleep(0.05)
-        killed = subprocess.run([str(script), "kill-worker"], env=env, capture_output=True, text=True, timeout=60)
+        killed = cluster.run("kill-worker")
         assert killed.returncode == 0, killed.stderr
         _, err = driver.communicate(timeout=300)
         assert driver.returncode == 0, err
         rows = assert_complete(str(uri), 40)
         nodes = {r["worker"].split("@")[1] for r in rows}
         assert len(nodes) == 2, "studies were not rendered on both nodes"
-    finally:
-        subprocess.run([str(script), "stop"], env=env, capture_output=True, timeout=60)
-        shutil.rmtree(ray_tmp, ignore_errors=True)
