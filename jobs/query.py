@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from jobs.cli import run, storage_options
+from jobs.cli import add_storage_options, run, storage_options
 from pipeline import catalog
 
 TABLE_COLUMNS = ("study_id", "generator", "modality", "contrast", "body_region", "sex", "age", "qc_pass")
@@ -35,14 +35,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--list-columns", action="store_true", help="print the catalog's columns and exit")
     parser.add_argument("--aggregate", default=None, metavar="EXPRS", help='SQL aggregates, e.g. "count(*) AS n"')
     parser.add_argument("--group-by", default=None, metavar="COLUMNS", help="comma-separated columns to group by")
-    parser.add_argument(
-        "-o",
-        "--storage-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="fsspec storage option, e.g. endpoint_url=http://127.0.0.1:9000",
-    )
+    add_storage_options(parser)
     return parser.parse_args(argv)
 
 
