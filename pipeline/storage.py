@@ -168,6 +168,18 @@ class Store:
         return retry(operation, f"{self.uri}/{rel}" if rel else self.uri)
 
 
+def ensure_local_folder(folder: Path, option: str) -> None:
+    """Create the local output `folder` and prove it writable with a probe file that does not stay;
+    `StorageError` naming `option` and the folder otherwise."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".medsynth-write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise StorageError(f"{option}: cannot write to {folder} ({exc.strerror or exc})") from None
+
+
 def retry(operation: Callable[[], T], where: str, attempts: int = ATTEMPTS) -> T:
     """Run `operation`; retry transient failures with jittered exponential backoff.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +13,11 @@ from tqdm import tqdm
 
 from models import LabelDict
 from pipeline.catalog import Catalog
-from pipeline.errors import ConfigError, StorageError
+from pipeline.errors import ConfigError
 from pipeline.export import dicom, segmentation
 from pipeline.export.nifti import NiftiWriter
 from pipeline.export.volume import ROW_COLUMNS, ExportStudy, read
+from pipeline.storage import ensure_local_folder
 
 FORMATS = ("nifti", "dicom")
 
@@ -96,7 +96,7 @@ def export(
             problem = dicom.check_exportable(row["modality"], np.dtype(row["image_dtype"]), row["study_id"])
             if problem:
                 raise ConfigError(f"--format dicom: {problem}")
-    _ensure_writable(out)
+    ensure_local_folder(out, "--out")
     writer: Writer = (
         NiftiWriter(out, cat.info.labels, cat.info.name)
         if fmt == "nifti"
@@ -114,13 +114,3 @@ def export(
         stored_bytes=sum(r["image_bytes"] + r["label_bytes"] for r in rows),
         seconds=time.perf_counter() - started,
     )
-
-
-def _ensure_writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".medsynth-write-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise StorageError(f"--out: cannot write to {out} ({exc.strerror or exc})") from None

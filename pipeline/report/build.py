@@ -13,6 +13,7 @@ from pipeline.errors import ConfigError, StorageError
 from pipeline.export.volume import ROW_COLUMNS, read
 from pipeline.report import figures, page
 from pipeline.report.summary import Summary, summarise
+from pipeline.storage import ensure_local_folder
 
 
 def build(cat: Catalog, out: Path, where: str | None = None, previews: int = 6) -> Path:
@@ -79,10 +80,4 @@ def _tiles(summary: Summary) -> list[tuple[str, str]]:
 def _check_writable(out: Path) -> None:
     if out.is_dir():
         raise StorageError(f"--out: {out} is a folder; name the .html file to write")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        probe = out.with_name(f".{out.name}.{os.getpid()}.probe")
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise StorageError(f"--out: cannot write {out} ({exc.strerror or exc})") from None
+    ensure_local_folder(out.parent, "--out")
