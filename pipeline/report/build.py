@@ -66,7 +66,7 @@ def _sample(cat: Catalog, where: str | None, summary: Summary, n: int) -> list:
 
 
 def _tiles(summary: Summary) -> list[tuple[str, str]]:
-    stored = np.asarray(summary.rows.column("image_bytes")) + np.asarray(summary.rows.column("label_bytes"))
+    stored = summary.stored_bytes
     return [
         ("studies", f"{summary.studies:,}"),
         ("QC pass rate", f"{summary.qc_passed / summary.studies:.1%}"),

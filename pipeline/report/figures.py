@@ -104,7 +104,7 @@ def throughput(summary: Summary) -> Figure:
     rows = summary.rows
     workers = np.array([w or "-" for w in rows.column("worker").to_pylist()])
     times = np.asarray(rows.column("created_at").cast(pa.int64()))  # microseconds since the epoch
-    stored = np.asarray(rows.column("image_bytes")) + np.asarray(rows.column("label_bytes"))
+    stored = summary.stored_bytes
     fig, (left, right) = plt.subplots(1, 2, figsize=(12.0, 3.8))
     start = times.min() if times.size else 0
     rates = []

@@ -48,6 +48,7 @@ class Summary:
     qc_passed: int
     redraws: list[tuple[int, int]]  # (redraws, studies)
     rows: pa.Table  # ROW_COLUMNS, one row per study
+    stored_bytes: np.ndarray  # compressed image + label bytes per study, as stored
     raw_bytes: np.ndarray  # uncompressed image + label bytes per study
     modality: str
 
@@ -87,6 +88,7 @@ def summarise(cat: Catalog, where: str | None = None) -> Summary:
         qc_passed=int(qc["passed"] or 0),
         redraws=[(int(r["qc_redraws"]), int(r["n"])) for r in redraws],
         rows=rows.select(list(ROW_COLUMNS)),
+        stored_bytes=np.asarray(rows.column("image_bytes")) + np.asarray(rows.column("label_bytes")),
         raw_bytes=_raw_bytes(rows),
         modality=modality,
     )
