@@ -5,8 +5,8 @@ import pydicom
 from jobs import export
 from jobs.cli import run
 from pipeline import catalog
-from pipeline.omezarr import read_arrays
 from tests.conftest import build_in_process, small_config
+from tests.pipeline.export import stored
 
 
 def test_cli_exports_nifti_and_prints_the_cost(built_dataset, tmp_path, capsys):
@@ -27,8 +27,7 @@ def test_exports_from_s3(s3, tmp_path):
     args += ["--no-progress", "-o", f"endpoint_url={s3.endpoint}"]
     assert run(export.main, args) == 0
     cat = catalog.open(s3.uri("ds"), s3.options)
-    row = cat.query("index = 1", columns=["image_path"]).to_pylist()[0]
-    image, _ = read_arrays(cat.store.zarr_store(row["image_path"].removesuffix("/0")))
+    image, _, _ = stored(cat, "s000000001")
     slices = sorted(
         (pydicom.dcmread(p) for p in (out / "s000000001" / "image").glob("*.dcm")), key=lambda d: d.InstanceNumber
     )

@@ -10,15 +10,9 @@ from pydicom.uid import CTImageStorage, JPEGLSLossless, MRImageStorage, Segmenta
 from pipeline import catalog
 from pipeline.export import DicomOptions, export
 from pipeline.export.dicom import check_exportable
-from pipeline.omezarr import read_arrays
+from tests.pipeline.export import stored
 
 UID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
-
-
-def stored(cat, study_id):
-    row = cat.query(f"study_id = '{study_id}'", columns=["image_path", "spacing_mm"]).to_pylist()[0]
-    image, label = read_arrays(cat.store.zarr_store(row["image_path"].removesuffix("/0")))
-    return image, label, tuple(row["spacing_mm"])
 
 
 def read_series(folder: Path) -> list[pydicom.Dataset]:

@@ -7,13 +7,7 @@ from monai.transforms import LoadImage
 
 from pipeline import catalog
 from pipeline.export import export
-from pipeline.omezarr import read_arrays
-
-
-def stored(cat, study_id):
-    row = cat.query(f"study_id = '{study_id}'", columns=["image_path", "spacing_mm"]).to_pylist()[0]
-    image, label = read_arrays(cat.store.zarr_store(row["image_path"].removesuffix("/0")))
-    return image, label, tuple(row["spacing_mm"])
+from tests.pipeline.export import stored
 
 
 def centroid_ras(volume: nib.Nifti1Image, mask: np.ndarray) -> np.ndarray:
