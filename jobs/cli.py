@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from models.errors import MedsynthError
 from pipeline.errors import ConfigError
@@ -27,6 +28,78 @@ def run(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None)
     except KeyboardInterrupt:
         print("interrupted: committed shards are kept; rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """What every job that takes a generation config accepts: overrides, YAML files, interpolation."""
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. dataset.n_studies=64")
+    parser.add_argument(
+        "--config", action="append", default=[], metavar="FILE", help="YAML config merged over the defaults"
+    )
+    parser.add_argument(
+        "--resolve-interpolations",
+        action="store_true",
+        help="resolve ${...} in the config (e.g. ${oc.env:NAME}); off by default, so nothing reads the environment",
+    )
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """Options and positionals in any order (`key=value --no-progress key=value`); a usage error is
+    one line and exit 2 like any other bad input."""
+
+    def error(message: str) -> NoReturn:
+        raise ConfigError(message)
+
+    parser.exit_on_error = False
+    parser.error = error  # type: ignore[method-assign]
+    try:
+        return parser.parse_intermixed_args(list(argv))
+    except argparse.ArgumentError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def whole(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse `type`: a whole number within [lo, hi] (a bad one names its option, exit 2)."""
+
+    def parse_whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text[:40]!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi:,}, got {value}")
+        return value
+
+    return parse_whole
+
+
+def wholes(least: int, most: int, lo: int, hi: int) -> Callable[[str], tuple[int, ...]]:
+    """An argparse `type`: `least` to `most` comma-separated whole numbers, each within [lo, hi]."""
+    one = whole(lo, hi)
+
+    def parse_wholes(text: str) -> tuple[int, ...]:
+        values = tuple(one(v.strip()) for v in text.split(","))
+        if not least <= len(values) <= most:
+            count = str(least) if least == most else f"{least} to {most}"
+            raise argparse.ArgumentTypeError(f"must be {count} comma-separated numbers, got {text[:40]!r}")
+        return values
+
+    return parse_wholes
+
+
+def number(lo: float, hi: float) -> Callable[[str], float]:
+    """An argparse `type`: a finite number within [lo, hi]."""
+
+    def parse_number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text[:40]!r}") from None
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be a finite number within [{lo:g}, {hi:g}], got {text[:40]}")
+        return value
+
+    return parse_number
 
 
 def add_storage_options(parser: argparse.ArgumentParser) -> None:

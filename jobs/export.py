@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from jobs.cli import add_storage_options, run, storage_options
+from jobs.cli import add_storage_options, parse, run, storage_options, whole
 from pipeline import catalog
 from pipeline.export import FORMATS, DicomOptions, export
 
@@ -27,7 +27,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--format", required=True, help=f"one of {', '.join(FORMATS)}")
     parser.add_argument("--out", type=Path, required=True, help="local folder to write into")
     parser.add_argument("--where", default=None, help="SQL WHERE selecting the studies (default: all)")
-    parser.add_argument("--limit", type=int, default=None, help="at most this many studies (first by index)")
+    parser.add_argument(
+        "--limit", type=whole(0, 10**9), default=None, help="at most this many studies (first by index)"
+    )
     parser.add_argument(
         "--segmentation",
         default="binary",
@@ -40,7 +42,7 @@ def main(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_storage_options(parser)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     cat = catalog.open(args.uri, storage_options(args.storage_option))
     summary = export(
         cat,

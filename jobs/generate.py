@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from jobs.cli import run
+from jobs.cli import add_config_options, parse, run
 from pipeline import config as config_module
 from pipeline.runner import generate
 
@@ -23,17 +23,14 @@ DEFAULTS = Path(__file__).parent / "configs" / "generate.yaml"
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m jobs.generate", description=__doc__.splitlines()[0])
-    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. dataset.n_studies=64")
-    parser.add_argument(
-        "--config", action="append", default=[], metavar="FILE", help="YAML config merged over the defaults"
-    )
+    add_config_options(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
+    return parse(parser, argv)
 
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
-    config = config_module.load([DEFAULTS, *args.config], args.overrides)
+    config = config_module.load([DEFAULTS, *args.config], args.overrides, args.resolve_interpolations)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     summary = generate(config, progress=not args.no_progress)
     print(summary.line())

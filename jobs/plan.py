@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from jobs.cli import run
+from jobs.cli import add_config_options, parse, run, whole
 from jobs.generate import DEFAULTS
 from models.registry import create
 from pipeline import config as config_module
+from pipeline.config import MAX_WORKERS
 from pipeline.layout import DATASET_FILE
 from pipeline.planning import plan
 from pipeline.sizing import Sample, estimate, measure, nearest, shipped
@@ -35,14 +36,15 @@ from pipeline.worker import generator_options
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.plan", description=__doc__.splitlines()[0])
-    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, as for jobs.generate")
-    parser.add_argument("--config", action="append", default=[], metavar="FILE", help="YAML config over the defaults")
-    parser.add_argument("--workers", type=int, default=None, help="CPU or GPU workers (default ray.num_workers, or 1)")
-    parser.add_argument("--measure", type=int, default=0, metavar="N", help="render N studies here to measure")
+    add_config_options(parser)
+    parser.add_argument(
+        "--workers", type=whole(1, MAX_WORKERS), default=None, help="CPU or GPU workers (default ray.num_workers, or 1)"
+    )
+    parser.add_argument("--measure", type=whole(0, 64), default=0, metavar="N", help="render N studies here to measure")
     parser.add_argument("--save", action="store_true", help="with --measure: keep the sample in sizing.json")
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    args = parser.parse_args(argv)
-    config = config_module.load([DEFAULTS, *args.config], args.overrides)
+    args = parse(parser, argv)
+    config = config_module.load([DEFAULTS, *args.config], args.overrides, args.resolve_interpolations)
     generator = create(config.generator.name, generator_options(config))  # validates its options
     if args.measure:
         where = f"{platform.node()} ({os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d})"
@@ -69,8 +71,8 @@ def committed(config) -> str | None:
     store = open_store(config.storage.uri, config.storage.options)
     if not store.exists(DATASET_FILE):
         return None
-    tasks, skipped = plan(config.dataset, store)
-    return f"{skipped:,} of {config.dataset.n_shards:,} shards committed at {store.uri}; {len(tasks):,} to make"
+    todo = plan(config.dataset, store)
+    return f"{todo.skipped:,} of {config.dataset.n_shards:,} shards committed at {store.uri}; {todo.n_todo:,} to make"
 
 
 def save(sample: Sample) -> None:

@@ -19,9 +19,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from jobs.cli import add_storage_options, run, storage_options
+from jobs.cli import add_storage_options, parse, run, storage_options, whole
 from models import LabelDict
-from pipeline.errors import ConfigError, StorageError
+from pipeline.errors import StorageError
 from pipeline.report.slices import overlay_colours, views, window
 from pipeline.stream import StudyStream
 
@@ -29,13 +29,11 @@ from pipeline.stream import StudyStream
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.preview", description=__doc__.splitlines()[0])
     parser.add_argument("uri")
-    parser.add_argument("--n", type=int, default=4, help="how many studies (first by index)")
+    parser.add_argument("--n", type=whole(1, 1000), default=4, help="how many studies (first by index)")
     parser.add_argument("--where", default=None, help="SQL WHERE selecting the studies")
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     add_storage_options(parser)
-    args = parser.parse_args(argv)
-    if args.n < 1:
-        raise ConfigError(f"--n: must be at least 1, got {args.n}")
+    args = parse(parser, argv)
     options = storage_options(args.storage_option)
     stream = StudyStream(args.uri, where=args.where, normalize="none", shuffle=False, storage_options=options)
     try:

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from jobs.cli import add_storage_options, run, storage_options
+from jobs.cli import add_storage_options, parse, run, storage_options, whole
 from pipeline import catalog
 
 TABLE_COLUMNS = ("study_id", "generator", "modality", "contrast", "body_region", "sex", "age", "qc_pass")
@@ -29,14 +29,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m jobs.query", description=__doc__.splitlines()[0])
     parser.add_argument("uri", help="dataset root (local path, file://, s3://, ...)")
     parser.add_argument("where", nargs="?", default="", help="SQL WHERE clause; empty = every study")
-    parser.add_argument("--limit", type=int, default=None, help="at most this many rows")
+    parser.add_argument("--limit", type=whole(0, 10**9), default=None, help="at most this many rows")
     parser.add_argument("--columns", default=None, help="comma-separated columns to print")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     parser.add_argument("--list-columns", action="store_true", help="print the catalog's columns and exit")
     parser.add_argument("--aggregate", default=None, metavar="EXPRS", help='SQL aggregates, e.g. "count(*) AS n"')
     parser.add_argument("--group-by", default=None, metavar="COLUMNS", help="comma-separated columns to group by")
     add_storage_options(parser)
-    return parser.parse_args(argv)
+    return parse(parser, argv)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -73,12 +73,18 @@ def render(table: pa.Table, fmt: str) -> str:
     if fmt == "csv":
         flat = table
         for i, f in enumerate(flat.schema):
-            if pa.types.is_list(f.type):
-                flat = flat.set_column(i, f.name, pa.array([json.dumps(v) for v in flat.column(i).to_pylist()]))
+            if not _csv_native(f.type):  # lists, intervals, structs, ...: their JSON (or text) in one cell
+                cells = [None if v is None else json.dumps(v, default=str) for v in flat.column(i).to_pylist()]
+                flat = flat.set_column(i, f.name, pa.array(cells, pa.string()))
         sink = pa.BufferOutputStream()
         pacsv.write_csv(flat, sink)
         return sink.getvalue().to_pybytes().decode()
     return format_table(table)
+
+
+def _csv_native(kind: pa.DataType) -> bool:
+    t = pa.types
+    return t.is_integer(kind) or t.is_floating(kind) or t.is_boolean(kind) or t.is_string(kind) or t.is_timestamp(kind)
 
 
 def format_table(table: pa.Table) -> str:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from jobs.cli import add_storage_options, run, storage_options
+from jobs.cli import add_storage_options, parse, run, storage_options, whole
 from pipeline import catalog
 from pipeline.report import build
 
@@ -22,9 +22,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("uri", help="dataset root (local path, file://, s3://, ...)")
     parser.add_argument("--out", type=Path, required=True, help="the .html file to write")
     parser.add_argument("--where", default=None, help="SQL WHERE selecting the studies (default: all)")
-    parser.add_argument("--previews", type=int, default=6, help="studies shown as slices (0: none)")
+    parser.add_argument("--previews", type=whole(0, 64), default=6, help="studies shown as slices (0: none)")
     add_storage_options(parser)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     cat = catalog.open(args.uri, storage_options(args.storage_option))
     path = build(cat, args.out, where=args.where, previews=args.previews)
     print(f"{path} ({path.stat().st_size / 2**20:.1f} MiB)")

@@ -26,7 +26,7 @@ from monai.metrics import DiceMetric
 from monai.networks.nets import UNet
 from monai.networks.utils import one_hot
 
-from jobs.cli import add_storage_options, run, storage_options
+from jobs.cli import add_storage_options, number, parse, run, storage_options, whole, wholes
 from pipeline.stream import StreamLoader, StudyStream
 
 
@@ -35,32 +35,30 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("uri")
     p.add_argument("--classes", required=True, help="comma-separated label names to segment (as in dataset.json)")
     p.add_argument("--where", default=None, help="SQL WHERE selecting the studies to use")
-    p.add_argument("--patch", default="96,96,96", help="patch size z,y,x")
-    p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--batch-size", type=int, default=2)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--channels", default="16,32,64,128", help="UNet channels per level")
-    p.add_argument("--val-every", type=int, default=5, help="hold out every N-th study (index %% N == 0)")
-    p.add_argument("--save-every", type=int, default=50)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--patch", type=wholes(3, 3, 8, 512), default=(96, 96, 96), help="patch size z,y,x")
+    p.add_argument("--steps", type=whole(1, 10**8), default=200)
+    p.add_argument("--batch-size", type=whole(1, 4096), default=2)
+    p.add_argument("--workers", type=whole(0, 256), default=2)
+    p.add_argument("--lr", type=number(1e-12, 10.0), default=1e-3)
+    p.add_argument("--channels", type=wholes(2, 8, 1, 1024), default=(16, 32, 64, 128), help="UNet channels per level")
+    p.add_argument("--val-every", type=whole(2, 10**6), default=5, help="hold out every N-th study (index %% N == 0)")
+    p.add_argument("--save-every", type=whole(1, 10**8), default=50)
+    p.add_argument("--seed", type=whole(0, 2**63 - 1), default=0)
     p.add_argument("--out", type=Path, default=Path("runs/unet"))
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     add_storage_options(p)
-    return p.parse_args(argv)
+    return parse(p, argv)
 
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     classes = tuple(c.strip().replace("_", " ") for c in args.classes.split(",") if c.strip())
-    patch = tuple(int(v) for v in args.patch.split(","))
-    where = f"({args.where}) AND " if args.where else ""
     options = storage_options(args.storage_option)
     torch.manual_seed(args.seed)
     stream = StudyStream(
         args.uri,
-        where=f"{where}index % {args.val_every} <> 0",
-        patch_size=patch,
+        where=(args.where or "", f"index % {args.val_every} <> 0"),
+        patch_size=args.patch,
         patches_per_study=4,
         sampling="balanced",
         pos_labels=classes,
@@ -73,8 +71,8 @@ def main(argv: Sequence[str]) -> int:
         spatial_dims=3,
         in_channels=1,
         out_channels=len(classes) + 1,
-        channels=tuple(int(c) for c in args.channels.split(",")),
-        strides=(2,) * (len(args.channels.split(",")) - 1),
+        channels=args.channels,
+        strides=(2,) * (len(args.channels) - 1),
         num_res_units=1,
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -83,7 +81,8 @@ def main(argv: Sequence[str]) -> int:
     if args.resume:
         state = resume(checkpoint, model, optimizer, loader)
     train(model, optimizer, loader, stream, state, args, checkpoint)
-    dice = evaluate(model, args.uri, f"{where}index % {args.val_every} = 0", classes, patch, options)
+    held_out = (args.where or "", f"index % {args.val_every} = 0")
+    dice = evaluate(model, args.uri, held_out, classes, args.patch, options)
     metrics = {"steps": state["step"], "final_loss": state["losses"][-1] if state["losses"] else None, "dice": dice}
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics))
@@ -140,7 +139,9 @@ def resume(path: Path, model, optimizer, loader: StreamLoader) -> dict:
 
 
 @torch.no_grad()
-def evaluate(model, uri: str, where: str, classes: tuple[str, ...], patch: tuple[int, ...], options: dict) -> dict:
+def evaluate(
+    model, uri: str, where: tuple[str, ...], classes: tuple[str, ...], patch: tuple[int, ...], options: dict
+) -> dict:
     """Dice per class over the held-out studies' whole volumes."""
     model.eval()
     metric = DiceMetric(include_background=False, reduction="mean_batch", ignore_empty=True)

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from jobs.cli import add_storage_options, run, storage_options
+from jobs.cli import add_storage_options, parse, run, storage_options, whole
 from pipeline import catalog
 from pipeline.verify import repair, stored_config, verify
 
@@ -23,9 +23,9 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.verify", description=__doc__.splitlines()[0])
     parser.add_argument("uri", help="dataset root (local path, file://, s3://, ...)")
     parser.add_argument("--repair", action="store_true", help="re-render the bad studies and recommit their shards")
-    parser.add_argument("--threads", type=int, default=8, help="studies checked at once")
+    parser.add_argument("--threads", type=whole(1, 256), default=8, help="studies checked at once")
     add_storage_options(parser)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     options = storage_options(args.storage_option)
     cat = catalog.open(args.uri, options)
     report = verify(cat, threads=args.threads)

@@ -26,8 +26,9 @@ class LabelStats:
 def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float, float], labels: LabelDict) -> dict:
     """Statistics keyed by label name (every label of the dictionary, present or not) and image-wide."""
     voxel_ml = float(np.prod(spacing_mm)) / 1000.0
-    span = int(image.max()) - int(image.min()) + 1 if image.size else 1
-    if np.issubdtype(image.dtype, np.integer) and span <= MAX_BINS:
+    integer = np.issubdtype(image.dtype, np.integer)
+    span = int(image.max()) - int(image.min()) + 1 if integer and image.size else 1
+    if integer and span <= MAX_BINS:
         per_label = _integer_stats(image, label, labels, voxel_ml)
     else:
         per_label = _float_stats(image, label, labels, voxel_ml)
@@ -46,6 +47,21 @@ def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float
             "std": float(foreground.std(dtype=np.float64)) if foreground.size else 1.0,
         },
     }
+
+
+def image_failures(image: np.ndarray) -> tuple[str, ...]:
+    """What makes an image unusable whatever its anatomy: values that are not finite, or a
+    constant image (no contrast at all: a failed render, a zero noise draw turned into zeros)."""
+    if not image.size:
+        return ("image is empty",)
+    if np.issubdtype(image.dtype, np.floating):
+        bad = int(np.count_nonzero(~np.isfinite(image)))
+        if bad:
+            return (f"image has {bad} voxels that are NaN or infinite",)
+    low, high = image.min(), image.max()
+    if low == high:
+        return (f"image is constant ({float(low):g} everywhere)",)
+    return ()
 
 
 def _integer_stats(image: np.ndarray, label: np.ndarray, labels: LabelDict, voxel_ml: float) -> dict[str, LabelStats]:

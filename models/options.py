@@ -51,10 +51,8 @@ class Range:
     def parse(self, field: str, value: Any) -> tuple[float, float] | None:
         if value is None and self.default is None:
             return None
-        try:
-            values = [float(v) for v in value] if isinstance(value, list | tuple) else [float(value)] * 2
-        except (TypeError, ValueError):
-            raise ParamError(field, f"must be a number or [lo, hi], got {value!r}") from None
+        items = list(value) if isinstance(value, list | tuple) else [value, value]
+        values = [_finite(field, v, "a number or [lo, hi]") for v in items]
         if len(values) != 2 or values[0] > values[1]:
             raise ParamError(field, f"must be a number or [lo, hi] with lo <= hi, got {value!r}")
         lo, hi = self.limits
@@ -106,10 +104,7 @@ class Setting:
         return str(value)
 
     def _number(self, field: str, value: Any) -> float | int:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ParamError(field, f"must be a number, got {value!r}") from None
+        number = _finite(field, value, "a number")
         lo, hi = self.limits  # type: ignore[misc]
         if self.integer and number != int(number):
             raise ParamError(field, f"must be a whole number, got {value!r}")
@@ -122,6 +117,15 @@ class Setting:
 
 
 Param = Choice | Range | Subset | Setting
+
+
+def _finite(field: str, value: Any, what: str) -> float:
+    """`value` as a finite float (numbers only: a string, a boolean, NaN or an infinity is refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ParamError(field, f"must be {what}, got {value!r}")
+    if not np.isfinite(value):
+        raise ParamError(field, f"must be {what} (finite), got {value!r}")
+    return float(value)
 
 
 def parse_params(declared: Mapping[str, Param], given: Mapping[str, Any]) -> dict[str, Any]:

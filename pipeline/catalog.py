@@ -23,13 +23,12 @@ import duckdb
 import pyarrow as pa
 
 from pipeline import dataset as dataset_json
+from pipeline import identity, sql
 from pipeline.errors import CatalogError
 from pipeline.layout import CATALOG_DIR
 from pipeline.manifest import schema
 from pipeline.sources import Sources, sources
 from pipeline.storage import Store, open_store
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Session:
@@ -64,6 +63,7 @@ class Catalog:
     store: Store
     info: dataset_json.DatasetInfo
     session: Session = field(default_factory=Session, compare=False, repr=False)
+    checked: identity.Checked = field(default_factory=identity.Checked, compare=False, repr=False)
 
     @cached_property
     def schema(self) -> pa.Schema:
@@ -73,54 +73,61 @@ class Catalog:
     def columns(self) -> list[str]:
         return list(self.schema.names)
 
+    @property
+    def expected(self) -> identity.Expected:
+        """What every catalog file of this dataset says of itself."""
+        return identity.Expected(self.info.config_hash, self.info.n_studies, self.info.shard_size)
+
     def sources(self) -> Sources:
-        return sources(self.store)
+        """The catalog's files; `CatalogError` naming the first that belongs to another dataset."""
+        found = sources(self.store)
+        self.checked.ensure(self.store, found, self.expected)
+        return found
 
     def query(
         self,
-        where: str | None = None,
+        where: sql.Clauses = None,
         columns: Sequence[str] | None = None,
         limit: int | None = None,
         order_by: str = "index",
     ) -> pa.Table:
-        """Rows matching the SQL WHERE clause `where` (all rows if None), ordered by `order_by`."""
+        """Rows matching the SQL WHERE clause `where` (all rows if None; several clauses are ANDed,
+        each one expression), ordered by `order_by`."""
+        if columns is not None and (isinstance(columns, str) or not columns):
+            raise CatalogError(f"--columns: must be a non-empty list of column names, got {columns!r}")
         names = [self._check_column(c, "--columns") for c in columns] if columns else self.columns
-        sql = f"SELECT {', '.join(_quote(n) for n in names)} FROM catalog{_where(where)}"
-        sql += f" ORDER BY {_quote(self._check_column(order_by, 'order_by'))}"
-        if limit is not None:
-            if limit < 0:
-                raise CatalogError(f"--limit: must not be negative, got {limit}")
-            sql += f" LIMIT {int(limit)}"
-        table = self._run(sql, where)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise CatalogError(f"--limit: must be a whole number, not negative, got {limit!r}")
+        text = sql.select(names, where, [self._check_column(order_by, "order_by")], limit)
+        table = self._run(text)
         return table.cast(pa.schema([self.schema.field(n) for n in names]))
 
-    def count(self, where: str | None = None) -> int:
-        return int(self._run(f"SELECT count(*) AS n FROM catalog{_where(where)}", where).column("n")[0].as_py())
+    def count(self, where: sql.Clauses = None) -> int:
+        return int(self._run(sql.select([], where, aggregate="count(*) AS n")).column("n")[0].as_py())
 
-    def aggregate(self, select: str, group_by: Sequence[str] = (), where: str | None = None) -> pa.Table:
+    def aggregate(self, select: str, group_by: Sequence[str] = (), where: sql.Clauses = None) -> pa.Table:
         """`SELECT <group_by>, <select> ... GROUP BY <group_by>`, ordered by the groups; `select` is
         SQL aggregate expressions, e.g. `count(*) AS n, median(liver_ml) AS liver_ml`."""
-        groups = [_quote(self._check_column(c, "--group-by")) for c in group_by]
-        head = ", ".join([*groups, select])
-        sql = f"SELECT {head} FROM catalog{_where(where)}"
-        if groups:
-            sql += f" GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}"
-        return self._run(sql, where, select)
+        if not isinstance(select, str) or not select.strip():
+            raise CatalogError(f"--aggregate: must be SQL aggregate expressions, got {select!r}")
+        groups = [self._check_column(c, "--group-by") for c in group_by]
+        table = self._run(sql.select(groups, where, groups, aggregate=select))
+        names = table.column_names
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise CatalogError(f"--aggregate: the result would have two columns named {twice[0]!r}; name it otherwise")
+        return table
 
     def __len__(self) -> int:
         return self.count()
 
-    def _run(self, sql: str, where: str | None, select: str | None = None) -> pa.Table:
+    def _run(self, text: str) -> pa.Table:
         found = self.sources()
         for attempt in range(2):
             con = None
             try:
                 con = self.session.cursor(self, found) if found.parts or found.compacted else self._empty()
-                # The user's SQL parsed on its own first (parsing reads nothing), so an error points into it.
-                statements = con.extract_statements(f"SELECT {select or '*'} FROM catalog{_where(where)}")
-                if len(statements) != 1:
-                    raise CatalogError("query: the WHERE clause must be one expression, not several statements")
-                return con.sql(sql).to_arrow_table()
+                return con.sql(text).to_arrow_table()
             except duckdb.Error as exc:
                 if attempt == 0 and isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):
                     again = self.sources()
@@ -136,15 +143,18 @@ class Catalog:
                     con.close()
         raise AssertionError("unreachable")
 
-    def attach(self, con: duckdb.DuckDBPyConnection, found: Sources) -> None:
+    def attach(self, con: duckdb.DuckDBPyConnection, found: Sources, spill: str = "") -> None:
         """Make `catalog` the dataset's rows, and leave `con` able to read the catalog folder only."""
-        self.sandbox(con)
+        self.sandbox(con, spill)
         self.define(con, found)
 
-    def sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Limit `con` to reading this dataset's catalog folder (it cannot be widened again)."""
+    def sandbox(self, con: duckdb.DuckDBPyConnection, spill: str = "") -> None:
+        """Limit `con` to reading this dataset's catalog folder (it cannot be widened again). No
+        temp directory unless `spill` names a private one (no user SQL runs there): DuckDB allows
+        its temp directory whatever else is forbidden, so a shared one would be readable."""
         if not self.store.is_local:
             con.register_filesystem(self.store.fs)
+        con.execute(f"SET temp_directory = {_literal(spill)}")
         con.execute(f"SET allowed_directories = [{_literal(self._url(CATALOG_DIR) + '/')}]")
         con.execute("SET enable_external_access = false")
 
@@ -163,7 +173,7 @@ class Catalog:
 
     def _empty(self) -> duckdb.DuckDBPyConnection:
         """No committed rows yet: the schema alone (a registered table is not seen by cursors)."""
-        con = duckdb.connect(config={"enable_external_access": False})
+        con = duckdb.connect(config={"enable_external_access": False, "temp_directory": ""})
         con.register("catalog", self.schema.empty_table())
         return con
 
@@ -185,7 +195,7 @@ class Catalog:
         return None
 
     def _check_column(self, name: str, what: str) -> str:
-        if name not in self.columns:
+        if not isinstance(name, str) or name not in self.columns:
             raise CatalogError(f"{what}: unknown column {name!r} (python -m jobs.query URI --list-columns lists them)")
         return name
 
@@ -194,14 +204,6 @@ def open(uri: str, options: dict[str, Any] | None = None) -> Catalog:  # noqa: A
     """The catalog of the dataset at `uri` (`CatalogError` if there is no dataset there)."""
     store = open_store(uri, options)
     return Catalog(store, dataset_json.read(store))
-
-
-def _where(where: str | None) -> str:
-    return f" WHERE {where}" if where and where.strip() else ""
-
-
-def _quote(name: str) -> str:
-    return f'"{name}"' if _IDENTIFIER.match(name) else '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from pipeline.catalog import Catalog
 from pipeline.errors import CatalogError, CommitConflict
+from pipeline.identity import Identity
 from pipeline.layout import COMPACT_LOCK, COMPACTED_DIR, COMPACTED_FILE
 from pipeline.sources import Compaction, Sources, runs
 from pipeline.storage import Store
@@ -99,12 +100,12 @@ def _write(
 ) -> tuple[list[str], int, int]:
     """The sorted catalog as Parquet files in the store; returns their paths, rows and bytes."""
     order = ", ".join(f'"{c}"' for c in SORT if c in cat.columns)
-    target = cat.schema
+    mark = Identity(cat.info.config_hash, cat.info.name, None, None, None)
+    target = cat.schema.with_metadata(mark.metadata())  # compacted files say whose rows they hold
     con = duckdb.connect()
     files, rows, size = [], 0, 0
     with tempfile.TemporaryDirectory(prefix="medsynth-compact-") as tmp:
-        con.execute(f"SET temp_directory = '{Path(tmp) / 'spill'}'")  # sorts larger than memory spill here
-        cat.attach(con, found)
+        cat.attach(con, found, spill=str(Path(tmp) / "spill"))  # sorts larger than memory spill here
         batches = con.sql(f"SELECT * FROM catalog ORDER BY {order}").to_arrow_reader(row_group_rows)
         writer, in_file, local = None, 0, Path(tmp) / "file.parquet"
         for batch in batches:

@@ -7,45 +7,58 @@ every value and raises `ConfigError` naming its dotted key. Nothing is validated
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from pipeline.errors import ConfigError
+from pipeline.fields import SHOWN, build, check_fields, shown_key
 
 CODECS = ("zstd", "blosc-zstd", "blosc-lz4", "none")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_URL_CREDENTIALS = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@")
 SECRET_KEY_PATTERN = re.compile(r"key|secret|token|password|credential|session", re.IGNORECASE)
 REDACTED = "***"
+# Sizes past any real study or cluster: a value above them is a typo, refused before any work.
+MAX_SIDE = 2048
+MAX_VOXELS = 2**30
+MAX_SPACING_MM = 50.0
+MAX_WORKERS = 100_000
+MAX_PER_WORKER = 1024.0
+# The storage options `dataset.json` records (by name; none of them a credential). Everything
+# else (keys, tokens, client_kwargs, config_kwargs) is left out of the record.
+RECORDED_OPTIONS = ("endpoint_url", "anon", "profile", "region_name", "requester_pays", "use_ssl", "version_aware")
 
 
 def _fail(key: str, message: str) -> None:
     raise ConfigError(f"{key}: {message}")
 
 
-def _positive_triple(key: str, value: Sequence[float] | None, kind: type) -> tuple | None:
-    if value is None:
-        return None
-    if len(value) != 3 or any(v <= 0 for v in value):
+def _positive_triple(key: str, value: tuple | None) -> tuple | None:
+    if value is not None and (len(value) != 3 or any(v <= 0 for v in value)):
         _fail(key, f"must be 3 positive numbers (z, y, x), got {list(value)}")
-    return tuple(kind(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
 class DatasetConfig:
+    section: ClassVar[str] = "dataset"
     name: str = "medsynth"
     n_studies: int = 16
     seed: int = 0
     shard_size: int = 8
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if not NAME_PATTERN.match(self.name):
             _fail("dataset.name", f"must be letters, digits, '.', '_' or '-' (got {self.name!r})")
         if not 1 <= self.n_studies <= 10**9:
@@ -62,20 +75,27 @@ class DatasetConfig:
 
 @dataclass(frozen=True)
 class GeneratorConfig:
+    section: ClassVar[str] = "generator"
     name: str = "phantom_ct"
     shape: tuple[int, ...] | None = None  # z, y, x; None = the generator's default
     spacing_mm: tuple[float, ...] | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if not self.name:
             _fail("generator.name", "must name a generator")
-        object.__setattr__(self, "shape", _positive_triple("generator.shape", self.shape, int))
-        object.__setattr__(self, "spacing_mm", _positive_triple("generator.spacing_mm", self.spacing_mm, float))
+        _positive_triple("generator.shape", self.shape)
+        _positive_triple("generator.spacing_mm", self.spacing_mm)
+        if self.shape is not None and (max(self.shape) > MAX_SIDE or math.prod(self.shape) > MAX_VOXELS):
+            _fail("generator.shape", f"at most {MAX_SIDE} per side and {MAX_VOXELS:,} voxels, got {list(self.shape)}")
+        if self.spacing_mm is not None and max(self.spacing_mm) > MAX_SPACING_MM:
+            _fail("generator.spacing_mm", f"at most {MAX_SPACING_MM:g} mm, got {list(self.spacing_mm)}")
 
 
 @dataclass(frozen=True)
 class StorageConfig:
+    section: ClassVar[str] = "storage"
     uri: str = "./data/demo"
     options: dict[str, Any] = field(default_factory=dict)  # fsspec options (endpoint_url, profile, anon)
     chunk: tuple[int, ...] = (64, 64, 64)  # inner Zarr chunk, z, y, x
@@ -84,9 +104,12 @@ class StorageConfig:
     prefix_hash: bool = False  # hash-prefixed shard folders, to spread keys over S3 partitions
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if not self.uri.strip():
             _fail("storage.uri", "must not be empty")
-        object.__setattr__(self, "chunk", _positive_triple("storage.chunk", self.chunk, int))
+        _positive_triple("storage.chunk", self.chunk)
+        if max(self.chunk) > MAX_SIDE:
+            _fail("storage.chunk", f"at most {MAX_SIDE} per side, got {list(self.chunk)}")
         if self.codec not in CODECS:
             _fail("storage.codec", f"must be one of {list(CODECS)}, got {self.codec!r}")
         top = 9 if self.codec.startswith("blosc") else 22
@@ -96,6 +119,7 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class RayConfig:
+    section: ClassVar[str] = "ray"
     address: str | None = None  # None: start a local Ray; "auto" or "ray://host:port": join a cluster
     num_workers: int | None = None  # None: as many as the cluster's resources allow
     cpus_per_worker: float = 1.0
@@ -105,81 +129,135 @@ class RayConfig:
     writer_threads: int = 2  # encode + upload threads inside each worker
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if self.num_workers is not None and self.num_workers < 1:
             _fail("ray.num_workers", f"must be at least 1 (or null for automatic), got {self.num_workers}")
-        if self.cpus_per_worker <= 0:
-            _fail("ray.cpus_per_worker", f"must be positive, got {self.cpus_per_worker}")
-        if self.gpus_per_worker < 0:
-            _fail("ray.gpus_per_worker", f"must not be negative, got {self.gpus_per_worker}")
-        if self.max_in_flight < 1:
-            _fail("ray.max_in_flight", f"must be at least 1, got {self.max_in_flight}")
-        if self.max_retries < 0:
-            _fail("ray.max_retries", f"must not be negative, got {self.max_retries}")
-        if self.writer_threads < 1:
-            _fail("ray.writer_threads", f"must be at least 1, got {self.writer_threads}")
+        if not 0 < self.cpus_per_worker <= MAX_PER_WORKER:
+            _fail("ray.cpus_per_worker", f"must be within (0, {MAX_PER_WORKER}], got {self.cpus_per_worker}")
+        if not 0 <= self.gpus_per_worker <= MAX_PER_WORKER:
+            _fail("ray.gpus_per_worker", f"must be within [0, {MAX_PER_WORKER}], got {self.gpus_per_worker}")
+        if self.num_workers is not None and self.num_workers > MAX_WORKERS:
+            _fail("ray.num_workers", f"must be at most {MAX_WORKERS}, got {self.num_workers}")
+        if not 1 <= self.max_in_flight <= 1000:
+            _fail("ray.max_in_flight", f"must be between 1 and 1000, got {self.max_in_flight}")
+        if not 0 <= self.max_retries <= 100:
+            _fail("ray.max_retries", f"must be between 0 and 100, got {self.max_retries}")
+        if not 1 <= self.writer_threads <= 64:
+            _fail("ray.writer_threads", f"must be between 1 and 64, got {self.writer_threads}")
 
 
 @dataclass(frozen=True)
 class GenerateConfig:
+    section: ClassVar[str] = ""
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     ray: RayConfig = field(default_factory=RayConfig)
 
+    def __post_init__(self) -> None:
+        check_fields(self)
 
-def load(files: Sequence[str | Path] = (), overrides: Sequence[str] = ()) -> GenerateConfig:
-    """Structured defaults <- each YAML file in order <- `key=value` overrides."""
+
+def load(
+    files: Sequence[str | Path] = (), overrides: Sequence[str] = (), resolve_interpolations: bool = False
+) -> GenerateConfig:
+    """Structured defaults <- each YAML file in order <- `key=value` overrides.
+
+    `${...}` interpolations (OmegaConf's `oc.env` and the rest) are refused unless
+    `resolve_interpolations`; then a key whose value came from one is named in errors, never shown."""
+    merged = OmegaConf.create({})
+    for path in files:
+        merged = _merge(merged, _read_yaml(Path(path)), f"--config {path}")
+    for item in overrides:
+        merged = _merge(merged, _dotlist(item), item.partition("=")[0])
+    data = _container(merged, resolve_interpolations)
+    if not resolve_interpolations:
+        return from_dict(data)
     try:
-        merged = OmegaConf.structured(GenerateConfig)
-        for path in files:
-            merged = OmegaConf.merge(merged, _read_yaml(Path(path)))
-        merged = OmegaConf.merge(merged, _dotlist(overrides))
-        return OmegaConf.to_object(merged)  # type: ignore[return-value]
-    except OmegaConfBaseException as exc:
-        raise ConfigError(_omegaconf_message(exc)) from None
+        return from_dict(data)
+    except ConfigError as exc:
+        key = str(exc).split(":", 1)[0]
+        if key in _interpolated(merged):
+            raise ConfigError(f"{key}: invalid value (it came from an interpolation, so it is not shown)") from None
+        raise
 
 
-def from_dict(data: dict[str, Any]) -> GenerateConfig:
-    """A config from plain values (for example the `config` recorded in `dataset.json`)."""
+def from_dict(data: Any) -> GenerateConfig:
+    """A config from plain values (a merged YAML, or the `config` recorded in `dataset.json`)."""
+    return build(GenerateConfig, data, "")
+
+
+def _merge(base: Any, layer: Any, where: str) -> Any:
     try:
-        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(GenerateConfig), OmegaConf.create(data)))  # type: ignore[return-value]
+        return OmegaConf.merge(base, layer)
+    except (OmegaConfBaseException, TypeError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{shown_key(where)}: not the kind of value this key takes ({detail[:SHOWN]})") from None
+
+
+def _container(merged: Any, resolve: bool) -> Any:
+    try:
+        return OmegaConf.to_container(merged, resolve=resolve)
     except OmegaConfBaseException as exc:
-        raise ConfigError(_omegaconf_message(exc)) from None
+        key = getattr(exc, "full_key", None) or "config"
+        raise ConfigError(f"{key}: its interpolation cannot be resolved ({type(exc).__name__})") from None
+
+
+def _interpolated(merged: Any, prefix: str = "") -> set[str]:
+    """Dotted keys (and their parents) whose values are interpolations."""
+    found: set[str] = set()
+    for key in merged:
+        name = f"{prefix}{key}"
+        if OmegaConf.is_interpolation(merged, key):
+            found.add(name)
+        elif OmegaConf.is_dict(merged[key]):
+            inner = _interpolated(merged[key], f"{name}.")
+            found |= inner | ({name} if inner else set())
+    return found
 
 
 def _read_yaml(path: Path) -> Any:
     if not path.is_file():
         raise ConfigError(f"--config: no such file {str(path)!r}")
     try:
-        return OmegaConf.load(path)
+        loaded = OmegaConf.load(path)
     except Exception as exc:  # YAML syntax errors come from several libraries
-        raise ConfigError(f"--config: {path} is not valid YAML ({str(exc).splitlines()[0]})") from None
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        at = f" at line {line + 1}" if line is not None else ""
+        raise ConfigError(f"--config: {path} is not valid YAML{at} ({type(exc).__name__})") from None
+    sections = [f.name for f in dataclasses.fields(GenerateConfig)]
+    if not OmegaConf.is_dict(loaded) or any(str(k) not in sections for k in loaded):
+        raise ConfigError(f"--config: {path} is not a medsynth config (a YAML mapping of {', '.join(sections)})")
+    return loaded
 
 
-def _dotlist(overrides: Sequence[str]) -> Any:
-    for item in overrides:
-        if "=" not in item or item.startswith("="):
-            raise ConfigError(f"{item}: overrides are key=value (for example dataset.n_studies=64)")
-    return OmegaConf.from_dotlist(list(overrides))
-
-
-def _omegaconf_message(exc: OmegaConfBaseException) -> str:
-    key = getattr(exc, "full_key", None) or "config"
-    detail = (getattr(exc, "msg", None) or str(exc)).splitlines()[0]
-    if type(exc).__name__ == "ConfigKeyError":
-        detail = "unknown key"
-    return f"{key}: {detail}"
+def _dotlist(item: str) -> Any:
+    if "=" not in item or item.startswith("="):
+        raise ConfigError(f"{shown_key(item)}: overrides are key=value (for example dataset.n_studies=64)")
+    try:
+        return OmegaConf.from_dotlist([item])
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"{shown_key(item.partition('=')[0])}: cannot be parsed ({type(exc).__name__})") from None
 
 
 def to_dict(config: GenerateConfig) -> dict[str, Any]:
-    """The resolved config as plain JSON values, with secret-looking storage options redacted."""
+    """The resolved config as plain JSON values, fit to record: storage options cut to
+    `RECORDED_OPTIONS`, and any value under a secret-looking key redacted at any depth."""
     data = json.loads(json.dumps(asdict(config)))
-    data["storage"]["options"] = redact(data["storage"]["options"])
+    data["storage"]["options"] = {k: v for k, v in data["storage"]["options"].items() if k in RECORDED_OPTIONS}
+    return redact(data)
+
+
+def redact(data: Any) -> Any:
+    """`data` with every value under a secret-looking key replaced, at any depth; credentials in a
+    URL (`scheme://user:password@host`) cut out."""
+    if isinstance(data, dict):
+        return {k: (REDACTED if SECRET_KEY_PATTERN.search(str(k)) else redact(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact(v) for v in data]
+    if isinstance(data, str):
+        return _URL_CREDENTIALS.sub(r"\1", data)
     return data
-
-
-def redact(options: dict[str, Any]) -> dict[str, Any]:
-    return {k: (REDACTED if SECRET_KEY_PATTERN.search(k) else v) for k, v in options.items()}
 
 
 def content_hash(config: GenerateConfig, generator_version: str) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 
 from models import Generator, LabelDict
 from pipeline.config import GenerateConfig, content_hash, to_dict
-from pipeline.errors import CatalogError, ConfigError
-from pipeline.layout import DATASET_FILE
+from pipeline.errors import CatalogError, CommitConflict, ConfigError
+from pipeline.layout import CATALOG_DIR, DATASET_FILE, STUDIES_DIR
 from pipeline.storage import Store
 
 SCHEMA_VERSION = 1
@@ -73,18 +73,27 @@ def read(store: Store) -> DatasetInfo:
             raw=raw,
         )
     except FileNotFoundError:
+        if store.list(CATALOG_DIR):
+            raise CatalogError(f"{store.uri}: catalog parts but no {DATASET_FILE} (was it deleted?)") from None
         raise CatalogError(f"{store.uri}: no medsynth dataset here ({DATASET_FILE} not found)") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise CatalogError(f"{store.uri}/{DATASET_FILE} is corrupt ({type(exc).__name__}: {exc})") from None
 
 
 def prepare(store: Store, config: GenerateConfig, generator: Generator) -> dict[str, Any]:
-    """Create `dataset.json`, or check that the existing one was made with this same config."""
+    """Create `dataset.json`, or check that the existing one was made with this same config.
+
+    The creation is exclusive (as a part's commit): of two drivers starting one new root at once,
+    one creates it and the other reads it back, then joins (same config) or is refused."""
     wanted = record(config, generator)
     if not store.exists(DATASET_FILE):
         store.ensure_writable()
-        store.write_atomic(DATASET_FILE, _encode(wanted))
-        return wanted
+        refuse_orphans(store)
+        try:
+            store.commit(DATASET_FILE, _encode(wanted))
+            return wanted
+        except CommitConflict:
+            pass  # another driver created it since we looked: compare with that one
     existing = read(store).raw
     if existing["config_hash"] != wanted["config_hash"]:
         raise ConfigError(
@@ -92,6 +101,19 @@ def prepare(store: Store, config: GenerateConfig, generator: Generator) -> dict[
             f"({_differences(existing, wanted)}); use a new storage.uri or the original config"
         )
     return existing
+
+
+def refuse_orphans(store: Store) -> None:
+    """A root without `dataset.json` must hold nothing of a dataset: parts or studies there mean
+    it was deleted, and a new config would mix with the old rows."""
+    if store.exists(DATASET_FILE):
+        return
+    leftovers = store.list(CATALOG_DIR) or store.list(STUDIES_DIR)
+    if leftovers and not store.exists(DATASET_FILE):  # looked again: a racing driver may have made it
+        raise ConfigError(
+            f"storage.uri: {store.uri} holds a dataset's catalog or studies but no {DATASET_FILE} "
+            "(was it deleted?); restore it, or use a new storage.uri"
+        )
 
 
 def mark(store: Store, existing: dict[str, Any], status: str) -> None:

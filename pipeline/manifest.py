@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from models import LabelDict, Study, StudySpec
+from pipeline.identity import Identity
 
 BASE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("study_id", pa.string(), nullable=False),
@@ -127,9 +128,17 @@ def row(spec: StudySpec, study: Study, written: Written, render_s: float, contex
     return out
 
 
-def encode_part(rows: list[dict[str, Any]], labels: LabelDict, extra: dict[str, str] | None = None) -> bytes:
-    """A shard's rows as one Parquet file (zstd, one row group, sorted by index)."""
+def encode_part(
+    rows: list[dict[str, Any]],
+    labels: LabelDict,
+    extra: dict[str, str] | None = None,
+    identity: Identity | None = None,
+) -> bytes:
+    """A shard's rows as one Parquet file (zstd, one row group, sorted by index), carrying the
+    dataset identity it belongs to in its key-value metadata (`pipeline.identity`)."""
     table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["index"]), schema=schema(labels, extra))
+    if identity is not None:
+        table = table.replace_schema_metadata(identity.metadata())
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()

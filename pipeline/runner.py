@@ -9,8 +9,10 @@ identical bytes and a shard commits at most once.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import ray
@@ -21,8 +23,9 @@ from tqdm import tqdm
 from models import GeneratorError, ParamError
 from models.registry import create
 from pipeline import dataset
-from pipeline.config import GenerateConfig, RayConfig
+from pipeline.config import GenerateConfig, RayConfig, content_hash
 from pipeline.errors import ConfigError, JobFailed, MedsynthError
+from pipeline.identity import Expected
 from pipeline.layout import ShardTask
 from pipeline.planning import plan
 from pipeline.storage import open_store
@@ -74,21 +77,27 @@ class RunSummary:
 
 
 def generate(config: GenerateConfig, progress: bool = True) -> RunSummary:
-    """Make every missing shard of the dataset `config` describes; resumable and idempotent."""
+    """Make every missing shard of the dataset `config` describes; resumable and idempotent.
+
+    Every check comes before the first write: the generator's options, the store, an existing
+    `dataset.json` (same config) or none with nothing left of an old dataset, every catalog file
+    belonging to this dataset, and a Ray that can hold a worker. Only then is `dataset.json` made."""
     generator = create(config.generator.name, generator_options(config))
     store = open_store(config.storage.uri, config.storage.options)
     if store.exists(dataset.DATASET_FILE):
         dataset.prepare(store, config, generator)  # refuses a different config before any work
     else:
         store.ensure_writable()
-    tasks, skipped = plan(config.dataset, store)
-    summary = RunSummary(store.uri, config.dataset.n_studies, config.dataset.n_shards, skipped)
+        dataset.refuse_orphans(store)
+    expected = Expected(content_hash(config, generator.version), config.dataset.n_studies, config.dataset.shard_size)
+    todo = plan(config.dataset, store, expected)
+    summary = RunSummary(store.uri, config.dataset.n_studies, config.dataset.n_shards, todo.skipped)
     started = time.perf_counter()
-    if tasks:
+    if todo.n_todo:
         connect(config.ray)
-        n_workers = worker_count(config.ray, len(tasks))
+        n_workers = worker_count(config.ray, todo.n_todo)
         existing = dataset.prepare(store, config, generator)
-        Driver(config, n_workers, summary).run(tasks, progress)
+        Driver(config, n_workers, summary).run(todo.tasks(), todo.studies_todo, progress)
     else:
         existing = dataset.prepare(store, config, generator)
     dataset.mark(store, existing, "complete")
@@ -97,27 +106,66 @@ def generate(config: GenerateConfig, progress: bool = True) -> RunSummary:
 
 
 def connect(cfg: RayConfig) -> None:
-    """Join the cluster at `ray.address`, or start a local Ray when it is null."""
+    """Join the cluster at `ray.address`, or start a local Ray when it is null; a cluster that
+    does not answer is one `ConfigError` within seconds, not minutes of Ray's own retries."""
     if ray.is_initialized():
         return
-    ray.init(address=cfg.address, namespace=NAMESPACE, include_dashboard=False, logging_level=logging.WARNING)
+    if cfg.address not in (None, "auto", "local"):
+        check_address(cfg.address)
+    try:
+        ray.init(address=cfg.address, namespace=NAMESPACE, include_dashboard=False, logging_level=logging.WARNING)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        text = str(exc).strip().splitlines()
+        raise ConfigError(
+            f"ray.address: cannot join {cfg.address!r} ({text[0] if text else type(exc).__name__})"
+        ) from None
+
+
+def check_address(address: str, timeout_s: float = 5.0) -> None:
+    """`host:port` or `ray://host:port` must accept a connection."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"ray.address: must be auto, host:port or ray://host:port, got {address!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = f"no answer within {timeout_s:g} s" if isinstance(exc, TimeoutError) else str(exc)
+        raise ConfigError(f"ray.address: nothing answers at {address} ({reason})") from None
 
 
 def worker_count(cfg: RayConfig, n_tasks: int) -> int:
+    """Workers to start; `ConfigError` when no node of the cluster can hold even one."""
     resources = ray.cluster_resources()
+    largest = largest_node()
     if cfg.gpus_per_worker > 0:
         gpus = resources.get("GPU", 0.0)
         if gpus <= 0:
             raise ConfigError(
                 f"ray.gpus_per_worker: {cfg.gpus_per_worker} GPU per worker asked for, but the cluster has no GPU"
             )
+        if largest.get("GPU", 0.0) < cfg.gpus_per_worker:
+            raise ConfigError(
+                f"ray.gpus_per_worker: {cfg.gpus_per_worker:g} GPUs per worker, but the largest node has "
+                f"{largest.get('GPU', 0.0):g}: no worker could ever start"
+            )
         fit = int(gpus // cfg.gpus_per_worker)
     else:
         fit = int(resources.get("CPU", 1.0) // cfg.cpus_per_worker)
+    if largest.get("CPU", 0.0) < cfg.cpus_per_worker:
+        raise ConfigError(
+            f"ray.cpus_per_worker: {cfg.cpus_per_worker:g} CPUs per worker, but the largest node has "
+            f"{largest.get('CPU', 0.0):g}: no worker could ever start"
+        )
     wanted = cfg.num_workers or max(fit, 1)
     if wanted > fit:
         log.warning("ray.num_workers=%d but resources fit %d; the rest wait for the cluster to grow", wanted, fit)
     return max(1, min(wanted, n_tasks))
+
+
+def largest_node() -> dict[str, float]:
+    """The CPUs and GPUs of the cluster's largest live node (an actor lives on one node)."""
+    alive = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    return {kind: max((r.get(kind, 0.0) for r in alive), default=0.0) for kind in ("CPU", "GPU")}
 
 
 @dataclass
@@ -138,6 +186,29 @@ class Pending:
     task: ShardTask | None  # None: the actor's start-up call
 
 
+class TaskQueue:
+    """Shards still to submit: those to retry first, then the plan's, drawn lazily."""
+
+    def __init__(self, planned: Iterator[ShardTask]) -> None:
+        self.retries: deque[ShardTask] = deque()
+        self.planned = planned
+        self.head = next(planned, None)
+
+    def __bool__(self) -> bool:
+        return bool(self.retries) or self.head is not None
+
+    def pop(self) -> ShardTask:
+        if self.retries:
+            return self.retries.popleft()
+        task, self.head = self.head, next(self.planned, None)
+        if task is None:
+            raise IndexError("no shard left")
+        return task
+
+    def appendleft(self, task: ShardTask) -> None:
+        self.retries.appendleft(task)
+
+
 class Driver:
     def __init__(self, config: GenerateConfig, n_workers: int, summary: RunSummary) -> None:
         self.config = config
@@ -146,14 +217,12 @@ class Driver:
         self.slots = [Slot(i) for i in range(n_workers)]
         self.attempts: dict[int, int] = {}
         self.pending: dict[ray.ObjectRef, Pending] = {}
-        self.queue: deque[ShardTask] = deque()
+        self.queue = TaskQueue(iter(()))
         self.job = f"medsynth-{int(time.time() * 1000) % 10**9}"
 
-    def run(self, tasks: list[ShardTask], progress: bool) -> None:
-        self.queue.extend(tasks)
-        bar = tqdm(
-            total=sum(t.size for t in tasks), unit="study", disable=not progress, dynamic_ncols=True, desc="generate"
-        )
+    def run(self, tasks: Iterator[ShardTask], n_studies: int, progress: bool) -> None:
+        self.queue = TaskQueue(tasks)
+        bar = tqdm(total=n_studies, unit="study", disable=not progress, dynamic_ncols=True, desc="generate")
         try:
             for slot in self.slots:
                 self._start(slot)
@@ -186,7 +255,7 @@ class Driver:
     def _submit(self) -> None:
         for slot in self.slots:
             while self.queue and slot.ready and slot.in_flight < self.config.ray.max_in_flight:
-                task = self.queue.popleft()
+                task = self.queue.pop()
                 slot.in_flight += 1
                 self.pending[slot.actor.run.remote(task)] = Pending(slot, slot.generation, task)
 

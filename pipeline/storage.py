@@ -20,10 +20,13 @@ credentials) raise `StorageError` at once, naming the URI.
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.client
 import logging
 import os
 import random
 import re
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -45,6 +48,17 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 # botocore's "standard" retry mode backs off on 5xx, SlowDown/throttling and connection errors.
 S3_DEFAULTS: dict[str, Any] = {"config_kwargs": {"retries": {"max_attempts": 10, "mode": "standard"}}}
 ATTEMPTS = 4  # around each operation, on top of the client's own retries
+ENDPOINT_TIMEOUT_S = 5.0
+# Where a dataset can live: stores every process of a cluster sees (Ray workers write, the driver
+# and readers read). Others fsspec knows are refused by name, with the reason when it is known.
+SHARED_SCHEMES = ("file", "local", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "hdfs", "webhdfs", "sftp")
+IN_PROCESS = {
+    "memory": "it lives inside one process, so Ray workers' writes would vanish",
+    "http": "it is read-only",
+    "https": "it is read-only",
+    "zip": "it is an archive, written in one piece",
+    "tar": "it is an archive, written in one piece",
+}
 T = TypeVar("T")
 
 
@@ -237,17 +251,30 @@ def _is_credentials_error(exc: BaseException) -> bool:
 
 
 def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
-    """Normalise `uri` (a local path, file://, s3://, or any fsspec protocol) into a `Store`."""
+    """Normalise `uri` (a local path, file://, s3://, or another shared fsspec store) into a `Store`."""
+    if not isinstance(uri, str):
+        raise StorageError(f"storage.uri: must be a string, got {type(uri).__name__}")
+    if options is not None and not isinstance(options, dict):
+        raise StorageError(f"storage.options: must be a mapping, got {type(options).__name__}")
     options = dict(options or {})
     match = _SCHEME.match(uri)
     if match is None:
         if not uri.strip():
             raise StorageError("storage.uri: must not be empty")
-        root = str(Path(uri).expanduser().resolve())
+        try:
+            root = str(Path(uri).expanduser().resolve())
+        except (RuntimeError, OSError) as exc:  # `~nosuchuser/x`: no such home folder
+            raise StorageError(f"storage.uri: {uri[:80]!r} cannot be resolved to a folder ({exc})") from None
         return Store(LocalFileSystem(), root, root)
     scheme = match.group(1).lower()
     if scheme not in fsspec.available_protocols():
         raise StorageError(f"storage.uri: unknown scheme {scheme!r} in {_safe(uri)}")
+    if scheme not in SHARED_SCHEMES:
+        why = IN_PROCESS.get(scheme, "it is not a shared, writable object store or file system")
+        raise StorageError(
+            f"storage.uri: {scheme}:// cannot hold a dataset ({why}); use a local path or one of "
+            f"{', '.join(s + '://' for s in SHARED_SCHEMES)}"
+        )
     parts = urlsplit(uri)
     if parts.password is not None or "@" in parts.netloc:
         raise StorageError(f"storage.uri: {_safe(uri)} carries credentials; use storage.options or the environment")
@@ -255,6 +282,8 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
         return open_store(uri[len(match.group(0)) :] or "/", options)
     if scheme in ("s3", "s3a"):
         options = {**S3_DEFAULTS, **options}
+        if options.get("endpoint_url"):
+            check_endpoint(str(options["endpoint_url"]))
     try:
         fs, path = fsspec.core.url_to_fs(uri, **options)
     except ImportError as exc:
@@ -267,8 +296,39 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
     return Store(fs, path, f"{scheme}://{path}")
 
 
+@functools.lru_cache(maxsize=64)
+def check_endpoint(url: str, timeout_s: float = ENDPOINT_TIMEOUT_S) -> None:
+    """Fail in seconds, naming the endpoint, when nothing answers at `url` (instead of the S3
+    client's minutes of retries). Any HTTP answer counts, an error status too; checked once per
+    endpoint and process."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StorageError(f"storage.options.endpoint_url: must be http://host[:port] or https://..., got {_safe(url)}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise StorageError(f"storage.options.endpoint_url: bad port in {_safe(url)}") from None
+    try:
+        if parts.scheme == "https":  # a TCP answer is enough: no TLS set-up of our own
+            socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
+            return
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout_s)
+        try:
+            connection.request("HEAD", "/")
+            connection.getresponse()
+        finally:
+            connection.close()
+    except (OSError, http.client.HTTPException) as exc:
+        reason = f"no answer within {timeout_s:g} s" if isinstance(exc, TimeoutError) else str(exc)
+        raise StorageError(f"storage.options.endpoint_url: nothing answers at {_safe(url)} ({reason})") from None
+
+
 def _safe(uri: str) -> str:
     """`uri` without any user:password@ part."""
     parts = urlsplit(uri)
     host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{parts.path}"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"

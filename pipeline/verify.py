@@ -18,12 +18,13 @@ import numpy as np
 import zarr
 
 from models import StudySpec
-from pipeline import layout
+from pipeline import identity, layout
 from pipeline.catalog import Catalog
 from pipeline.config import GenerateConfig, from_dict
-from pipeline.errors import ConfigError
+from pipeline.errors import CatalogError, ConfigError
 from pipeline.manifest import encode_part
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, checksum, open_study, validate
+from pipeline.sources import sources
 from pipeline.worker import ShardWorker
 
 
@@ -41,14 +42,22 @@ class Report:
     committed_shards: int = 0
     expected_shards: int = 0
     uncommitted_groups: int = 0
+    foreign_files: list[tuple[str, str]] = field(default_factory=list)  # catalog files of another dataset
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not self.findings and not self.foreign_files
 
     def lines(self) -> list[str]:
         bad = sorted({f.study_id for f in self.findings})
-        out = [f"{f.study_id} (shard {f.shard}): {f.problem}" for f in self.findings]
+        out = [f"{rel}: {why}" for rel, why in self.foreign_files]
+        if self.foreign_files:
+            out.append(
+                f"{len(self.foreign_files)} catalog files do not belong to this dataset; "
+                "move them out of the catalog, then verify again (studies were not checked)"
+            )
+            return out
+        out += [f"{f.study_id} (shard {f.shard}): {f.problem}" for f in self.findings]
         out.append(
             f"{self.n_studies - len(bad)} of {self.n_studies} studies verified; {len(bad)} bad; "
             f"{self.committed_shards} of {self.expected_shards} shards committed; "
@@ -58,6 +67,9 @@ class Report:
 
 
 def verify(catalog: Catalog, threads: int = 8) -> Report:
+    foreign = identity.problems(catalog.store, identity.files(sources(catalog.store)), catalog.expected)
+    if foreign:
+        return Report(foreign_files=foreign)
     rows = catalog.query().to_pylist()
     report = Report(
         n_studies=len(rows),
@@ -105,6 +117,12 @@ def stored_config(catalog: Catalog, uri: str, options: dict[str, Any]) -> Genera
 
 def repair(catalog: Catalog, report: Report, config: GenerateConfig) -> list[int]:
     """Re-render every failing study from its catalog row and recommit its shard's part."""
+    if report.foreign_files:
+        rel, why = report.foreign_files[0]
+        raise CatalogError(
+            f"--repair: {catalog.store.uri}/{rel}: {why}; a repair cannot tell which rows are right, "
+            "so move such files out of the catalog first"
+        )
     worker = ShardWorker(config, "repair")
     if worker.generator.version != catalog.info.generator_version:
         raise ConfigError(
@@ -133,4 +151,6 @@ def _repair_shard(catalog: Catalog, worker: ShardWorker, shard: int, study_ids: 
         spec = StudySpec(r["study_id"], r["index"], r["seed"], r["generator"], json.loads(r["params_json"]))
         fixed.append(worker.write_spec(spec, context, group=r["image_path"].rsplit("/", 1)[0]))
     # A deliberate replacement of a committed part: the rows are the same studies, rewritten.
-    catalog.store.write_atomic(layout.part_path(shard), encode_part(fixed, catalog.info.labels, catalog.info.columns))
+    task = layout.shard_task(shard, catalog.info.shard_size, catalog.info.n_studies)
+    part = encode_part(fixed, catalog.info.labels, catalog.info.columns, worker.identity(task))
+    catalog.store.write_atomic(layout.part_path(shard), part)

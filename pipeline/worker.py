@@ -23,12 +23,13 @@ import numpy as np
 import torch
 
 from models import GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
-from models.measure import measure
+from models.measure import image_failures, measure
 from models.registry import create
 from models.schedule import render_in_order
 from pipeline import layout
-from pipeline.config import GenerateConfig
+from pipeline.config import GenerateConfig, content_hash
 from pipeline.errors import CommitConflict
+from pipeline.identity import Identity
 from pipeline.manifest import RowContext, Written, encode_part, row
 from pipeline.omezarr import Encoding, checksum, write_study
 from pipeline.storage import open_store
@@ -68,6 +69,11 @@ class ShardWorker:
         self.encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
         self.device = torch.device("cuda" if config.ray.gpus_per_worker > 0 and torch.cuda.is_available() else "cpu")
         self.pool = ThreadPoolExecutor(config.ray.writer_threads, thread_name_prefix="medsynth-writer")
+        self.config_hash = content_hash(config, self.generator.version)
+
+    def identity(self, task: layout.ShardTask) -> Identity:
+        """What the shard's part says it is: this dataset's config, this shard, these studies."""
+        return Identity(self.config_hash, self.config.dataset.name, task.shard, task.start, task.stop)
 
     def describe(self) -> str:
         """Where this worker runs (recorded in every manifest row it writes)."""
@@ -122,7 +128,8 @@ class ShardWorker:
 
     def _commit(self, task: layout.ShardTask, rows: list[dict[str, Any]], context: RowContext) -> bool:
         try:
-            self.store.commit(layout.part_path(task.shard), encode_part(rows, context.labels, context.extra))
+            part = encode_part(rows, context.labels, context.extra, self.identity(task))
+            self.store.commit(layout.part_path(task.shard), part)
             return True
         except CommitConflict:
             # Another attempt of this shard committed first; its studies are byte-identical.
@@ -153,6 +160,11 @@ def check_study(spec: StudySpec, study: Study, labels: LabelDict) -> None:
         raise GeneratorError(f"{where}: spacing {study.spacing_mm} must be 3 positive numbers")
     if "labels" not in study.meta:
         study.meta.update(measure(study.image, study.label, tuple(study.spacing_mm), labels))
+    failures = image_failures(study.image)  # whatever the generator's own QC said
+    if failures:
+        qc = study.meta.setdefault("qc", {})
+        qc["pass"] = False
+        qc["failures"] = [*qc.get("failures", []), *failures]
     # Every labelled voxel must carry a dictionary value: compare counts (cheap) before searching.
     counted = sum(stats.voxels for stats in study.meta["labels"].values())
     if counted != int(np.count_nonzero(study.label)):

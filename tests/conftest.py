@@ -3,6 +3,7 @@ session (moto's threaded server on 127.0.0.1, reset between tests), real files."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -32,6 +33,40 @@ os.environ.update(
     AWS_CONFIG_FILE=os.devnull,
 )
 BUCKET = "medsynth-test"
+
+
+# What the tests may leave changed in the checkout: caches of tools, never data or results.
+UNTOUCHED_EXCEPT = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "medsynth.egg-info"}
+
+
+def checkout_files() -> dict[str, tuple[int, int]]:
+    """Every file of the checkout (outside tool caches) with its size and modification time."""
+    found = {}
+    for folder, subfolders, files in os.walk(REPO):
+        subfolders[:] = [d for d in subfolders if d not in UNTOUCHED_EXCEPT]
+        for name in files:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(FileNotFoundError):
+                stat = os.stat(path)
+                found[os.path.relpath(path, REPO)] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def outside_the_checkout(tmp_path_factory) -> Iterator[None]:
+    """Every test runs in a scratch folder (a relative path such as the default `./data/demo`
+    lands there), benchmarks write their scratch datasets outside too, and the session fails if
+    anything in the checkout was written: `make demo && make test` must not meet each other."""
+    before = checkout_files()
+    previous = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    os.environ["MEDSYNTH_BENCH_TMP"] = str(tmp_path_factory.mktemp("bench"))
+    yield
+    os.chdir(previous)
+    after = checkout_files()
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if changed:
+        pytest.fail(f"the tests wrote into the checkout: {', '.join(changed[:10])}", pytrace=False)
 
 
 @dataclass(frozen=True)

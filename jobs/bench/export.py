@@ -19,8 +19,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import torch
 
-from jobs.bench.report import Report
-from jobs.bench.storage import WORKDIR
+from jobs.bench.report import WORKDIR, Report
 from jobs.generate import DEFAULTS
 from pipeline import catalog
 from pipeline import config as config_module

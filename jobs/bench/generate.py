@@ -21,7 +21,7 @@ import ray
 import torch
 from numcodecs import Blosc, Zstd
 
-from jobs.bench.report import Goal, Report
+from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from models import Study, make_spec
 from models.registry import create
@@ -30,8 +30,6 @@ from pipeline.omezarr import Encoding, write_study
 from pipeline.runner import NAMESPACE, generate
 from pipeline.storage import open_store
 from pipeline.worker import generator_options
-
-WORKDIR = Path(__file__).resolve().parents[2] / "bench" / "tmp"
 
 
 def run(quick: bool = False) -> Report:

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
+# Scratch datasets of every benchmark; MEDSYNTH_BENCH_TMP moves them (the tests put them outside
+# the checkout).
+WORKDIR = Path(os.environ.get("MEDSYNTH_BENCH_TMP", Path(__file__).resolve().parents[2] / "bench" / "tmp"))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from pathlib import Path
 import s3fs
 import torch
 
-from jobs.bench.report import Goal, Report
+from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from models import Generator, make_spec
 from models.registry import create
@@ -39,7 +39,6 @@ from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, checksum, encode_
 from pipeline.storage import Store, open_store
 from pipeline.worker import generator_options
 
-WORKDIR = Path(os.environ.get("MEDSYNTH_BENCH_TMP", Path(__file__).resolve().parents[2] / "bench" / "tmp"))
 BUCKET = "medsynth-bench"
 SHARD_SIZE = 4
 REPEATS = 5  # alternating pipeline and raw runs; medians are reported (the page cache and moto are noisy)

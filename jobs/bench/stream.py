@@ -24,7 +24,7 @@ import torch
 from monai.data import Dataset
 from monai.transforms import Compose, EnsureChannelFirstd, LoadImaged, RandSpatialCropd
 
-from jobs.bench.report import Goal, Report
+from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from pipeline import config as config_module
 from pipeline import dataset
@@ -34,7 +34,6 @@ from pipeline.stream import StreamLoader, StudyStream
 from pipeline.stream.reader import StudyReader
 from pipeline.worker import ShardWorker
 
-WORKDIR = Path(__file__).resolve().parents[2] / "bench" / "tmp"
 PATCH = (96, 96, 96)
 PATHS = ("image_path", "label_path")
 REPEATS = 3

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.measure import image_failures
+
 MIN_VOXELS = 1000
 BONES = (*range(33, 57), *range(63, 98), 120, 122, 127)
 # group: (MAISI label values, lowest and highest median HU), from MAISI's quality_check.py.
@@ -35,7 +37,7 @@ class Result:
 def check(image: np.ndarray, label: np.ndarray, tolerance_hu: float = 0.0) -> Result:
     """Judge an int16 HU image against its label map; `tolerance_hu` widens every range."""
     counts = np.bincount(label.ravel(), minlength=256)
-    failures, medians = [], {}
+    failures, medians = list(image_failures(image)), {}
     for group, (values, lo, hi) in GROUPS.items():
         if int(counts[list(values)].sum()) < MIN_VOXELS:
             continue

@@ -175,7 +175,7 @@ class PhantomCT:
             image = form_image(tissue, sample_hu(p["contrast"], p["age"], rng), grid.spacing, p["noise_hu"], rng)
             del tissue
             meta = measure(image, label, grid.spacing, self.label_dict)
-            result = qc.check(meta["labels"], p["contrast"], p["body_region"], p["qc_tolerance_hu"])
+            result = qc.check(image, meta["labels"], p["contrast"], p["body_region"], p["qc_tolerance_hu"])
             if result.passed:
                 break
         meta["qc"] = {"pass": result.passed, "redraws": attempt, "failures": list(result.failures)}

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.measure import LabelStats
+import numpy as np
+
+from models.measure import LabelStats, image_failures
 from models.phantom_ct.tissue import TISSUE_INDEX, TISSUES
 
 MIN_VOXELS = 1000
@@ -58,8 +60,8 @@ class Result:
     medians: dict[str, float]
 
 
-def check(stats: dict[str, LabelStats], phase: str, region: str, tolerance_hu: float) -> Result:
-    failures = []
+def check(image: np.ndarray, stats: dict[str, LabelStats], phase: str, region: str, tolerance_hu: float) -> Result:
+    failures = list(image_failures(image))
     medians = {}
     for name, tissue in LABEL_TISSUE.items():
         found = stats.get(name)

@@ -16,6 +16,7 @@ import pyarrow as pa
 from models import references
 from models.labels import snake_case
 from pipeline.catalog import Catalog
+from pipeline.sql import Clauses
 
 COUNTED = ("generator", "modality", "contrast", "body_region", "sex")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -65,8 +66,7 @@ def summarise(cat: Catalog, where: str | None = None) -> Summary:
     contrasts = [value for value, _ in counts["contrast"]]
     for contrast in contrasts:
         within = "contrast = '{}'".format(contrast.replace("'", "''")) if contrast != "-" else "contrast IS NULL"
-        clause = f"({where}) AND {within}" if where else within
-        found = _distributions(cat, names, "_hu", clause, None if contrast == "-" else contrast)
+        found = _distributions(cat, names, "_hu", [where, within], None if contrast == "-" else contrast)
         if found:
             intensities[contrast if contrast != "-" else "all"] = found
     qc = cat.aggregate("count(*) FILTER (WHERE qc_pass) AS passed", where=where).to_pylist()[0]
@@ -95,7 +95,7 @@ def summarise(cat: Catalog, where: str | None = None) -> Summary:
 
 
 def _distributions(
-    cat: Catalog, names: list[str], suffix: str, where: str | None, contrast: str | None
+    cat: Catalog, names: list[str], suffix: str, where: Clauses, contrast: str | None
 ) -> list[Distribution]:
     """Quantiles of `<label><suffix>` over the studies where the label is present (volume > 0)."""
     parts = []

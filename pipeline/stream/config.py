@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from pipeline.config import MAX_SIDE
 from pipeline.errors import ConfigError
+from pipeline.fields import check_fields
 
 SAMPLING = ("uniform", "balanced")
 NORMALIZE = ("auto", "ct", "zscore", "none")
@@ -16,7 +18,8 @@ NORMALIZE = ("auto", "ct", "zscore", "none")
 
 @dataclass(frozen=True)
 class StreamConfig:
-    where: str | None = None  # SQL WHERE over the catalog, as in jobs.query
+    section: ClassVar[str] = ""  # errors name the keyword itself
+    where: str | tuple[str, ...] | None = None  # SQL WHERE over the catalog, as in jobs.query (several: ANDed)
     patch_size: tuple[int, int, int] | None = None  # z, y, x; None = whole volumes
     patches_per_study: int = 1
     sampling: str = "uniform"  # uniform random patches, or balanced around labelled voxels
@@ -36,13 +39,13 @@ class StreamConfig:
     world_size: int | None = None
 
     def __post_init__(self) -> None:
-        if self.patch_size is not None:
-            size = tuple(int(s) for s in self.patch_size)
-            if len(size) != 3 or min(size) < 1:
-                raise ConfigError(f"patch_size: must be 3 positive sizes (z, y, x) or None, got {self.patch_size}")
-            object.__setattr__(self, "patch_size", size)
-        if self.patches_per_study < 1:
-            raise ConfigError(f"patches_per_study: must be at least 1, got {self.patches_per_study}")
+        check_fields(self)
+        if self.patch_size is not None and (len(self.patch_size) != 3 or not min(self.patch_size) >= 1):
+            raise ConfigError(f"patch_size: must be 3 positive sizes (z, y, x) or None, got {self.patch_size}")
+        if self.patch_size is not None and max(self.patch_size) > MAX_SIDE:
+            raise ConfigError(f"patch_size: at most {MAX_SIDE} per side, got {self.patch_size}")
+        if not 1 <= self.patches_per_study <= 10_000:
+            raise ConfigError(f"patches_per_study: must be between 1 and 10000, got {self.patches_per_study}")
         if self.patch_size is None and self.patches_per_study != 1:
             raise ConfigError("patches_per_study: whole volumes (patch_size=None) come one per study")
         if self.sampling not in SAMPLING:
@@ -53,11 +56,23 @@ class StreamConfig:
             raise ConfigError(f"pos_fraction: must be within [0, 1], got {self.pos_fraction}")
         if self.normalize not in NORMALIZE:
             raise ConfigError(f"normalize: must be one of {list(NORMALIZE)}, got {self.normalize!r}")
-        if not self.window[0] < self.window[1]:
+        if len(self.window) != 2 or not self.window[0] < self.window[1]:
             raise ConfigError(f"window: must be (low, high) with low < high, got {self.window}")
-        if self.shuffle_buffer < 1:
-            raise ConfigError(f"shuffle_buffer: must be at least 1, got {self.shuffle_buffer}")
-        if self.cache_limit_gb <= 0:
+        for name in ("classes", "pos_labels"):
+            names = getattr(self, name)
+            if names is not None and (not names or len(set(names)) != len(names)):
+                raise ConfigError(f"{name}: must be distinct label names, got {names}")
+        if not 0 <= self.seed < 2**63 or not 0 <= self.epoch < 2**31:
+            raise ConfigError(
+                f"seed, epoch: must not be negative (seed < 2**63), got seed={self.seed} epoch={self.epoch}"
+            )
+        if not 1 <= self.shuffle_buffer <= 10**7:
+            raise ConfigError(f"shuffle_buffer: must be between 1 and 10000000, got {self.shuffle_buffer}")
+        if not 0 < self.cache_limit_gb <= 10**6:
             raise ConfigError(f"cache_limit_gb: must be positive, got {self.cache_limit_gb}")
+        if self.world_size is not None and not 1 <= self.world_size <= 10**6:
+            raise ConfigError(f"world_size: must be between 1 and 1000000, got {self.world_size}")
+        if self.rank is not None and self.world_size is None:
+            raise ConfigError("rank: set world_size too (or neither, to take both from torch.distributed)")
         if self.world_size is not None and not 0 <= (self.rank or 0) < self.world_size:
             raise ConfigError(f"rank: must be within [0, world_size={self.world_size}), got {self.rank}")

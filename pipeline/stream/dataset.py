@@ -27,15 +27,17 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from pipeline import catalog
 from pipeline.errors import ConfigError
+from pipeline.fields import build
 from pipeline.stream import plan
 from pipeline.stream.config import StreamConfig
-from pipeline.stream.reader import ROW_COLUMNS, StudyReader
+from pipeline.stream.reader import ROW_COLUMNS, StudyReader, check_labels
 
 
 class StudyStream(IterableDataset):
     def __init__(self, uri: str, **keywords: Any) -> None:
-        self.config = StreamConfig(**keywords)
+        self.config = build(StreamConfig, keywords, "")
         cat = catalog.open(uri, self.config.storage_options)
+        check_labels(self.config, cat.info.labels)
         self.uri = uri
         self.rows = cat.query(self.config.where, columns=list(ROW_COLUMNS))
         self._columns = {name: self.rows.column(name).to_pylist() for name in ROW_COLUMNS}

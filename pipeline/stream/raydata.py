@@ -20,16 +20,20 @@ import numpy as np
 import pyarrow as pa
 import ray
 
-from pipeline import catalog
+from pipeline import catalog, sql
 from pipeline.catalog import Catalog
-from pipeline.errors import CatalogError
+from pipeline.errors import CatalogError, ConfigError
+from pipeline.fields import build
 from pipeline.stream.config import StreamConfig
-from pipeline.stream.reader import ROW_COLUMNS, StudyReader
+from pipeline.stream.reader import ROW_COLUMNS, StudyReader, check_labels
 
 
 def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dataset:
-    config = StreamConfig(**keywords)
+    config = build(StreamConfig, keywords, "")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 1024:
+        raise ConfigError(f"concurrency: must be a whole number between 1 and 1024, got {concurrency!r}")
     cat = catalog.open(uri, config.storage_options)
+    check_labels(config, cat.info.labels)
     cat.count(config.where)  # a bad clause fails here, in one line, before Ray does any work
     found = cat.sources()
     pieces = []
@@ -52,7 +56,7 @@ def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dat
     )
 
 
-def _selected(cat: Catalog, files: Sequence[str], where: str | None, keep: str | None) -> ray.data.Dataset:
+def _selected(cat: Catalog, files: Sequence[str], where: sql.Clauses, keep: str | None) -> ray.data.Dataset:
     paths = [cat.store.path(f) for f in files]
     rows = ray.data.read_parquet(paths, filesystem=cat.store.fs, schema=cat.schema)
     return rows.map_batches(_Select(where, keep), batch_format="pyarrow", batch_size=None)
@@ -61,17 +65,17 @@ def _selected(cat: Catalog, files: Sequence[str], where: str | None, keep: str |
 class _Select:
     """The WHERE clause applied to each block of catalog rows, by DuckDB as in jobs.query."""
 
-    def __init__(self, where: str | None, keep: str | None = None) -> None:
+    def __init__(self, where: sql.Clauses, keep: str | None = None) -> None:
         self.where = where
         self.keep = keep
 
     def __call__(self, block: pa.Table) -> pa.Table:
-        con = duckdb.connect(config={"enable_external_access": False})
+        # No files at all, and no temp directory (DuckDB would allow reading its own).
+        con = duckdb.connect(config={"enable_external_access": False, "temp_directory": ""})
         try:
             con.register("catalog", block)
-            clauses = [f"({c})" for c in (self.where, self.keep) if c and c.strip()]
-            sql = "SELECT * FROM catalog" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
-            return con.sql(sql).to_arrow_table().select(list(ROW_COLUMNS))
+            text = sql.select(list(ROW_COLUMNS), [self.where, self.keep])
+            return con.sql(text).to_arrow_table()
         except duckdb.Error as exc:
             raise CatalogError(f"query: {exc}") from None
         finally:

@@ -209,13 +209,21 @@ def _crop(
     return image_data, label_data
 
 
+def check_labels(config: StreamConfig, labels: LabelDict) -> None:
+    """`classes` and `pos_labels` name labels of the dataset (checked when the stream is made,
+    not later inside a DataLoader worker)."""
+    known = {lb.name for lb in labels}
+    for option in ("classes", "pos_labels"):
+        for name in getattr(config, option) or ():
+            if name not in known:
+                raise ConfigError(f"{option}: no label {name!r} in this dataset's dictionary {labels.name!r}")
+
+
 def _lut(labels: LabelDict, names: Iterable[str]) -> np.ndarray:
     """Label value -> 1..K for `names` in order, 0 for every other value (covers all of uint8)."""
     values = {lb.name: lb.value for lb in labels}
     lut = np.zeros(max([255, *values.values()]) + 1, dtype=np.int64)
     for k, name in enumerate(names, start=1):
-        if name not in values:
-            raise ConfigError(f"classes: no label {name!r} in this dataset's dictionary")
         lut[values[name]] = k
     return lut
 

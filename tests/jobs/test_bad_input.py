@@ -5,17 +5,20 @@ process itself is covered in test_generate.py)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import s3fs
 
-from jobs import export, generate, query, report, verify
+from jobs import compact, export, generate, plan, preview, query, report, train, verify
 from jobs.cli import run
-from tests.conftest import small_config
+from tests.conftest import FAKE_SECRET, small_config
 
+SAME = ("dataset.name=test", "storage.chunk=[32,32,32]")  # with SMALL: the config `source` was made with
+BRAIN = ("generator.name=brain_mr", "generator.shape=[44,52,44]")
 MAISI = ("generator.name=maisi_ct", "generator.shape=[32,256,256]", "generator.params.network=tiny")
 SMALL = ["dataset.n_studies=4", "dataset.shard_size=2", "generator.shape=[32,32,32]", "ray.num_workers=1"]
 
@@ -29,6 +32,7 @@ class Case:
     code: int = 2
     setup: str = ""  # what to prepare first: "", "dataset", "truncated_part", "corrupt_chunk", ...
     env_drop: tuple[str, ...] = field(default=())
+    forbid: tuple[str, ...] = ()  # text that must appear in no output (a secret)
 
 
 def gen(*overrides: str) -> Callable[[dict], list[str]]:
@@ -156,6 +160,226 @@ CASES = [
         "--out: cannot write",
         setup="dataset",
     ),
+    # Numbers that are not numbers, at parse time, for every section and generator (issue 13, 3).
+    Case("noise NaN (yaml)", "generate", gen("generator.params.noise_hu=[.nan,.nan]"), "generator.params.noise_hu[0]"),
+    Case("noise NaN (text)", "generate", gen("generator.params.noise_hu=[nan,nan]"), "generator.params.noise_hu"),
+    Case("qc tolerance NaN", "generate", gen("generator.params.qc_tolerance_hu=nan"), "generator.params.qc_tolerance"),
+    Case("qc tolerance inf", "generate", gen("generator.params.qc_tolerance_hu=.inf"), "generator.params.qc_tolerance"),
+    Case("age NaN", "generate", gen("generator.params.age=nan"), "generator.params.age"),
+    Case("age bool", "generate", gen("generator.params.age=true"), "generator.params.age"),
+    Case(
+        "brain flip_rate NaN", "generate", gen(*BRAIN, "generator.params.flip_rate=nan"), "generator.params.flip_rate"
+    ),
+    Case("brain resolution NaN", "generate", gen(*BRAIN, "generator.params.resolution_mm=[nan,4]"), "resolution_mm"),
+    Case("brain rotation NaN", "generate", gen(*BRAIN, "generator.params.rotation_deg=.nan"), "rotation_deg"),
+    Case("maisi tolerance NaN", "generate", gen(*MAISI, "generator.params.qc_tolerance_hu=nan"), "qc_tolerance_hu"),
+    Case("gpus NaN", "generate", gen("ray.gpus_per_worker=nan"), "ray.gpus_per_worker: must be a number"),
+    Case("cpus inf", "generate", gen("ray.cpus_per_worker=.inf"), "ray.cpus_per_worker: must be a finite number"),
+    Case("cpus huge", "generate", gen("ray.cpus_per_worker=1e30"), "ray.cpus_per_worker: must be within"),
+    Case("spacing NaN", "generate", gen("generator.spacing_mm=[.nan,1,1]"), "generator.spacing_mm[0]"),
+    Case("shape fraction", "generate", gen("generator.shape=[32.5,32,32]"), "generator.shape[0]: must be a whole"),
+    Case("shape absurd", "generate", gen("generator.shape=[100000,100000,100000]"), "generator.shape: at most"),
+    Case("n_studies fraction", "generate", gen("dataset.n_studies=2.5"), "dataset.n_studies: must be a whole"),
+    Case("seed huge", "generate", gen("dataset.seed=1e30"), "dataset.seed"),
+    Case("writer threads huge", "generate", gen("ray.writer_threads=100000"), "ray.writer_threads"),
+    Case("chunk absurd", "generate", gen("storage.chunk=[1,1,100000]"), "storage.chunk"),
+    Case("level NaN", "generate", gen("storage.level=.nan"), "storage.level: must be a whole number"),
+    # Wrong kinds of values (issue 13, 7).
+    Case("params a list", "generate", gen("generator.params=[1,2]"), "generator.params: not the kind"),
+    Case("options a list", "generate", gen("storage.options=[1]"), "storage.options: not the kind"),
+    Case("section a number", "generate", gen("dataset=5"), "dataset: must be a mapping"),
+    Case("name a list", "generate", gen("dataset.name=[1]"), "dataset.name: must be a string"),
+    Case("address a list", "generate", gen("ray.address=[1]"), "ray.address: must be a string"),
+    Case("count a bool", "generate", gen("dataset.shard_size=true"), "dataset.shard_size: must be a whole number"),
+    Case("no such home", "generate", gen("storage.uri=~nosuchuser/x"), "storage.uri: '~nosuchuser/x' cannot be"),
+    Case("memory store", "generate", gen("storage.uri=memory://x/y"), "storage.uri: memory:// cannot hold a dataset"),
+    Case("read-only store", "generate", gen("storage.uri=https://example.org/ds"), "https:// cannot hold"),
+    Case("not a config", "generate", lambda ctx: ["--config", ctx["passwd"]], "is not a medsynth config"),
+    Case("unknown option", "generate", gen("--nosuch"), "unrecognized arguments: --nosuch"),
+    # The environment is not read, and a secret never printed (issue 13, 4).
+    Case(
+        "env interpolation",
+        "generate",
+        gen("dataset.name=${oc.env:AWS_SECRET_ACCESS_KEY}"),
+        "dataset.name: interpolations",
+        forbid=(FAKE_SECRET,),
+    ),
+    Case(
+        "resolved secret in a bad value",
+        "generate",
+        gen("dataset.seed=${oc.env:AWS_SECRET_ACCESS_KEY}", "--resolve-interpolations"),
+        "dataset.seed: invalid value",
+        forbid=(FAKE_SECRET,),
+    ),
+    # Fail fast, before anything is written (issue 13, 6).
+    Case("no node fits a worker", "generate", gen("ray.cpus_per_worker=1000"), "no worker could ever start"),
+    Case("no GPU on the cluster", "generate", gen("ray.gpus_per_worker=1"), "the cluster has no GPU"),
+    Case(
+        "endpoint refuses",
+        "generate",
+        on_s3("storage.uri=s3://medsynth-test/ds", "storage.options.endpoint_url=http://127.0.0.1:1"),
+        "nothing answers",
+    ),
+    Case(
+        "endpoint silent",
+        "generate",
+        lambda ctx: on_s3("storage.uri=s3://medsynth-test/ds", f"storage.options.endpoint_url={ctx['silent']}")(ctx),
+        "no answer within",
+    ),
+    # Catalog SQL: one expression, nothing outside the catalog (issue 13, 5), no tracebacks (7).
+    Case(
+        "query union",
+        "query",
+        lambda ctx: [ctx["root"], "false UNION ALL SELECT * FROM catalog"],
+        "one expression",
+        setup="dataset",
+    ),
+    Case(
+        "query subquery",
+        "query",
+        lambda ctx: [ctx["root"], "(SELECT count(*) FROM catalog) > 0"],
+        "subquery",
+        setup="dataset",
+    ),
+    Case(
+        "query getenv",
+        "query",
+        lambda ctx: [ctx["root"], "getenv('HOME') IS NULL"],
+        "getenv() is not allowed",
+        setup="dataset",
+    ),
+    Case("query order by", "query", lambda ctx: [ctx["root"], "true ORDER BY 1"], "one expression", setup="dataset"),
+    Case(
+        "aggregate other table",
+        "query",
+        lambda ctx: [ctx["root"], "--aggregate", "* FROM duckdb_settings() --"],
+        "--aggregate: must be one expression; it adds another table",
+        setup="dataset",
+    ),
+    Case(
+        "aggregate reads a file",
+        "query",
+        lambda ctx: [ctx["root"], "--aggregate", "(SELECT content FROM read_text('.tmp/secret.txt')) AS s"],
+        "a subquery is not allowed",
+        setup="dataset",
+    ),
+    Case(
+        "aggregate names a group",
+        "query",
+        lambda ctx: [ctx["root"], "--aggregate", "count(*) AS sex", "--group-by", "sex"],
+        "two columns named 'sex'",
+        setup="dataset",
+    ),
+    Case(
+        "query limit negative", "query", lambda ctx: [ctx["root"], "--limit", "-1"], "argument --limit", setup="dataset"
+    ),
+    Case("query limit text", "query", lambda ctx: [ctx["root"], "--limit", "ten"], "argument --limit", setup="dataset"),
+    Case(
+        "query columns unknown",
+        "query",
+        lambda ctx: [ctx["root"], "--columns", "nope"],
+        "unknown column",
+        setup="dataset",
+    ),
+    Case(
+        "query unknown option",
+        "query",
+        lambda ctx: [ctx["root"], "--nosuch"],
+        "unrecognized arguments",
+        setup="dataset",
+    ),
+    Case(
+        "verify threads zero",
+        "verify",
+        lambda ctx: [ctx["root"], "--threads", "0"],
+        "argument --threads",
+        setup="dataset",
+    ),
+    Case(
+        "verify threads NaN",
+        "verify",
+        lambda ctx: [ctx["root"], "--threads", "nan"],
+        "argument --threads",
+        setup="dataset",
+    ),
+    Case(
+        "export limit text",
+        "export",
+        lambda ctx: [*out(ctx, "nifti"), "--limit", "x"],
+        "argument --limit",
+        setup="dataset",
+    ),
+    Case("export no format", "export", lambda ctx: [ctx["root"], "--out", ctx["out"]], "--format", setup="dataset"),
+    Case(
+        "report previews negative",
+        "report",
+        lambda ctx: [ctx["root"], "--out", ctx["html"], "--previews", "-1"],
+        "argument --previews",
+        setup="dataset",
+    ),
+    Case(
+        "compact rows zero",
+        "compact",
+        lambda ctx: [ctx["root"], "--rows-per-file", "0"],
+        "argument --rows-per-file",
+        setup="dataset",
+    ),
+    Case(
+        "plan workers zero", "plan", lambda ctx: [f"storage.uri={ctx['root']}", "--workers", "0"], "argument --workers"
+    ),
+    Case(
+        "plan NaN", "plan", lambda ctx: [f"storage.uri={ctx['root']}", "ray.cpus_per_worker=nan"], "ray.cpus_per_worker"
+    ),
+    Case(
+        "preview n zero",
+        "preview",
+        lambda ctx: [ctx["root"], "--out", ctx["out"], "--n", "0"],
+        "argument --n",
+        setup="dataset",
+    ),
+    Case(
+        "train patch text",
+        "train",
+        lambda ctx: [ctx["root"], "--classes", "liver", "--patch", "a,b,c"],
+        "argument --patch",
+        setup="dataset",
+    ),
+    Case(
+        "train lr NaN",
+        "train",
+        lambda ctx: [ctx["root"], "--classes", "liver", "--lr", "nan"],
+        "argument --lr",
+        setup="dataset",
+    ),
+    Case(
+        "train unknown class",
+        "train",
+        lambda ctx: [ctx["root"], "--classes", "nosuchorgan", "--out", ctx["out"]],
+        "classes: no label 'nosuchorgan'",
+        setup="dataset",
+    ),
+    # One dataset root, one config (issue 13, 2).
+    Case(
+        "dataset.json deleted", "generate", gen("dataset.seed=1"), "no dataset.json (was it deleted?)", setup="no_json"
+    ),
+    Case("foreign part", "generate", gen(*SAME), "belongs to another dataset", setup="foreign_part"),
+    Case(
+        "part under another shard",
+        "generate",
+        gen(*SAME),
+        "is shard 0's part under the name of shard 1",
+        setup="renamed_part",
+    ),
+    Case("query foreign part", "query", lambda ctx: [ctx["root"]], "belongs to another dataset", setup="foreign_part"),
+    Case(
+        "verify foreign part",
+        "verify",
+        lambda ctx: [ctx["root"]],
+        "belongs to another dataset",
+        code=1,
+        setup="foreign_part",
+    ),
+    Case("repair foreign part", "verify", lambda ctx: [ctx["root"], "--repair"], "--repair: ", setup="foreign_part"),
 ]
 
 
@@ -163,7 +387,7 @@ def out(ctx: dict, fmt: str) -> list[str]:
     return [ctx["root"], "--format", fmt, "--out", ctx["out"]]
 
 
-def prepare(setup: str, root: Path, source: Path) -> None:
+def prepare(setup: str, root: Path, source: Path, other: Path) -> None:
     if not setup:
         return
     if setup == "bad_weights":
@@ -178,6 +402,13 @@ def prepare(setup: str, root: Path, source: Path) -> None:
     elif setup == "truncated_part":
         part = root / "catalog" / "part-000000.parquet"
         part.write_bytes(part.read_bytes()[:200])
+    elif setup == "no_json":  # dataset.json deleted, and one part with it
+        (root / "dataset.json").unlink()
+        (root / "catalog" / "part-000001.parquet").unlink()
+    elif setup == "foreign_part":  # shard 1's part of a dataset made with another seed
+        shutil.copy(other / "catalog" / "part-000001.parquet", root / "catalog" / "part-000001.parquet")
+    elif setup == "renamed_part":  # this dataset's shard 0 part copied under shard 1's name
+        shutil.copy(root / "catalog" / "part-000000.parquet", root / "catalog" / "part-000001.parquet")
     elif setup == "corrupt_chunk":
         shard = root / "studies" / "000000" / "s000000001.zarr" / "0" / "c" / "0" / "0" / "0"
         data = bytearray(shard.read_bytes())
@@ -199,12 +430,34 @@ def source(tmp_path_factory) -> Path:
     return Path(cfg.storage.uri)
 
 
+@pytest.fixture(scope="module")
+def other(tmp_path_factory) -> Path:
+    """The same small dataset made with another seed: its parts belong elsewhere."""
+    from tests.conftest import build_in_process
+
+    cfg = small_config(tmp_path_factory.mktemp("other") / "ds", *SMALL, "dataset.seed=1")
+    build_in_process(cfg)
+    return Path(cfg.storage.uri)
+
+
+@pytest.fixture(scope="module")
+def silent() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_input(case: Case, tmp_path, s3, source, capsys, monkeypatch):
+def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session, capsys, monkeypatch):
     root = tmp_path / "ds"
     blocked = tmp_path / "a-file"
     blocked.write_text("x")
-    prepare(case.setup, root, source)
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n")
+    prepare(case.setup, root, source, other)
     for name in case.env_drop:
         monkeypatch.delenv(name)
     s3fs.S3FileSystem.clear_instance_cache()
@@ -216,15 +469,29 @@ def test_bad_input(case: Case, tmp_path, s3, source, capsys, monkeypatch):
         "weights": tmp_path / "weights",
         "out": str(tmp_path / "export"),
         "html": str(tmp_path / "reports" / "r.html"),
+        "passwd": str(passwd),
+        "silent": silent,
     }
     before = snapshot(root, fs)
 
-    jobs = {"generate": generate, "query": query, "verify": verify, "export": export, "report": report}
+    jobs = {
+        "generate": generate,
+        "query": query,
+        "verify": verify,
+        "export": export,
+        "report": report,
+        "compact": compact,
+        "plan": plan,
+        "preview": preview,
+        "train": train,
+    }
     main = jobs[case.job].main
     code = run(main, case.args(ctx))
 
     captured = capsys.readouterr()
     assert code == case.code, captured.err
+    for secret in case.forbid:
+        assert secret not in captured.out + captured.err
     if case.code == 2:
         lines = [line for line in captured.err.splitlines() if line.strip()]
         assert len(lines) == 1, captured.err

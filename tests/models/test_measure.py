@@ -30,3 +30,14 @@ def test_float_stats_match_numpy():
     assert stats.voxels == int(label.sum())
     assert np.isclose(stats.mean, image[label == 1].mean())
     assert np.isclose(stats.median, np.median(image[label == 1]))
+
+
+def test_image_failures_name_non_finite_and_constant_images():
+    from models.measure import image_failures
+
+    assert image_failures(np.arange(8, dtype=np.int16)) == ()
+    assert image_failures(np.full(8, 7, np.int16)) == ("image is constant (7 everywhere)",)
+    nan = np.arange(8, dtype=np.float16)
+    nan[3] = np.nan
+    nan[5] = np.inf
+    assert image_failures(nan) == ("image has 2 voxels that are NaN or infinite",)

@@ -42,8 +42,8 @@ def test_compaction_keeps_every_row_and_switches_readers(root, built_dataset):
     regions = [r for f in pointer["files"] for r in pq.read_table(root / f).column("body_region").to_pylist()]
     assert regions == sorted(regions)
     # The merged shards still count as made: a rerun plans nothing.
-    tasks, skipped = plan(built_dataset.dataset, catalog.open(str(root)).store)
-    assert (tasks, skipped) == ([], 3)
+    todo = plan(built_dataset.dataset, catalog.open(str(root)).store)
+    assert (list(todo.tasks()), todo.skipped) == ([], 3)
 
 
 def test_parts_committed_later_and_repairs_are_seen(root, built_dataset):

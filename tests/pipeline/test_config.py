@@ -1,3 +1,4 @@
+import json
 import pickle
 from dataclasses import replace
 
@@ -93,13 +94,52 @@ def test_hash_ignores_execution_settings_only():
     assert content_hash(base, "1") != content_hash(base, "2")
 
 
-def test_secrets_in_storage_options_are_redacted():
-    cfg = replace(
-        GenerateConfig(),
-        storage=replace(GenerateConfig().storage, options={"key": "AKIA", "secret": "s", "endpoint_url": "http://x"}),
+def test_only_allow_listed_storage_options_are_recorded():
+    options = {
+        "key": "AKIA",
+        "secret": "s3cr3t-top",
+        "endpoint_url": "http://user:pw-in-url@x:9000",
+        "client_kwargs": {"aws_secret_access_key": "s3cr3t-nested", "region_name": "eu"},
+        "config_kwargs": {"s3": {"session_token": "s3cr3t-deep"}},
+    }
+    cfg = replace(GenerateConfig(), storage=replace(GenerateConfig().storage, options=options))
+    recorded = to_dict(cfg)
+    assert recorded["storage"]["options"] == {"endpoint_url": "http://x:9000"}
+    assert "s3cr3t" not in json.dumps(recorded) and "pw-in-url" not in json.dumps(recorded)
+
+
+def test_secrets_are_redacted_by_key_name_at_any_depth():
+    data = {"a": {"b": [{"aws_secret_access_key": "x", "fine": 1}], "api_token": "y"}, "password": "z"}
+    assert config_module.redact(data) == {
+        "a": {"b": [{"aws_secret_access_key": "***", "fine": 1}], "api_token": "***"},
+        "password": "***",
+    }
+
+
+def test_interpolations_are_refused_unless_asked_for_and_never_echo_a_secret(monkeypatch):
+    monkeypatch.setenv("MEDSYNTH_TEST_SECRET", "do-not-print-me")
+    with pytest.raises(ConfigError, match=r"dataset.name: interpolations .* are not resolved") as refused:
+        load([DEFAULTS], ["dataset.name=${oc.env:MEDSYNTH_TEST_SECRET}"])
+    assert "do-not-print-me" not in str(refused.value)
+    with pytest.raises(ConfigError, match=r"generator\.params\.body_region: interpolations"):
+        load([DEFAULTS], ["generator.params.body_region=${oc.env:MEDSYNTH_TEST_SECRET}"])
+    with pytest.raises(ConfigError, match=r"dataset\.seed: invalid value") as bad:
+        load([DEFAULTS], ["dataset.seed=${oc.env:MEDSYNTH_TEST_SECRET}"], resolve_interpolations=True)
+    assert "do-not-print-me" not in str(bad.value)
+    monkeypatch.setenv("MEDSYNTH_TEST_NAME", "from-env")
+    asked = load([DEFAULTS], ["dataset.name=${oc.env:MEDSYNTH_TEST_NAME}"], resolve_interpolations=True)
+    assert asked.dataset.name == "from-env"
+
+
+def test_a_file_that_is_no_config_is_named_not_echoed(tmp_path):
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    with pytest.raises(ConfigError) as refused:
+        load([DEFAULTS, passwd])
+    assert (
+        str(refused.value)
+        == f"--config: {passwd} is not a medsynth config (a YAML mapping of dataset, generator, storage, ray)"
     )
-    options = to_dict(cfg)["storage"]["options"]
-    assert options == {"key": config_module.REDACTED, "secret": config_module.REDACTED, "endpoint_url": "http://x"}
 
 
 def test_config_pickles():
