@@ -13,6 +13,7 @@ typo or an out-of-range value fails before any work with the dotted field name.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -123,9 +124,13 @@ def _finite(field: str, value: Any, what: str) -> float:
     """`value` as a finite float (numbers only: a string, a boolean, NaN or an infinity is refused)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ParamError(field, f"must be {what}, got {value!r}")
-    if not np.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past any float
+        raise ParamError(field, f"must be {what} (finite), got {value!r}") from None
+    if not math.isfinite(number):
         raise ParamError(field, f"must be {what} (finite), got {value!r}")
-    return float(value)
+    return number
 
 
 def parse_params(declared: Mapping[str, Param], given: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ os.environ.update(
     AWS_CONFIG_FILE=os.devnull,
 )
 BUCKET = "medsynth-test"
+# Hypothesis keeps its example database and caches under the working folder unless told otherwise.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="medsynth-hypothesis-"))
 
 
 # What the tests may leave changed in the checkout: caches of tools, never data or results.

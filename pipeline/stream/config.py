@@ -39,6 +39,8 @@ class StreamConfig:
     world_size: int | None = None
 
     def __post_init__(self) -> None:
+        if self.where is not None and not isinstance(self.where, str | tuple | list):  # SQL, not a number
+            raise ConfigError(f"where: must be a string of SQL (or several), got {type(self.where).__name__}")
         check_fields(self)
         if self.patch_size is not None and (len(self.patch_size) != 3 or not min(self.patch_size) >= 1):
             raise ConfigError(f"patch_size: must be 3 positive sizes (z, y, x) or None, got {self.patch_size}")

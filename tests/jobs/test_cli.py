@@ -72,3 +72,11 @@ def test_plan_sizes_a_million_studies_and_reports_progress(built_dataset, capsys
     assert run(plan.main, [*overrides, "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["shards"] == 3 and report["progress"].startswith("3 of 3 shards committed")
+
+
+def test_the_suite_runs_outside_the_checkout():
+    import os
+    from pathlib import Path
+
+    assert not Path.cwd().is_relative_to(REPO)  # `./data/demo`, the default storage.uri, is not the demo's
+    assert not Path(os.environ["MEDSYNTH_BENCH_TMP"]).is_relative_to(REPO)

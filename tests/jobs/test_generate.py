@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,27 @@ def test_credentials_never_reach_any_output(s3, tmp_path):
             assert not leaks, f"{secret} leaked into {leaks}"
     finally:
         shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def test_overrides_after_an_option_count_as_before_it(tmp_path):
+    from jobs.generate import parse_args
+
+    args = parse_args(["dataset.n_studies=2", "--no-progress", f"storage.uri={tmp_path}"])
+    assert args.no_progress and args.overrides == ["dataset.n_studies=2", f"storage.uri={tmp_path}"]
+
+
+def test_a_ray_address_nothing_answers_at_fails_in_seconds(tmp_path):
+    started = time.monotonic()
+    result = run_job("jobs.generate", f"storage.uri={tmp_path / 'ds'}", "ray.address=127.0.0.1:1", "--no-progress")
+    assert result.returncode == 2 and time.monotonic() - started < 30, result.stderr
+    assert (
+        result.stderr.strip() == "error: ray.address: nothing answers at 127.0.0.1:1 ([Errno 111] Connection refused)"
+    )
+    assert not (tmp_path / "ds").exists()
+
+
+def test_a_billion_studies_plan_in_seconds():
+    started = time.monotonic()
+    result = run_job("jobs.plan", "dataset.n_studies=1000000000", "dataset.shard_size=1", "--format", "json")
+    assert result.returncode == 0 and time.monotonic() - started < 60, result.stderr
+    assert '"shards": 1000000000' in result.stdout

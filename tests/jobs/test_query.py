@@ -57,3 +57,30 @@ def test_group_by_and_aggregate(built_dataset, capsys):
     assert run(query.main, [*args, "--format", "json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows == [{"shard": 0, "n": 4, 'min("index")': 0}, {"shard": 1, "n": 4, 'min("index")': 4}]
+
+
+def test_a_comment_cannot_swallow_the_limit_nor_a_union_add_rows(built_dataset, capsys):
+    uri = built_dataset.storage.uri
+    assert run(query.main, [uri, "true --", "--limit", "1", "--format", "json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert run(query.main, [uri, "false UNION ALL SELECT * FROM catalog"]) == 2
+    assert "one expression" in capsys.readouterr().err
+
+
+def test_aggregates_of_any_type_render_as_csv(built_dataset, capsys):
+    args = [built_dataset.storage.uri, "--aggregate", "INTERVAL 1 DAY AS i, count(*) AS n", "--format", "csv"]
+    assert run(query.main, args) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["n"] == "10" and rows[0]["i"]
+
+
+def test_nothing_outside_the_catalog_is_readable_not_even_duckdbs_temp_folder(built_dataset, tmp_path, monkeypatch):
+    from pipeline import catalog
+
+    (tmp_path / ".tmp").mkdir()
+    (tmp_path / ".tmp" / "secret.txt").write_text("do-not-read")
+    monkeypatch.chdir(tmp_path)  # DuckDB's default temp folder is <cwd>/.tmp
+    cat = catalog.open(built_dataset.storage.uri)
+    cursor = cat.session.cursor(cat, cat.sources())
+    with pytest.raises(Exception, match="disabled by configuration|Permission"):
+        cursor.sql("SELECT content FROM read_text('.tmp/secret.txt')").fetchall()

@@ -73,3 +73,19 @@ def test_a_brain_mr_shard_lands_as_uint16_mr_studies_that_verify(brain_dataset):
     assert rows[0]["left_cerebral_white_matter_ml"] > 100 and rows[0]["left_cerebral_white_matter_hu"] > 0
     assert "resolution_mm" in rows[0] and rows[0]["flipped"] in (True, False)
     assert verify(cat).ok
+
+
+@pytest.mark.parametrize(
+    ("image", "failure"),
+    [
+        (np.zeros((4, 4, 4), np.int16), "image is constant (0 everywhere)"),
+        (np.full((4, 4, 4), np.nan, np.float16), "image has 64 voxels that are NaN or infinite"),
+    ],
+)
+def test_a_constant_or_non_finite_image_fails_qc_whatever_the_generator_said(image, failure):
+    spec = StudySpec("s000000000", 0, 1, "test", {"modality": "CT"})
+    label = np.zeros((4, 4, 4), np.uint8)
+    label[1:3, 1:3, 1:3] = 1
+    study = Study(image, label, (1.0, 1.0, 1.0), {"qc": {"pass": True, "redraws": 0, "failures": []}})
+    check_study(spec, study, maisi_ct_labels())
+    assert study.meta["qc"]["pass"] is False and study.meta["qc"]["failures"] == [failure]

@@ -246,3 +246,24 @@ def test_mr_is_z_scored_on_its_foreground_by_default(brain_dataset):
     labelled = sample["label"][0] > 0
     assert abs(float(sample["image"][0][labelled].mean())) < 0.05
     assert abs(float(sample["image"][0][labelled].std()) - 1.0) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"classes": ("nosuchorgan",)}, "classes: no label 'nosuchorgan'"),
+        ({"patch_size": (32, 32, 32), "sampling": "balanced", "pos_labels": ("nosuch",)}, "pos_labels: no label"),
+        ({"patch_size": (32, 32, 32), "patches_per_study": 2.5}, "patches_per_study: must be a whole number"),
+        ({"seed": -1}, "seed, epoch: must not be negative"),
+        ({"shuffle_buffer": "x"}, "shuffle_buffer: must be a whole number"),
+        ({"window": (float("nan"), 1.0)}, r"window\[0\]: must be a finite number"),
+        ({"patch_size": (32, 32)}, "patch_size: must be 3 positive sizes"),
+        ({"where": 5}, "where: must be a string"),
+        ({"colour": "red"}, "colour: unknown key"),
+        ({"cache_limit_gb": float("inf")}, "cache_limit_gb: must be a finite number"),
+        ({"rank": 1}, "rank: set world_size too"),
+    ],
+)
+def test_bad_keywords_fail_when_the_stream_is_made(uri, keywords, message):
+    with pytest.raises(ConfigError, match=message):
+        StudyStream(uri, **keywords)
