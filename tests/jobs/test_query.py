@@ -2,6 +2,7 @@ import csv
 import io
 import json
 
+import duckdb
 import pytest
 
 from jobs import query
@@ -82,5 +83,5 @@ def test_nothing_outside_the_catalog_is_readable_not_even_duckdbs_temp_folder(bu
     monkeypatch.chdir(tmp_path)  # DuckDB's default temp folder is <cwd>/.tmp
     cat = catalog.open(built_dataset.storage.uri)
     cursor = cat.session.cursor(cat, cat.sources())
-    with pytest.raises(Exception, match="disabled by configuration|Permission"):
+    with pytest.raises(duckdb.Error, match=r"disabled by configuration|Permission"):
         cursor.sql("SELECT content FROM read_text('.tmp/secret.txt')").fetchall()

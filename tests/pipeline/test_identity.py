@@ -85,7 +85,7 @@ def test_a_root_whose_dataset_json_is_gone_is_refused(made):
     other = small_config(made.storage.uri, "dataset.n_studies=4", "generator.shape=[32,32,32]", "dataset.seed=1")
     with pytest.raises(ConfigError, match=r"no dataset\.json \(was it deleted\?\)"):
         dataset.prepare(store, other, create(other.generator.name, generator_options(other)))
-    with pytest.raises(CatalogError, match="catalog parts but no dataset.json"):
+    with pytest.raises(CatalogError, match=r"catalog parts but no dataset\.json"):
         catalog.open(made.storage.uri)
 
 
