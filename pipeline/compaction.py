@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from pipeline.catalog import Catalog
 from pipeline.errors import CatalogError, CommitConflict
+from pipeline.fields import whole_number
 from pipeline.identity import Identity
 from pipeline.layout import COMPACT_LOCK, COMPACTED_DIR, COMPACTED_FILE
 from pipeline.sources import Compaction, Sources, runs
@@ -71,8 +72,8 @@ def compact(
 ) -> Result:
     started = time.perf_counter()
     store = cat.store
-    if rows_per_file < 1 or row_group_rows < 1:
-        raise CatalogError("--rows-per-file and --row-group-rows must be positive")
+    whole_number("--rows-per-file", rows_per_file, 1, 100_000_000)
+    whole_number("--row-group-rows", row_group_rows, 1, 10_000_000)
     _lock(store, break_lock)
     try:
         found = cat.sources()

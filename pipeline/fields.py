@@ -122,6 +122,13 @@ def _scalar(key: str, hint: Any, value: Any) -> Any:
     raise TypeError(f"{key}: unsupported annotation {hint!r}")  # a programming error, not bad input
 
 
+def whole_number(key: str, value: Any, lo: int, hi: int) -> int:
+    """A whole-number argument of a public function, within [lo, hi]; `ConfigError` naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigError(f"{key}: must be a whole number between {lo} and {hi:,}, got {shown(value)}")
+    return value
+
+
 def free(key: str, value: Any) -> Any:
     """A free-form value (inside `generator.params`, `storage.options`): plain JSON-like data with
     finite numbers and no interpolation, checked at any depth."""

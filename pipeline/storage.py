@@ -299,8 +299,9 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
 @functools.lru_cache(maxsize=64)
 def check_endpoint(url: str, timeout_s: float = ENDPOINT_TIMEOUT_S) -> None:
     """Fail in seconds, naming the endpoint, when nothing answers at `url` (instead of the S3
-    client's minutes of retries). Any HTTP answer counts, an error status too; checked once per
-    endpoint and process."""
+    client's minutes of retries): no such host, a refused connection, or silence. Anything else
+    counts as an answer (any HTTP status, and a connection reset, which is something there that
+    the client's retries may get through); checked once per endpoint and process."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise StorageError(f"storage.options.endpoint_url: must be http://host[:port] or https://..., got {_safe(url)}")
@@ -318,9 +319,11 @@ def check_endpoint(url: str, timeout_s: float = ENDPOINT_TIMEOUT_S) -> None:
             connection.getresponse()
         finally:
             connection.close()
-    except (OSError, http.client.HTTPException) as exc:
+    except (ConnectionRefusedError, TimeoutError, socket.gaierror) as exc:
         reason = f"no answer within {timeout_s:g} s" if isinstance(exc, TimeoutError) else str(exc)
         raise StorageError(f"storage.options.endpoint_url: nothing answers at {_safe(url)} ({reason})") from None
+    except (OSError, http.client.HTTPException):
+        return  # it answered, if badly: the S3 client's retries deal with a flaky endpoint
 
 
 def _safe(uri: str) -> str:

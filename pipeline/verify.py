@@ -22,6 +22,7 @@ from pipeline import identity, layout
 from pipeline.catalog import Catalog
 from pipeline.config import GenerateConfig, from_dict
 from pipeline.errors import CatalogError, ConfigError
+from pipeline.fields import whole_number
 from pipeline.manifest import encode_part
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, checksum, open_study, validate
 from pipeline.sources import sources
@@ -67,6 +68,7 @@ class Report:
 
 
 def verify(catalog: Catalog, threads: int = 8) -> Report:
+    whole_number("--threads", threads, 1, 256)
     foreign = identity.problems(catalog.store, identity.files(sources(catalog.store)), catalog.expected)
     if foreign:
         return Report(foreign_files=foreign)

@@ -11,6 +11,7 @@ import numpy as np
 from pipeline.catalog import Catalog
 from pipeline.errors import ConfigError, StorageError
 from pipeline.export.volume import ROW_COLUMNS, read
+from pipeline.fields import whole_number
 from pipeline.report import figures, page
 from pipeline.report.summary import Summary, summarise
 from pipeline.storage import ensure_local_folder
@@ -18,8 +19,7 @@ from pipeline.storage import ensure_local_folder
 
 def build(cat: Catalog, out: Path, where: str | None = None, previews: int = 6) -> Path:
     """Write the report of the studies `where` selects to `out` (an .html path); returns `out`."""
-    if previews < 0:
-        raise ConfigError(f"--previews: must not be negative, got {previews}")
+    whole_number("--previews", previews, 0, 64)
     summary = summarise(cat, where)  # a bad WHERE fails here, before anything is written
     if summary.studies == 0:
         raise ConfigError(f"--where: no committed studies match in {cat.store.uri}")

@@ -27,7 +27,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from pipeline import catalog
 from pipeline.errors import ConfigError
-from pipeline.fields import build
+from pipeline.fields import build, whole_number
 from pipeline.stream import plan
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import ROW_COLUMNS, StudyReader, check_labels
@@ -152,6 +152,8 @@ class StreamLoader(torch.utils.data.DataLoader):
     `state_dict()` is simply how many samples have been handed out."""
 
     def __init__(self, dataset: StudyStream, batch_size: int = 1, **kwargs: Any) -> None:
+        whole_number("batch_size", batch_size, 1, 65536)
+        whole_number("num_workers", kwargs.get("num_workers", 0), 0, 1024)
         if kwargs.get("persistent_workers"):
             raise ConfigError("persistent_workers: a StreamLoader restarts its workers each epoch to move on")
         dataset.batch_size = batch_size

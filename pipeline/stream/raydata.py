@@ -22,16 +22,15 @@ import ray
 
 from pipeline import catalog, sql
 from pipeline.catalog import Catalog
-from pipeline.errors import CatalogError, ConfigError
-from pipeline.fields import build
+from pipeline.errors import CatalogError
+from pipeline.fields import build, whole_number
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import ROW_COLUMNS, StudyReader, check_labels
 
 
 def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dataset:
     config = build(StreamConfig, keywords, "")
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 1024:
-        raise ConfigError(f"concurrency: must be a whole number between 1 and 1024, got {concurrency!r}")
+    whole_number("concurrency", concurrency, 1, 1024)
     cat = catalog.open(uri, config.storage_options)
     check_labels(config, cat.info.labels)
     cat.count(config.where)  # a bad clause fails here, in one line, before Ray does any work

@@ -91,3 +91,11 @@ def test_verify_and_repair_on_s3(s3):
     assert [f.study_id for f in report.findings] == ["s000000003"]
     repair(cat, report, stored_config(cat, s3.uri("ds"), s3.options))
     assert verify(catalog.open(s3.uri("ds"), s3.options)).ok
+
+
+@pytest.mark.parametrize("threads", [0, -1, 2.5, "8", True])
+def test_python_callers_get_the_same_checks_as_the_cli(dataset, threads):
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--threads: must be a whole number"):
+        verify(catalog.open(str(dataset)), threads=threads)

@@ -267,3 +267,11 @@ def test_mr_is_z_scored_on_its_foreground_by_default(brain_dataset):
 def test_bad_keywords_fail_when_the_stream_is_made(uri, keywords, message):
     with pytest.raises(ConfigError, match=message):
         StudyStream(uri, **keywords)
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"), [({"batch_size": 0}, "batch_size"), ({"num_workers": -1}, "num_workers")]
+)
+def test_bad_loader_arguments_fail_when_the_loader_is_made(uri, keywords, message):
+    with pytest.raises(ConfigError, match=message):
+        StreamLoader(StudyStream(uri), **keywords)
