@@ -22,15 +22,20 @@ from highdicom.coding_schemes import CodingSchemeIdentificationItem
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import ExplicitVRLittleEndian, RLELossless
 
 from models import LabelDict
-from pipeline.export.dicom import COMPRESSIONS, IDENTITY_NOTE, MANUFACTURER, StudyIdentity
+from pipeline.export.dicom import IDENTITY_NOTE, MANUFACTURER, StudyIdentity
 from pipeline.export.volume import ExportStudy
 
 CODING_SCHEME = "99MEDSYNTH"
 ABNORMAL = ("tumor", "tumour", "lesion", "cyst", "nodule")
 TYPES = {"binary": hd.seg.SegmentationTypeValues.BINARY, "labelmap": hd.seg.SegmentationTypeValues.LABELMAP}
+# The SEG's transfer syntax per `--compression`. DCMTK (dcmqi, 3D Slicer) refuses JPEG-LS for
+# Segmentation objects ("uses lossy compression, not supported"), but reads RLE Lossless, so a
+# compressed LABELMAP is RLE; BINARY frames stay bit-packed (highdicom compresses only FRACTIONAL
+# and LABELMAP frames, and one bit per pixel is compact already).
+SEG_TRANSFER_SYNTAXES = {"none": ExplicitVRLittleEndian, "jpeg-ls": RLELossless}
 
 
 def segmentation(
@@ -48,6 +53,7 @@ def segmentation(
     unknown = [v for v in present if v not in by_value]
     if unknown:
         raise ValueError(f"study {study.study_id}: label values {unknown} are not in the dictionary")
+    variant = f"{kind}/{compression}"  # another encoding is another object: other UIDs (the same one: the same)
     numbers = np.zeros(int(study.label.max()) + 1, dtype=np.uint16)
     numbers[present] = np.arange(1, len(present) + 1)
     algorithm = hd.AlgorithmIdentificationSequence(
@@ -73,11 +79,13 @@ def segmentation(
         source_images=source,
         pixel_array=numbers[study.label],
         segmentation_type=TYPES[kind],
-        transfer_syntax_uid=COMPRESSIONS[compression] if kind == "labelmap" else ExplicitVRLittleEndian,
+        transfer_syntax_uid=SEG_TRANSFER_SYNTAXES[compression] if kind == "labelmap" else ExplicitVRLittleEndian,
         segment_descriptions=descriptions,
-        series_instance_uid=identity.uid("segmentation-series"),
+        series_instance_uid=identity.uid(f"segmentation-series/{variant}"),
         series_number=2,
-        sop_instance_uid=identity.uid("segmentation"),
+        sop_instance_uid=identity.uid(f"segmentation/{variant}"),
+        # Type 2 in Content Identification (DCMTK warns when absent); a one-component person name
+        content_creator_name=f"{MANUFACTURER}^",
         instance_number=1,
         manufacturer=MANUFACTURER,
         manufacturer_model_name=str(study.row["generator"]),
@@ -90,7 +98,23 @@ def segmentation(
     )
     seg.PatientIdentityRemoved = "YES"
     seg.DeidentificationMethod = IDENTITY_NOTE
+    _pin(seg, identity, variant)
     return seg
+
+
+def _pin(seg: Dataset, identity: StudyIdentity, variant: str) -> None:
+    """What highdicom stamps from the clock or a random source, fixed from the study instead, so a
+    re-export with the same options is byte-identical."""
+    organization = identity.uid(f"dimension-organization/{variant}")
+    for item in seg.DimensionOrganizationSequence:
+        item.DimensionOrganizationUID = organization
+    for item in seg.DimensionIndexSequence:
+        item.DimensionOrganizationUID = organization
+    seg.SeriesDate = seg.ContentDate = seg.InstanceCreationDate = identity.date
+    seg.SeriesTime = seg.ContentTime = seg.InstanceCreationTime = identity.time
+    for item in seg.get("ContributingEquipmentSequence", []):  # highdicom records itself with "now"
+        if "ContributionDateTime" in item:
+            item.ContributionDateTime = identity.date + identity.time
 
 
 def write(seg: Dataset, path: Path) -> Path:

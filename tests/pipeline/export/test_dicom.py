@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.uid import CTImageStorage, JPEGLSLossless, MRImageStorage, SegmentationStorage
+from pydicom.uid import CTImageStorage, JPEGLSLossless, MRImageStorage, RLELossless, SegmentationStorage
 
 from pipeline import catalog
 from pipeline.export import DicomOptions, export
@@ -80,7 +80,7 @@ def test_ct_series_and_segmentation_round_trip_exactly(built_dataset, tmp_path):
     assert names == {int(v): by_value[int(v)] for v in np.unique(label) if v}
 
 
-def test_labelmap_and_jpeg_ls_round_trip_exactly_with_the_same_uids(built_dataset, tmp_path):
+def test_labelmap_and_jpeg_ls_round_trip_exactly_under_their_own_uids(built_dataset, tmp_path):
     cat = catalog.open(built_dataset.storage.uri)
     export(cat, "dicom", tmp_path / "plain", where="index = 4", progress=False)
     export(cat, "dicom", tmp_path, where="index = 4", progress=False, dicom_options=DicomOptions("labelmap", "jpeg-ls"))
@@ -90,11 +90,14 @@ def test_labelmap_and_jpeg_ls_round_trip_exactly_with_the_same_uids(built_datase
     hu = np.stack([ds.pixel_array.astype(np.int32) + int(ds.RescaleIntercept) for ds in slices])
     assert np.array_equal(hu, image)
     plain = read_series(tmp_path / "plain" / "s000000004" / "image")
-    assert [ds.SOPInstanceUID for ds in slices] == [ds.SOPInstanceUID for ds in plain]
+    # Other bytes, other instances (issue 14): the same study, the same positions, new UIDs.
+    assert not {ds.SOPInstanceUID for ds in slices} & {ds.SOPInstanceUID for ds in plain}
+    assert [ds.ImagePositionPatient for ds in slices] == [ds.ImagePositionPatient for ds in plain]
+    assert slices[0].StudyInstanceUID == plain[0].StudyInstanceUID
     assert sum(len(ds.PixelData) for ds in slices) < 0.7 * sum(len(ds.PixelData) for ds in plain)
     seg = pydicom.dcmread(tmp_path / "s000000004" / "segmentation.dcm")
     assert seg.SegmentationType == "LABELMAP" and int(seg.NumberOfFrames) == label.shape[0]
-    assert seg.file_meta.TransferSyntaxUID == JPEGLSLossless
+    assert seg.file_meta.TransferSyntaxUID == RLELossless  # DCMTK refuses JPEG-LS for SEG
     rebuilt, names = label_map_from_seg(seg, label.shape, dz)
     assert np.array_equal(rebuilt, label) and len(names) == len(np.unique(label)) - 1
 

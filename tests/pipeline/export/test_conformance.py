@@ -1,0 +1,156 @@
+"""Every DICOM combination medsynth writes, judged by the tools radiology uses: David Clunie's
+`dciodvfy -new` (dicom3tools) on every file, and dcmqi's `segimage2itkimage` (what 3D Slicer's
+DICOM SEG import is built on) rebuilding every SEG variant onto the image grid in world
+coordinates. UIDs differ exactly when the bytes do; a re-export is byte-identical."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+
+from pipeline import catalog
+from pipeline.export import DicomOptions, export
+from tests.pipeline.export import stored
+
+TOOLS = Path(sys.executable).parent  # the venv's bin: dicom3tools and dcmqi install their binaries here
+VARIANTS = list(itertools.product(("binary", "labelmap"), ("none", "jpeg-ls")))
+# The one warning dciodvfy keeps: medsynth's private coding scheme for label values (declared in
+# the SEG's Coding Scheme Identification Sequence; see README, "DICOM choices").
+ALLOWED_WARNING = re.compile(
+    r"CodingSchemeDesignator\(0008,0102\)(\[\d+\])?> - Unrecognized defined term = <99MEDSYNTH>"
+)
+
+
+def dciodvfy(path: Path) -> list[str]:
+    """dciodvfy's errors and warnings about `path`, less the one explained above."""
+    done = subprocess.run([TOOLS / "dciodvfy", "-new", str(path)], capture_output=True, text=True, timeout=60)
+    lines = (done.stdout + done.stderr).splitlines()
+    return [line for line in lines if line.startswith(("Error", "Warning")) and not ALLOWED_WARNING.search(line)]
+
+
+@pytest.fixture(scope="module")
+def exports(built_dataset, brain_dataset, tmp_path_factory):
+    """Study 2 of the CT dataset and study 1 of the brain dataset in every SEG type and compression."""
+    made = {}
+    for name, cfg, index in (("ct", built_dataset, 2), ("mr", brain_dataset, 1)):
+        cat = catalog.open(cfg.storage.uri)
+        for kind, compression in VARIANTS:
+            out = tmp_path_factory.mktemp(f"{name}-{kind}-{compression}")
+            export(
+                cat,
+                "dicom",
+                out,
+                where=f"index = {index}",
+                progress=False,
+                dicom_options=DicomOptions(kind, compression),
+            )
+            made[name, kind, compression] = (cat, f"s{index:09d}", out)
+    return made
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=["-".join(v) for v in VARIANTS])
+@pytest.mark.parametrize("modality", ["ct", "mr"])
+def test_dciodvfy_finds_no_error_in_any_file(exports, modality, variant):
+    _, study_id, out = exports[(modality, *variant)]
+    files = sorted((out / study_id).rglob("*.dcm"))
+    assert len(files) > 2
+    problems = {str(f.relative_to(out)): found for f in files if (found := dciodvfy(f))}
+    assert not problems, problems
+
+
+def world_to_index(affine: np.ndarray, shape: tuple[int, ...], spacing: tuple[float, float, float]) -> np.ndarray:
+    """For every voxel (i, j, k) of a NIfTI (RAS+ affine), its (z, y, x) index in medsynth's LPS grid."""
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1).reshape(-1, 3)
+    ras = ijk @ affine[:3, :3].T + affine[:3, 3]
+    lps = ras * np.array([-1.0, -1.0, 1.0])
+    zyx = lps[:, ::-1] / np.array(spacing)
+    assert np.allclose(zyx, np.round(zyx), atol=1e-3), "the SEG's grid is not the image's"
+    return np.round(zyx).astype(int)
+
+
+def rebuild_with_dcmqi(seg: Path, work: Path, shape: tuple[int, ...], spacing) -> np.ndarray:
+    """The label map dcmqi reads from `seg`, placed by world coordinates onto the image grid."""
+    work.mkdir()
+    done = subprocess.run(
+        [
+            TOOLS / "segimage2itkimage",
+            "--inputDICOM",
+            str(seg),
+            "--outputDirectory",
+            str(work),
+            "--outputType",
+            "nifti",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    meta = json.loads((work / "meta.json").read_text())
+    rebuilt = np.zeros(shape, dtype=np.int32)
+    for number, segments in enumerate(meta["segmentAttributes"], start=1):
+        image = nib.load(work / f"{number}.nii.gz")
+        data = np.asarray(image.dataobj).reshape(-1)
+        zyx = world_to_index(image.affine, image.shape[:3], spacing)
+        inside = np.all((zyx >= 0) & (zyx < np.array(shape)), axis=1)
+        assert np.all(data[~inside] == 0), "a labelled voxel outside the image"
+        for item in segments:  # the file's label id -> medsynth's label value (the 99MEDSYNTH code)
+            value = int(item["SegmentedPropertyTypeCodeSequence"]["CodeValue"])
+            hit = inside & (data == int(item["labelID"]))
+            z, y, x = zyx[hit].T
+            assert not np.any(rebuilt[z, y, x]), "segments overlap"
+            rebuilt[z, y, x] = value
+    return rebuilt
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=["-".join(v) for v in VARIANTS])
+@pytest.mark.parametrize("modality", ["ct", "mr"])
+def test_dcmqi_reads_every_seg_onto_the_image_grid(exports, modality, variant, tmp_path):
+    cat, study_id, out = exports[(modality, *variant)]
+    _, label, spacing = stored(cat, study_id)
+    rebuilt = rebuild_with_dcmqi(out / study_id / "segmentation.dcm", tmp_path / "dcmqi", label.shape, spacing)
+    assert np.array_equal(rebuilt, label)
+
+
+def test_uids_differ_exactly_when_the_bytes_do(exports):
+    segs = {v: pydicom.dcmread(exports[("ct", *v)][2] / "s000000002" / "segmentation.dcm") for v in VARIANTS}
+    assert len({s.SOPInstanceUID for s in segs.values()}) == len(VARIANTS)
+    assert len({s.SeriesInstanceUID for s in segs.values()}) == len(VARIANTS)
+    assert len({(s.StudyInstanceUID, s.FrameOfReferenceUID) for s in segs.values()}) == 1  # one study
+    plain, packed = (
+        pydicom.dcmread(exports[("ct", "binary", c)][2] / "s000000002" / "image" / "0001.dcm")
+        for c in ("none", "jpeg-ls")
+    )
+    assert plain.SOPInstanceUID != packed.SOPInstanceUID and plain.SeriesInstanceUID != packed.SeriesInstanceUID
+    assert plain.StudyInstanceUID == packed.StudyInstanceUID
+    for v, seg in segs.items():  # each SEG references the series exported with it
+        image = pydicom.dcmread(exports[("ct", *v)][2] / "s000000002" / "image" / "0001.dcm")
+        assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == image.SeriesInstanceUID
+
+
+@pytest.mark.parametrize(
+    "variant", [("binary", "none"), ("labelmap", "jpeg-ls")], ids=["binary-none", "labelmap-jpeg-ls"]
+)
+def test_a_reexport_is_byte_identical(exports, variant, tmp_path):
+    cat, _, first = exports[("ct", *variant)]
+    export(cat, "dicom", tmp_path, where="index = 2", progress=False, dicom_options=DicomOptions(*variant))
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert all((first / f).read_bytes() == (tmp_path / f).read_bytes() for f in files)
+
+
+def test_the_compressed_labelmap_seg_is_rle_with_one_frame_per_slice(exports):
+    cat, study_id, out = exports[("ct", "labelmap", "jpeg-ls")]
+    _, label, _ = stored(cat, study_id)
+    labelmap = pydicom.dcmread(out / study_id / "segmentation.dcm")
+    assert int(labelmap.NumberOfFrames) == label.shape[0]
+    assert labelmap.file_meta.TransferSyntaxUID == pydicom.uid.RLELossless
