@@ -93,9 +93,7 @@ class StudyIdentity:
         ds.SoftwareVersions = str(row["generator_version"])
         # PS3.16 Annex L terms; an empty one leaves dciodvfy unable to rule out a paired part,
         # which then asks for Laterality (Type 2C).
-        ds.BodyPartExamined = BODY_PARTS.get(
-            str(row.get("body_region")), "HEAD" if self.study.modality == "MR" else ""
-        )
+        ds.BodyPartExamined = BODY_PARTS.get(str(row.get("body_region")), "HEAD" if self.study.modality == "MR" else "")
 
 
 def image_series(study: ExportStudy, identity: StudyIdentity, compression: str = "none") -> list[Dataset]:
