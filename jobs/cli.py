@@ -15,7 +15,7 @@ from pipeline.errors import ConfigError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-JOBS = ("generate", "plan", "query", "compact", "verify", "export", "report", "train", "preview")
+JOBS = ("generate", "plan", "query", "compact", "verify", "export", "report", "train", "preview", "view")
 
 
 def run(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None) -> int:

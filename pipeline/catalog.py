@@ -154,8 +154,8 @@ class Catalog:
         its temp directory whatever else is forbidden, so a shared one would be readable."""
         if not self.store.is_local:
             con.register_filesystem(self.store.fs)
-        con.execute(f"SET temp_directory = {_literal(spill)}")
-        con.execute(f"SET allowed_directories = [{_literal(self._url(CATALOG_DIR) + '/')}]")
+        con.execute(f"SET temp_directory = {sql.literal(spill)}")
+        con.execute(f"SET allowed_directories = [{sql.literal(self._url(CATALOG_DIR) + '/')}]")
         con.execute("SET enable_external_access = false")
 
     def define(self, con: duckdb.DuckDBPyConnection, found: Sources) -> None:
@@ -185,7 +185,7 @@ class Catalog:
         return f"{protocol[0] if isinstance(protocol, tuple) else protocol}://{path}"
 
     def _files(self, rels: Sequence[str]) -> str:
-        return "[" + ", ".join(_literal(self._url(r)) for r in rels) + "]"
+        return "[" + ", ".join(sql.literal(self._url(r)) for r in rels) + "]"
 
     def _unreadable(self, exc: duckdb.Error, found: Sources) -> str | None:
         text = str(exc)
@@ -204,10 +204,6 @@ def open(uri: str, options: dict[str, Any] | None = None) -> Catalog:  # noqa: A
     """The catalog of the dataset at `uri` (`CatalogError` if there is no dataset there)."""
     store = open_store(uri, options)
     return Catalog(store, dataset_json.read(store))
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _explain(exc: duckdb.Error) -> str:

@@ -94,6 +94,11 @@ def select(
     return _unparse(statement)
 
 
+def literal(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import urllib.request
 from collections.abc import Iterator
@@ -34,6 +35,18 @@ os.environ.update(
     AWS_CONFIG_FILE=os.devnull,
 )
 BUCKET = "medsynth-test"
+# Debian's Chromium, headless, driven by Playwright (no browser download: the executable is the
+# system's). `make test` installs it and requires the browser tests; elsewhere they are skipped.
+CHROMIUM = os.environ.get("MEDSYNTH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+# The flags a closed network needs: no background connections, no component updates.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # Hypothesis keeps its example database and caches under the working folder unless told otherwise.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="medsynth-hypothesis-"))
 
@@ -105,6 +118,22 @@ def s3(moto_endpoint: str) -> S3:
     s3fs.S3FileSystem.clear_instance_cache()
     s3fs.S3FileSystem(endpoint_url=moto_endpoint).mkdir(BUCKET)
     return S3(moto_endpoint, BUCKET, {"endpoint_url": moto_endpoint})
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium per test module (its WebGL is SwiftShader's, in software). Not per
+    session: Playwright's sync API keeps an event loop of its own while it is open."""
+    if CHROMIUM is None:
+        if os.environ.get("MEDSYNTH_REQUIRE_BROWSER"):
+            pytest.fail("no chromium found (make test installs Debian's chromium package)")
+        pytest.skip("no chromium on this machine")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ SMALL = ["dataset.n_studies=4", "dataset.shard_size=2", "generator.shape=[32,32,
 @dataclass(frozen=True)
 class Case:
     name: str
-    job: str  # generate | query | verify | export | report
+    job: str  # generate | query | verify | export | report | compact | plan | preview | train | view
     args: Callable[[dict], list[str]]  # built from the fixtures in `ctx`
     expect: str  # text the single error line must contain
     code: int = 2
@@ -348,6 +348,24 @@ CASES = [
         "train",
         lambda ctx: [ctx["root"], "--classes", "nosuchorgan", "--out", ctx["out"]],
         "classes: no label 'nosuchorgan'",
+        setup="dataset",
+    ),
+    Case("view unknown study", "view", lambda ctx: [ctx["root"], "s999999999"], "STUDY_ID: no study", setup="dataset"),
+    Case("view quote in study", "view", lambda ctx: [ctx["root"], "x' OR 1=1"], "STUDY_ID: no study", setup="dataset"),
+    Case("view empty study", "view", lambda ctx: [ctx["root"], " "], "STUDY_ID: must be a study id", setup="dataset"),
+    Case("view no dataset", "view", lambda ctx: [ctx["root"], "s000000000"], "no medsynth dataset here"),
+    Case(
+        "view port past the last",
+        "view",
+        lambda ctx: [ctx["root"], "s000000000", "--port", "65535"],
+        "argument --port",
+        setup="dataset",
+    ),
+    Case(
+        "view direct on a folder",
+        "view",
+        lambda ctx: [ctx["root"], "s000000000", "--direct"],
+        "--direct: ",
         setup="dataset",
     ),
     # One dataset root, one config (issue 13, 2).

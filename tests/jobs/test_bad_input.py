@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import s3fs
 
-from jobs import compact, export, generate, plan, preview, query, report, train, verify
+from jobs import compact, export, generate, plan, preview, query, report, train, verify, view
 from jobs.cli import run
 from tests.conftest import small_config
 from tests.jobs.bad_input_cases import CASES, SMALL, Case
@@ -115,6 +115,7 @@ def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session,
         "plan": plan,
         "preview": preview,
         "train": train,
+        "view": view,
     }
     main = jobs[case.job].main
     code = run(main, case.args(ctx))

@@ -1,43 +1,14 @@
-"""The report in a real browser: Debian's Chromium, headless, driven by Playwright (no browser
-download: the executable is the system's). `make test` installs Chromium and requires this test;
-elsewhere it is skipped when no Chromium is found."""
+"""The report in a real browser: Debian's Chromium, headless, driven by Playwright (the `browser`
+fixture in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from jobs import report
 from jobs.cli import run
-
-CHROMIUM = os.environ.get("MEDSYNTH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-# The flags a closed network needs: no background connections, no component updates.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("MEDSYNTH_REQUIRE_BROWSER"):
-            pytest.fail("no chromium found (make test installs Debian's chromium package)")
-        pytest.skip("no chromium on this machine")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def open_page(browser, path: Path, screenshot: Path) -> dict:
