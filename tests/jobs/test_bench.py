@@ -90,7 +90,7 @@ def test_scale_benchmark_reports_queries_planning_and_the_cluster_path(tmp_path)
         "plan_peak_gib",
         "two_nodes_over_local",
     }
-    assert report["notes"]["studies"] == 100_000 and report["metrics"]["compacted_files"] == 1
+    assert report["notes"]["studies"] == 20_000 and report["metrics"]["compacted_files"] == 1
     assert report["metrics"]["two_nodes_studies_per_s"] > 0 and report["metrics"]["plan_peak_gib"] > 0.05
 
 
