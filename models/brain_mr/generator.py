@@ -5,16 +5,22 @@ output grid (optionally mirrored, left and right swapped); optional lesions are 
 label gets a Gaussian intensity from a contrast preset or fully random; a bias field and a gamma
 transform follow; the scan's own resolution is simulated (blur, downsample, resample back) and
 Rician noise added. The image is stored as uint16 (0-4095, like 12-bit MR).
+
+With `params.anatomy=masks` the labels come from a user's label maps instead of the template
+(`models.anatomy`: FreeSurfer `aseg` volumes through `vocabulary=freesurfer`, or a brain_mr
+dataset's own label maps), posed and deformed the same way; everything after the labels is the same.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from models.anatomy import source
+from models.anatomy.place import Pose
 from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.brain_mr.acquisition import Acquisition, acquire, sample_acquisition
 from models.brain_mr.intensity import CONTRASTS, bias_field, gamma, mixture, paint_intensities
@@ -22,7 +28,7 @@ from models.brain_mr.spatial import Warp, sample_warp, warp_labels
 from models.brain_mr.template import LABELS, VALUE, template
 from models.errors import ParamError
 from models.measure import measure
-from models.options import Choice, Param, Range, parse_params, sample
+from models.options import Choice, Param, Range, Setting, parse_params, sample
 
 DEFAULT_SHAPE = (176, 208, 176)  # z, y, x at 1 mm: the adult head with room to rotate
 SHAPE_LIMITS = (16, 512)
@@ -53,6 +59,12 @@ PARAMS: dict[str, Param] = {
     "tumour_rate": Range((0.0, 1.0), (0.0, 0.0)),
     "tumour_mm": Range((4.0, 60.0), (10.0, 40.0)),  # tumour diameter
 }
+# Where the labels come from; drawn after PARAMS, so template studies keep their bytes. The pose
+# of a mask is the warp brain_mr draws anyway (its own strengths), not the masks' defaults.
+ANATOMY_PARAMS: dict[str, Param] = {
+    "anatomy": Setting("template", allowed=("template", "masks")),
+    **{k: v for k, v in source.PARAMS.items() if k not in PARAMS},
+}
 
 
 class BrainMR:
@@ -68,8 +80,16 @@ class BrainMR:
     def __init__(self, options: GeneratorOptions) -> None:
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params(PARAMS, options.params)
+        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
         self.label_dict = LABELS
+        self.masks: source.MaskAnatomy | None = None
+        if self.params["anatomy"] == "masks":
+            self.masks = source.MaskAnatomy(self.params, LABELS, source.IDENTITY)
+            self.masks.check_grid(self.shape, self.spacing)
+        else:
+            for name in source.MASK_ONLY:
+                if name in options.params and name not in PARAMS:
+                    raise ParamError(f"params.{name}", "is read only with params.anatomy=masks")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         d = sample(PARAMS, self.params, rng)
@@ -82,7 +102,9 @@ class BrainMR:
             "tumour_mm": d["tumour_mm"],
         }
         spacing = self.spacing or tuple(1.0 * n / s for n, s in zip(DEFAULT_SHAPE, self.shape, strict=True))
+        placed = {"anatomy": "masks", **self.masks.sample(rng, _pose(warp))[1]} if self.masks is not None else {}
         return {
+            **placed,
             "modality": "MR",
             "contrast": d["contrast"],
             "body_region": "head",
@@ -100,7 +122,13 @@ class BrainMR:
         rng = study_rng(spec.seed, RENDER_STREAM)
         shape, spacing = tuple(p["shape"]), tuple(p["spacing_mm"])
         warp = Warp(**{k: tuple(v) if isinstance(v, list) else v for k, v in p["warp"].items()})
-        label = warp_labels(template(), warp, shape, spacing, rng)
+        if p.get("anatomy") == "masks":
+            if self.masks is None:
+                raise ParamError("params.anatomy", "this study was made from masks: build brain_mr with anatomy=masks")
+            label = self.masks.label_map(p, shape, spacing, rng)
+            warp = replace(warp, flip=bool(p["pose"]["flip"]))
+        else:
+            label = warp_labels(template(), warp, shape, spacing, rng)
         lesion_count = paint_lesions(label, spacing, p["lesions"], rng)
         image = paint_intensities(label, *mixture(p["contrast"], rng), rng)
         bias_field(image, p["bias"], rng)
@@ -116,6 +144,11 @@ class BrainMR:
             "lesion_count": lesion_count,
         }
         return Study(image=stored, label=label, spacing_mm=spacing, meta=meta)  # type: ignore[arg-type]
+
+
+def _pose(warp: Warp) -> Pose:
+    """brain_mr's warp as the pose of a mask (native size: no MNI shrink)."""
+    return Pose(warp.rotation_deg, warp.scale, warp.shear, warp.translation_mm, warp.deformation_mm, warp.flip)
 
 
 def paint_lesions(

@@ -12,15 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from scipy.spatial.transform import Rotation
 
+from models.anatomy.warp import displacement as _displacement
 from models.brain_mr.template import MIRROR, Template
 
 # MNI space is larger than native brains (about 1.25x in volume): shrink it to adult size.
 NATIVE_SCALE = 0.9
-SQUARINGS = 6
 
 
 @dataclass(frozen=True)
@@ -88,30 +86,6 @@ def _output_coords(shape: tuple[int, int, int], spacing: tuple[float, ...]) -> n
 
 def _head_centre(tmpl: Template) -> np.ndarray:
     return np.array([tmpl.origin_mm[i] + (lo + hi - 1) / 2 for i, (lo, hi) in enumerate(tmpl.head_box)])
-
-
-def _displacement(
-    shape: tuple[int, int, int], spacing: tuple[float, ...], std_mm: float, rng: np.random.Generator
-) -> np.ndarray:
-    """A smooth, invertible displacement (mm, RAS) on the output grid: a coarse random velocity
-    field integrated by scaling and squaring, then trilinearly upsampled."""
-    # Channels in the output's axis order (z, y, x), in mm; nodes about 16 mm apart.
-    coarse = [max(int(n * s / 16.0), 2) for n, s in zip(shape, spacing, strict=True)]
-    steps = torch.tensor([n * s / (c - 1) for n, s, c in zip(shape, spacing, coarse, strict=True)]).view(1, 3, 1, 1, 1)
-    field = torch.from_numpy(rng.normal(0.0, std_mm, (3, *coarse)).astype(np.float32))[None] / 2**SQUARINGS
-    for _ in range(SQUARINGS):  # phi = id + u;  phi o phi = id + u + u o (id + u)
-        field = field + _resample(field, field / steps)
-    dz, dy, dx = F.interpolate(field, size=tuple(shape), mode="trilinear", align_corners=True)[0].numpy()
-    return np.stack([-dx, -dy, dz], axis=-1)  # LPS output axes -> RAS
-
-
-def _resample(field: torch.Tensor, shift_voxels: torch.Tensor) -> torch.Tensor:
-    """`field` sampled at each node shifted by `shift_voxels` (both (1, 3, D, H, W))."""
-    d, h, w = field.shape[2:]
-    grid = torch.stack(torch.meshgrid(*(torch.arange(n, dtype=torch.float32) for n in (d, h, w)), indexing="ij"))
-    target = grid[None] + shift_voxels
-    norm = torch.stack([2 * target[:, i] / max(n - 1, 1) - 1 for i, n in enumerate((d, h, w))], dim=-1)
-    return F.grid_sample(field, norm.flip(-1), mode="bilinear", padding_mode="border", align_corners=True)
 
 
 def _sample_nearest(tmpl: Template, points: np.ndarray) -> np.ndarray:

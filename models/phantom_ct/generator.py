@@ -3,6 +3,12 @@
 Sampling (`sample_params`) draws the patient and the acquisition; rendering builds the anatomy
 from them plus fine per-organ jitter from the study's render stream, paints it, forms the image,
 measures it and runs quality control, redrawing the render stream (not the patient) on failure.
+
+With `params.anatomy=masks` the anatomy is a user's label map instead (`models.anatomy`): a mask
+and a pose are drawn per study, the mask is placed on the grid, a body outline grown by the
+patient's subcutaneous fat is added where the mask has none, and each label's tissue comes from
+`label_tissue`; the image is formed exactly as for the procedural torso. The dictionary is then
+all of MAISI's, so any MAISI-vocabulary mask (or TotalSegmentator's, mapped) is painted.
 """
 
 from __future__ import annotations
@@ -12,13 +18,16 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from models.anatomy import source
+from models.anatomy.body import BODY, add_body
 from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.measure import measure
-from models.options import Choice, Param, Range, Subset, parse_params, sample
+from models.options import Choice, Param, Range, Setting, Subset, parse_params, sample
 from models.phantom_ct import anatomy, lesions, qc
 from models.phantom_ct.body import Body
+from models.phantom_ct.label_tissue import tissue_map
 from models.phantom_ct.render import form_image, paint
 from models.phantom_ct.shapes import Grid
 from models.phantom_ct.skeleton import VERTEBRAE
@@ -53,6 +62,10 @@ PARAMS: dict[str, Param] = {
     "lesion_size_mm": Range((2.0, 80.0), (8.0, 30.0)),  # diameter
     "qc_tolerance_hu": Range((-50.0, 500.0), (25.0, 25.0)),  # widens (negative: narrows) QC's HU ranges
 }
+# Where the anatomy comes from; the masks' own parameters. Not drawn with PARAMS, so procedural
+# studies keep the draws (and the bytes) they always had.
+ANATOMY_PARAMS: dict[str, Param] = {"anatomy": Setting("phantom", allowed=("phantom", "masks")), **source.PARAMS}
+PROCEDURAL_ONLY = ("lesion_rate", "lesion_kinds", "lesion_size_mm", "inplane_mm", "slice_mm", "body_region")
 
 LABELS = (
     "body",
@@ -133,10 +146,24 @@ class PhantomCT:
         self.shape_given = options.shape is not None
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params(PARAMS, options.params)
-        self.label_dict: LabelDict = maisi_ct_labels().subset(list(LABELS), name="phantom_ct")
+        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
+        self.masks: source.MaskAnatomy | None = None
+        if self.params["anatomy"] == "masks":
+            for name in PROCEDURAL_ONLY:
+                if name in options.params:
+                    raise ParamError(f"params.{name}", "shapes the procedural torso: only with params.anatomy=phantom")
+            self.label_dict: LabelDict = maisi_ct_labels()
+            self.masks = source.MaskAnatomy(self.params, self.label_dict, "maisi")
+            self.masks.check_grid(self.shape, self.spacing)
+        else:
+            for name in source.MASK_ONLY:
+                if name in options.params:
+                    raise ParamError(f"params.{name}", "is read only with params.anatomy=masks")
+            self.label_dict = maisi_ct_labels().subset(list(LABELS), name="phantom_ct")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
+        if self.masks is not None:
+            return self._sample_on_masks(self.masks, rng)
         drawn = sample(PARAMS, self.params, rng)
         drawn["lesions"] = lesions.sample(
             tuple(drawn.pop("lesion_kinds")), drawn.pop("lesion_rate"), self.params["lesion_size_mm"], rng
@@ -144,6 +171,25 @@ class PhantomCT:
         drawn.pop("lesion_size_mm")
         body = _body_params(drawn, rng)
         return {"modality": "CT", **drawn, **body, **self._geometry(drawn, body)}
+
+    def _sample_on_masks(self, masks: source.MaskAnatomy, rng: np.random.Generator) -> dict[str, Any]:
+        drawn = sample(PARAMS, self.params, rng)
+        for name in PROCEDURAL_ONLY:
+            drawn.pop(name)
+        body = _body_params(drawn, rng)
+        mask, placed = masks.sample(rng)
+        spacing = list(self.spacing) if self.spacing is not None else masks.fitted_spacing(mask, self.shape)
+        return {
+            "modality": "CT",
+            "anatomy": "masks",
+            "body_region": None,
+            "lesions": [],
+            **drawn,
+            **body,
+            **placed,
+            "shape": list(self.shape),
+            "spacing_mm": spacing,
+        }
 
     def _geometry(self, drawn: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         z_lo, z_hi = (z * body["height_scale"] for z in REGIONS[drawn["body_region"]])
@@ -168,13 +214,13 @@ class PhantomCT:
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
         p = spec.params
-        grid = _grid(p["shape"], p["spacing_mm"], p["z_center_mm"])
+        spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
         for attempt in range(MAX_REDRAWS + 1):
             rng = study_rng(spec.seed, RENDER_STREAM, attempt)
-            label, tissue = paint(grid, anatomy.build(_body(p), rng), self.label_dict)
-            image = form_image(tissue, sample_hu(p["contrast"], p["age"], rng), grid.spacing, p["noise_hu"], rng)
+            label, tissue = self._anatomy(p, rng)
+            image = form_image(tissue, sample_hu(p["contrast"], p["age"], rng), spacing, p["noise_hu"], rng)
             del tissue
-            meta = measure(image, label, grid.spacing, self.label_dict)
+            meta = measure(image, label, spacing, self.label_dict)
             result = qc.check(image, meta["labels"], p["contrast"], p["body_region"], p["qc_tolerance_hu"])
             if result.passed:
                 break
@@ -185,7 +231,21 @@ class PhantomCT:
             "noise_hu": p["noise_hu"],
             "lesion_count": len(p["lesions"]),
         }
-        return Study(image=image, label=label, spacing_mm=grid.spacing, meta=meta)
+        return Study(image=image, label=label, spacing_mm=spacing, meta=meta)
+
+    def _anatomy(self, p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """The label map and the tissue map of one study, procedural or from its mask."""
+        if p.get("anatomy") != "masks":
+            grid = _grid(p["shape"], p["spacing_mm"], p["z_center_mm"])
+            return paint(grid, anatomy.build(_body(p), rng), self.label_dict)
+        if self.masks is None:
+            raise ParamError("params.anatomy", "this study was made from masks: build phantom_ct with anatomy=masks")
+        shape = (int(p["shape"][0]), int(p["shape"][1]), int(p["shape"][2]))
+        spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
+        label = self.masks.label_map(p, shape, spacing, rng)
+        if not (label == BODY).any():
+            add_body(label, spacing, p["fat_mm"])
+        return label, tissue_map(label, self.label_dict)
 
     def label_map(self, params: dict[str, Any], seed: int) -> tuple[np.ndarray, tuple[float, float, float]]:
         """Only the label map of a study (the anatomy `render` would draw first), and its spacing:

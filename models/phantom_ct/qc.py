@@ -13,30 +13,32 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.measure import LabelStats, image_failures
+from models.phantom_ct.label_tissue import tissue_of
 from models.phantom_ct.tissue import TISSUE_INDEX, TISSUES
 
 MIN_VOXELS = 1000
-# The tissue whose HU range each label's median must fall in.
-LABEL_TISSUE = {
-    "liver": "liver",
-    "spleen": "spleen",
-    "right kidney": "kidney",
-    "left kidney": "kidney",
-    "pancreas": "pancreas",
-    "aorta": "aorta",
-    "inferior vena cava": "ivc",
-    "heart": "heart",
-    "gallbladder": "bile",
-    "bladder": "urine",
-    "right lung upper lobe": "lung",
-    "right lung lower lobe": "lung",
-    "left lung upper lobe": "lung",
-    "left lung lower lobe": "lung",
-    "left autochthon": "muscle",
-    "right autochthon": "muscle",
-    "left iliopsoas": "muscle",
-    "right iliopsoas": "muscle",
-}
+CHECKED = (
+    "liver",
+    "spleen",
+    "right kidney",
+    "left kidney",
+    "pancreas",
+    "aorta",
+    "inferior vena cava",
+    "heart",
+    "gallbladder",
+    "bladder",
+    "right lung upper lobe",
+    "right lung lower lobe",
+    "left lung upper lobe",
+    "left lung lower lobe",
+    "left autochthon",
+    "right autochthon",
+    "left iliopsoas",
+    "right iliopsoas",
+)
+# The tissue whose HU range each checked label's median must fall in.
+LABEL_TISSUE = {name: tissue_of(name) for name in CHECKED}
 # Organs each field of view must hold entirely, with their smallest plausible volume (ml).
 REQUIRED = {
     "chest": {"heart": 250.0},
@@ -60,7 +62,9 @@ class Result:
     medians: dict[str, float]
 
 
-def check(image: np.ndarray, stats: dict[str, LabelStats], phase: str, region: str, tolerance_hu: float) -> Result:
+def check(
+    image: np.ndarray, stats: dict[str, LabelStats], phase: str, region: str | None, tolerance_hu: float
+) -> Result:
     failures = list(image_failures(image))
     medians = {}
     for name, tissue in LABEL_TISSUE.items():

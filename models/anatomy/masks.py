@@ -1,0 +1,192 @@
+"""User label maps as anatomy: a folder or fsspec URI of NIfTI files, or a medsynth dataset.
+
+`scan` runs when a generator is built (on the driver, before any work, and in every worker): it
+lists the masks, reads each header (3-D, whole-number or float data, a spacing) and records each
+file's identity: the sha256 of a local file's bytes, the ETag of an object (S3 changes it whenever
+the bytes change). A study's params carry the mask's name and identity; `load` refuses a file whose
+identity changed since, so a study regenerates from its catalog row or not at all.
+
+`load` returns the mask as a uint8 (z, y, x) label map in the dataset frame (LPS: x to the
+patient's left, y posterior, z superior; `nibabel.as_closest_canonical` first, so an oblique
+affine is snapped to its nearest axes), mapped through the vocabulary. A medsynth dataset's label
+maps are already in that frame and vocabulary (its `labels/anatomy` arrays, with the spacing of
+their OME-Zarr multiscales).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+import numpy as np
+
+from models.anatomy.vocabulary import Vocabulary
+from models.errors import GeneratorError, ParamError
+
+FIELD = "params.masks"
+SUFFIXES = (".nii", ".nii.gz")
+DATASET_FILE = "dataset.json"  # a medsynth dataset root (pipeline.layout names the same file)
+LABELS_ARRAY = "labels/anatomy/0"
+CACHED = 2  # masks kept decoded per process
+
+
+@dataclass(frozen=True)
+class MaskFile:
+    name: str  # relative to the masks root
+    identity: str  # "sha256:<hex>" or "etag:<value>"
+    shape_zyx: tuple[int, int, int]
+    spacing_zyx: tuple[float, float, float]
+    kind: str  # "nifti" | "medsynth"
+
+
+@dataclass(frozen=True)
+class Mask:
+    name: str
+    label: np.ndarray  # uint8 (z, y, x), LPS, the generator's values
+    spacing_zyx: tuple[float, float, float]
+    counts: np.ndarray  # voxels per label value (256)
+
+
+class MaskSet:
+    """The masks under one root, scanned once; `load` decodes one (a small per-process cache)."""
+
+    def __init__(self, uri: str, storage_options: dict[str, Any] | None = None) -> None:
+        if not isinstance(uri, str) or not uri.strip():
+            raise ParamError(FIELD, f"must name a folder, URI or medsynth dataset of label maps, got {uri!r}")
+        try:
+            self.fs, root = fsspec.core.url_to_fs(uri, **(storage_options or {}))
+        except (ImportError, ValueError, TypeError) as exc:
+            raise ParamError(FIELD, f"cannot open {uri} ({exc})") from None
+        self.uri, self.root = uri, root.rstrip("/")
+        try:
+            self.files = self._scan()
+        except OSError as exc:
+            raise ParamError(FIELD, f"cannot read {uri} ({exc})") from None
+        if not self.files:
+            raise ParamError(FIELD, f"{uri} holds no label maps (*.nii, *.nii.gz, or a medsynth dataset)")
+        self._cache: OrderedDict[tuple[str, str], Mask] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _scan(self) -> tuple[MaskFile, ...]:
+        if not self.fs.isdir(self.root):
+            raise ParamError(FIELD, f"{self.uri} is not a folder")
+        if self.fs.exists(f"{self.root}/{DATASET_FILE}"):
+            return tuple(self._medsynth(p) for p in sorted(self.fs.glob(f"{self.root}/studies/*/*.zarr")))
+        found = sorted(p for p in self.fs.find(self.root) if str(p).endswith(SUFFIXES))
+        return tuple(self._nifti(str(p)) for p in found)
+
+    def _name(self, path: str) -> str:
+        return str(path)[len(self.root) + 1 :]
+
+    def _identity(self, path: str) -> str:
+        info = self.fs.info(path)
+        etag = info.get("ETag") or info.get("etag")
+        if etag and not self._local:
+            return f"etag:{str(etag).strip(chr(34))}"
+        return "sha256:" + hashlib.sha256(self.fs.cat_file(path)).hexdigest()
+
+    @property
+    def _local(self) -> bool:
+        return "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
+
+    def _nifti(self, path: str) -> MaskFile:
+        name = self._name(path)
+        image = _nifti(self.fs.cat_file(path), name)
+        if len(image.shape) != 3:
+            raise ParamError(FIELD, f"{name} must be a 3-D label map, got shape {list(image.shape)}")
+        kind = image.get_data_dtype()
+        if kind.fields is not None or not np.issubdtype(kind, np.number) or np.issubdtype(kind, np.complexfloating):
+            raise ParamError(FIELD, f"{name} must hold label values, got data of type {image.get_data_dtype()}")
+        x, y, z = (int(n) for n in image.shape)
+        dx, dy, dz = (round(float(s), 4) for s in image.header.get_zooms()[:3])
+        if min(dx, dy, dz) <= 0:
+            raise ParamError(FIELD, f"{name} has no positive voxel spacing ({dx}, {dy}, {dz})")
+        return MaskFile(name, self._identity(path), (z, y, x), (dz, dy, dx), "nifti")
+
+    def _medsynth(self, group: str) -> MaskFile:
+        name = self._name(group)
+        attrs = json.loads(self.fs.cat_file(f"{group}/labels/anatomy/zarr.json"))["attributes"]["ome"]
+        scale = attrs["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"]
+        meta = json.loads(self.fs.cat_file(f"{group}/{LABELS_ARRAY}/zarr.json"))
+        shape = tuple(int(n) for n in meta["shape"])
+        shard = f"{group}/{LABELS_ARRAY}/c/0/0/0"
+        return MaskFile(name, self._identity(shard), shape, tuple(float(s) for s in scale), "medsynth")  # type: ignore[arg-type]
+
+    def file(self, name: str) -> MaskFile:
+        for mask in self.files:
+            if mask.name == name:
+                return mask
+        raise GeneratorError(f"{FIELD}: {name} is not among the masks of {self.uri} (was it removed?)")
+
+    def load(self, name: str, identity: str, vocabulary: Vocabulary) -> Mask:
+        key = (name, identity)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        mask = self._decode(self.file(name), identity, vocabulary)
+        with self._lock:
+            self._cache[key] = mask
+            while len(self._cache) > CACHED:
+                self._cache.popitem(last=False)
+        return mask
+
+    def _decode(self, mask: MaskFile, identity: str, vocabulary: Vocabulary) -> Mask:
+        path = f"{self.root}/{mask.name}"
+        now = self._identity(path if mask.kind == "nifti" else f"{path}/{LABELS_ARRAY}/c/0/0/0")
+        if now != identity:
+            raise GeneratorError(f"{FIELD}: {mask.name} changed since the study was planned ({identity} -> {now})")
+        if mask.kind == "medsynth":
+            import zarr
+
+            if self._local:
+                store: Any = zarr.storage.LocalStore(path, read_only=True)
+            else:
+                store = zarr.storage.FsspecStore(self.fs, path=path, read_only=True)
+            label = np.asarray(zarr.open_array(store, path=LABELS_ARRAY, mode="r")[...]).astype(np.uint8)
+            return _mask(mask.name, label, mask.spacing_zyx)
+        import nibabel as nib
+
+        image = nib.as_closest_canonical(_nifti(self.fs.cat_file(path), mask.name))
+        data = np.asanyarray(image.dataobj)
+        values = np.rint(data)
+        if not np.array_equal(values, data):
+            raise GeneratorError(f"{FIELD}: {mask.name} holds values that are not whole numbers")
+        # RAS (x, y, z) -> LPS (z, y, x): flip x and y, reverse the axes.
+        ras = values.astype(np.int64)
+        lps = np.ascontiguousarray(ras[::-1, ::-1, :].transpose(2, 1, 0))
+        x_ras = _midline_x(lps) if vocabulary.midline else None
+        zooms = image.header.get_zooms()[:3]
+        spacing = (round(float(zooms[2]), 4), round(float(zooms[1]), 4), round(float(zooms[0]), 4))
+        return _mask(mask.name, vocabulary.apply(lps, mask.name, x_ras), spacing)
+
+
+def _mask(name: str, label: np.ndarray, spacing: tuple[float, float, float]) -> Mask:
+    return Mask(name, label, spacing, np.bincount(label.ravel(), minlength=256))
+
+
+def _midline_x(lps: np.ndarray) -> np.ndarray:
+    """RAS x of every voxel relative to the labelled tissue's centre, in voxels (positive: right)."""
+    columns = np.flatnonzero(lps.any(axis=(0, 1)))
+    centre = (columns[0] + columns[-1]) / 2.0 if columns.size else (lps.shape[2] - 1) / 2.0
+    return np.broadcast_to(centre - np.arange(lps.shape[2], dtype=np.float64), lps.shape)
+
+
+def _nifti(data: bytes, name: str) -> Any:
+    import nibabel as nib
+
+    try:
+        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        nifti2 = raw[4:8] in (b"n+2\x00", b"ni2\x00")
+        return nib.Nifti2Image.from_bytes(raw) if nifti2 else nib.Nifti1Image.from_bytes(raw)
+    except Exception as exc:  # nibabel and gzip raise many types for a bad file
+        raise ParamError(FIELD, f"{name} is not a readable NIfTI file ({type(exc).__name__}: {exc})") from None
+
+
+__all__ = ["Mask", "MaskFile", "MaskSet"]

@@ -1,0 +1,173 @@
+"""A mask placed on a study's output grid: a random pose (SynthSeg's spatial augmentation) and a
+label-aware nearest-neighbour resampling.
+
+The output grid is centred on the mask's labelled tissue (the body, or the brain), so the field of
+view is cropped or padded around it as the generators' own anatomy is; padding is background. For
+every output voxel the pose gives a point of the mask (an affine: rotation, scaling, shear and a
+translation; then a smooth diffeomorphic displacement; then an optional left-right mirror whose
+labels swap sides) and the voxel takes the label nearest to it. Nearest-neighbour sampling keeps
+each label's expected volume, leaves labels whole numbers, and with an identity pose at the mask's
+own spacing it is an integer shift: the labels come through exactly.
+
+Coarser output grids can lose thin structures entirely. A label with at least `KEEP_VOXELS`
+voxels in the mask that nearest sampling lost is looked for again with `k` points per output voxel
+along each axis that is `k` times coarser, and takes the voxels where it was hit most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from models.anatomy.masks import Mask
+from models.anatomy.warp import displacement
+from models.labels import LabelDict
+
+KEEP_VOXELS = 100
+SLAB = 16  # output slices sampled at once
+MAX_SUPERSAMPLE = 4
+
+
+@dataclass(frozen=True)
+class Pose:
+    """One study's spatial transform of its mask (JSON-able; recorded in `params_json`)."""
+
+    rotation_deg: tuple[float, float, float]  # about z, y, x
+    scale: tuple[float, float, float]  # z, y, x
+    shear: tuple[float, float, float]
+    translation_mm: tuple[float, float, float]  # z, y, x
+    deformation_mm: float  # standard deviation of the velocity field
+    flip: bool
+
+    @classmethod
+    def identity(cls) -> Pose:
+        return cls((0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0, False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pose:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def inverse(self) -> np.ndarray:
+        """Output mm -> mask mm (z, y, x), the inverse of the anatomy's forward transform."""
+        rotation = Rotation.from_euler("zyx", self.rotation_deg, degrees=True).as_matrix()
+        shear = np.eye(3)
+        shear[0, 1], shear[0, 2], shear[1, 2] = self.shear
+        return np.linalg.inv(rotation @ shear @ np.diag(self.scale))
+
+
+def sample_pose(
+    rng: np.random.Generator,
+    rotation_deg: float,
+    scaling: float,
+    shear: float,
+    deformation_mm: float,
+    flip_rate: float,
+    translation_mm: float,
+) -> Pose:
+    """A pose within the given strengths (largest rotation per axis, largest log-scale, shear,
+    velocity-field standard deviation, chance of a mirror, translation standard deviation)."""
+    return Pose(
+        rotation_deg=tuple(float(v) for v in rng.uniform(-rotation_deg, rotation_deg, 3)),  # type: ignore[arg-type]
+        scale=tuple(float(v) for v in np.exp(rng.uniform(-scaling, scaling, 3))),  # type: ignore[arg-type]
+        shear=tuple(float(v) for v in rng.uniform(-shear, shear, 3)),  # type: ignore[arg-type]
+        translation_mm=tuple(float(v) for v in rng.normal(0.0, translation_mm, 3)),  # type: ignore[arg-type]
+        deformation_mm=float(rng.uniform(0.0, deformation_mm)),
+        flip=bool(rng.random() < flip_rate),
+    )
+
+
+def place(
+    mask: Mask,
+    shape: tuple[int, int, int],
+    spacing: tuple[float, float, float],
+    pose: Pose,
+    labels: LabelDict,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The mask's labels on the output grid (uint8, z, y, x), posed by `pose`."""
+    out_spacing = np.asarray(spacing, dtype=np.float64)
+    src_spacing = np.asarray(mask.spacing_zyx, dtype=np.float64)
+    lo, hi = _bounds(mask.label)
+    half = (np.asarray(shape) - 1) / 2.0
+    # The tissue's centre, snapped so that an identity pose at equal spacing is an integer shift.
+    centre = half * out_spacing / src_spacing + np.rint((lo + hi) / 2.0 - half * out_spacing / src_spacing)
+    inverse = pose.inverse()
+    field = None
+    if pose.deformation_mm > 0:
+        ras = displacement(shape, spacing, pose.deformation_mm, rng)  # (nz, ny, nx, 3), RAS mm
+        field = np.stack([ras[..., 2], -ras[..., 1], -ras[..., 0]], axis=-1)  # back to z, y, x (LPS)
+    swap = _side_swap(labels) if pose.flip else None
+
+    def sample(offset: np.ndarray) -> np.ndarray:
+        out = np.empty(shape, dtype=np.uint8)
+        for z0 in range(0, shape[0], SLAB):
+            grid = np.stack(
+                np.meshgrid(
+                    np.arange(z0, min(z0 + SLAB, shape[0])), np.arange(shape[1]), np.arange(shape[2]), indexing="ij"
+                ),
+                axis=-1,
+            ).astype(np.float64)
+            points = (grid + offset - half) * out_spacing - np.asarray(pose.translation_mm)
+            points = points @ inverse.T
+            if field is not None:
+                points += field[z0 : z0 + SLAB]
+            if pose.flip:
+                points[..., 2] = -points[..., 2]
+            index = np.rint(points / src_spacing + centre).astype(np.int64)
+            inside = np.all((index >= 0) & (index < mask.label.shape), axis=-1)
+            slab = np.zeros(index.shape[:-1], dtype=np.uint8)
+            found = index[inside]
+            slab[inside] = mask.label[found[:, 0], found[:, 1], found[:, 2]]
+            out[z0 : z0 + SLAB] = slab
+        return out
+
+    label = sample(np.zeros(3))
+    _keep_thin_labels(label, mask, out_spacing / src_spacing, sample)
+    return swap[label] if swap is not None else label
+
+
+def _keep_thin_labels(label: np.ndarray, mask: Mask, ratio: np.ndarray, sample: Any) -> None:
+    """Give back, in place, the labels of the mask that sampling lost (see the module's doc)."""
+    kept = np.bincount(label.ravel(), minlength=256)
+    lost = [v for v in range(1, 256) if mask.counts[v] >= KEEP_VOXELS and kept[v] == 0]
+    steps = np.clip(np.ceil(ratio - 1e-6).astype(int), 1, MAX_SUPERSAMPLE)
+    if not lost or steps.max() == 1:
+        return
+    hits = {v: np.zeros(label.shape, dtype=np.uint8) for v in lost}
+    axes = [(np.arange(k) + 0.5) / k - 0.5 for k in steps]
+    for dz in axes[0]:
+        for dy in axes[1]:
+            for dx in axes[2]:
+                seen = sample(np.array([dz, dy, dx]))
+                for value, count in hits.items():
+                    count += seen == value
+    for value, count in hits.items():
+        best = count.max()
+        if best:
+            label[count >= max(1, (best + 1) // 2)] = value
+
+
+def _bounds(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last labelled index per axis (the whole array when nothing is labelled)."""
+    found = [np.flatnonzero(label.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)]
+    if any(f.size == 0 for f in found):
+        return np.zeros(3), np.asarray(label.shape, dtype=np.float64) - 1
+    return np.array([f[0] for f in found], dtype=np.float64), np.array([f[-1] for f in found], dtype=np.float64)
+
+
+def _side_swap(labels: LabelDict) -> np.ndarray:
+    """A lookup table swapping every `left ...` label with its `right ...` namesake."""
+    table = np.arange(256, dtype=np.uint8)
+    values = {lb.name: lb.value for lb in labels}
+    for name, value in values.items():
+        if name.startswith("left "):
+            other = values.get("right " + name.removeprefix("left "))
+            if other is not None:
+                table[value], table[other] = other, value
+    return table

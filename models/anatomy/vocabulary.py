@@ -1,0 +1,187 @@
+"""Vocabularies: how the label values of a user's mask map onto a generator's label dictionary.
+
+- `maisi`: the values are MAISI's own (identity), as in the label dictionary MAISI ships.
+- `totalsegmentator`: TotalSegmentator v2's `total` task, 117 classes, as listed in its
+  `totalsegmentator/map_to_binary.py` (`class_map["total"]`, wasserth/TotalSegmentator). Every class
+  has a MAISI namesake: the side moves to the front (`kidney_left` -> `left kidney`,
+  `rib_left_1` -> `left rib 1`) and `urinary_bladder` is MAISI's `bladder`.
+- `freesurfer`: the `aseg` values of FreeSurfer's colour table (`FreeSurferColorLUT.txt`) onto
+  brain_mr's labels: cortex and hippocampus/amygdala -> cortical grey matter; thalamus, caudate,
+  putamen, pallidum, accumbens and ventral DC -> deep grey matter; cerebellar cortex and white
+  matter -> cerebellum; the inferior lateral ventricle and choroid plexus -> lateral ventricle;
+  3rd, 4th, 5th ventricles, CSF and vessels -> csf; the optic chiasm -> brainstem (midline white
+  matter); WM and non-WM hypointensities -> white matter hyperintensity (they are lesions that are
+  dark on T1 and bright on FLAIR); the corpus callosum (251-255), which is midline, -> cerebral white
+  matter of the side each voxel lies on.
+- a JSON file `{"<source value>": "<target label name>" | "background"}`.
+
+A value present in a mask with no mapping is an error naming the file and the value: a label map is
+never silently thinned out. Mapping a value to `background` (0) is how a user drops it on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from models.errors import GeneratorError, ParamError
+from models.labels import LabelDict
+
+BACKGROUND = "background"
+FIELD = "params.vocabulary"
+NAMES = ("maisi", "totalsegmentator", "freesurfer")
+
+# TotalSegmentator v2, task `total` (class_map["total"] in totalsegmentator/map_to_binary.py).
+TOTALSEGMENTATOR_V2: dict[int, str] = {
+    1: "spleen", 2: "kidney_right", 3: "kidney_left", 4: "gallbladder", 5: "liver", 6: "stomach",
+    7: "pancreas", 8: "adrenal_gland_right", 9: "adrenal_gland_left", 10: "lung_upper_lobe_left",
+    11: "lung_lower_lobe_left", 12: "lung_upper_lobe_right", 13: "lung_middle_lobe_right",
+    14: "lung_lower_lobe_right", 15: "esophagus", 16: "trachea", 17: "thyroid_gland", 18: "small_bowel",
+    19: "duodenum", 20: "colon", 21: "urinary_bladder", 22: "prostate", 23: "kidney_cyst_left",
+    24: "kidney_cyst_right", 25: "sacrum", 26: "vertebrae_S1", 27: "vertebrae_L5", 28: "vertebrae_L4",
+    29: "vertebrae_L3", 30: "vertebrae_L2", 31: "vertebrae_L1", 32: "vertebrae_T12", 33: "vertebrae_T11",
+    34: "vertebrae_T10", 35: "vertebrae_T9", 36: "vertebrae_T8", 37: "vertebrae_T7", 38: "vertebrae_T6",
+    39: "vertebrae_T5", 40: "vertebrae_T4", 41: "vertebrae_T3", 42: "vertebrae_T2", 43: "vertebrae_T1",
+    44: "vertebrae_C7", 45: "vertebrae_C6", 46: "vertebrae_C5", 47: "vertebrae_C4", 48: "vertebrae_C3",
+    49: "vertebrae_C2", 50: "vertebrae_C1", 51: "heart", 52: "aorta", 53: "pulmonary_vein",
+    54: "brachiocephalic_trunk", 55: "subclavian_artery_right", 56: "subclavian_artery_left",
+    57: "common_carotid_artery_right", 58: "common_carotid_artery_left", 59: "brachiocephalic_vein_left",
+    60: "brachiocephalic_vein_right", 61: "atrial_appendage_left", 62: "superior_vena_cava",
+    63: "inferior_vena_cava", 64: "portal_vein_and_splenic_vein", 65: "iliac_artery_left",
+    66: "iliac_artery_right", 67: "iliac_vena_left", 68: "iliac_vena_right", 69: "humerus_left",
+    70: "humerus_right", 71: "scapula_left", 72: "scapula_right", 73: "clavicula_left", 74: "clavicula_right",
+    75: "femur_left", 76: "femur_right", 77: "hip_left", 78: "hip_right", 79: "spinal_cord",
+    80: "gluteus_maximus_left", 81: "gluteus_maximus_right", 82: "gluteus_medius_left",
+    83: "gluteus_medius_right", 84: "gluteus_minimus_left", 85: "gluteus_minimus_right",
+    86: "autochthon_left", 87: "autochthon_right", 88: "iliopsoas_left", 89: "iliopsoas_right",
+    90: "brain", 91: "skull",
+    **{91 + k: f"rib_left_{k}" for k in range(1, 13)},
+    **{103 + k: f"rib_right_{k}" for k in range(1, 13)},
+    116: "sternum", 117: "costal_cartilages",
+}  # fmt: skip
+TOTALSEGMENTATOR_RENAMED = {"urinary_bladder": "bladder"}
+
+# FreeSurfer aseg values (FreeSurferColorLUT.txt) -> brain_mr label names; "side" splits at the midline.
+FREESURFER_ASEG: dict[int, str] = {
+    2: "left cerebral white matter", 41: "right cerebral white matter",
+    3: "left cortical grey matter", 42: "right cortical grey matter",
+    17: "left cortical grey matter", 53: "right cortical grey matter",  # hippocampus
+    18: "left cortical grey matter", 54: "right cortical grey matter",  # amygdala
+    4: "left lateral ventricle", 43: "right lateral ventricle",
+    5: "left lateral ventricle", 44: "right lateral ventricle",  # inferior lateral ventricle
+    31: "left lateral ventricle", 63: "right lateral ventricle",  # choroid plexus
+    7: "left cerebellum", 46: "right cerebellum",  # cerebellar white matter
+    8: "left cerebellum", 47: "right cerebellum",  # cerebellar cortex
+    10: "left deep grey matter", 49: "right deep grey matter",  # thalamus
+    11: "left deep grey matter", 50: "right deep grey matter",  # caudate
+    12: "left deep grey matter", 51: "right deep grey matter",  # putamen
+    13: "left deep grey matter", 52: "right deep grey matter",  # pallidum
+    26: "left deep grey matter", 58: "right deep grey matter",  # accumbens area
+    28: "left deep grey matter", 60: "right deep grey matter",  # ventral DC
+    14: "csf", 15: "csf", 72: "csf", 24: "csf", 30: "csf", 62: "csf",  # ventricles 3-5, CSF, vessels
+    16: "brainstem", 85: "brainstem",  # brain stem, optic chiasm
+    77: "white matter hyperintensity", 78: "white matter hyperintensity",
+    79: "white matter hyperintensity", 80: "white matter hyperintensity",
+}  # fmt: skip
+FREESURFER_MIDLINE: dict[int, tuple[str, str]] = {  # corpus callosum: (left, right) by the voxel's side
+    v: ("left cerebral white matter", "right cerebral white matter") for v in (251, 252, 253, 254, 255)
+}
+
+
+def maisi_name(totalsegmentator: str) -> str:
+    """A TotalSegmentator v2 class name as MAISI's label name."""
+    name = TOTALSEGMENTATOR_RENAMED.get(totalsegmentator, totalsegmentator)
+    words = name.split("_")
+    for side in ("left", "right"):
+        if side in words:
+            words.remove(side)
+            words.insert(0, side)
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Source value -> target value, as a lookup table over 0..65535; unmapped values are -1."""
+
+    name: str
+    table: np.ndarray  # int32, -1 where a value has no mapping
+    midline: dict[int, tuple[int, int]] = field(default_factory=dict)  # value -> (left, right) targets
+
+    def apply(self, values: np.ndarray, where: str, x_ras: np.ndarray | None = None) -> np.ndarray:
+        """`values` (whole numbers) mapped to uint8 target values; `x_ras`, when midline values
+        occur, the RAS x of each voxel relative to the midline (positive: the patient's right)."""
+        present = np.unique(values)
+        if present.size and (present.min() < 0 or present.max() >= self.table.size):
+            bad = int(present.min() if present.min() < 0 else present.max())
+            raise GeneratorError(f"{FIELD}: {where} holds the value {bad}, outside any label vocabulary")
+        missing = [int(v) for v in present if self.table[v] < 0 and int(v) not in self.midline]
+        if missing:
+            raise GeneratorError(
+                f"{FIELD}: {where} holds the value {missing[0]}, which {self.name} does not map "
+                f"(map it to a label, or to {BACKGROUND!r} on purpose, in a JSON vocabulary)"
+            )
+        out = np.where(self.table[values] < 0, 0, self.table[values]).astype(np.uint8)
+        for value, (left, right) in self.midline.items():
+            at = values == value
+            if at.any():
+                side = x_ras[at] > 0 if x_ras is not None else np.zeros(int(at.sum()), dtype=bool)
+                out[at] = np.where(side, right, left)
+        return out
+
+
+def load(spec: str, labels: LabelDict) -> Vocabulary:
+    """The vocabulary `spec` names (`maisi`, `totalsegmentator`, `freesurfer`, or a JSON file)
+    onto `labels`; `ParamError` naming the field for an unknown name, file, value or label."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ParamError(FIELD, f"must be one of {', '.join(NAMES)} or a JSON file, got {spec!r}")
+    if spec == "maisi":
+        return _table(spec, {lb.value: lb.name for lb in labels}, labels)
+    if spec == "totalsegmentator":
+        return _table(spec, {v: maisi_name(n) for v, n in TOTALSEGMENTATOR_V2.items()}, labels)
+    if spec == "freesurfer":
+        return _table(spec, FREESURFER_ASEG, labels, FREESURFER_MIDLINE)
+    if not spec.endswith(".json"):
+        raise ParamError(FIELD, f"must be one of {', '.join(NAMES)} or a JSON file (*.json), got {spec!r}")
+    try:
+        raw = json.loads(Path(spec).expanduser().read_text())
+    except (OSError, ValueError) as exc:
+        raise ParamError(FIELD, f"{spec} is not a readable JSON file ({exc})") from None
+    if not isinstance(raw, dict) or not raw:
+        raise ParamError(FIELD, f"{spec} must hold an object {{source value: label name}}")
+    mapping: dict[int, str] = {}
+    for key, name in raw.items():
+        try:
+            value = int(key)
+        except ValueError:
+            raise ParamError(FIELD, f"{spec}: {key!r} is not a whole label value") from None
+        if not 0 <= value <= 65535 or not isinstance(name, str):
+            raise ParamError(FIELD, f"{spec}: {key!r} -> {name!r} must map a value in [0, 65535] to a label name")
+        mapping[value] = name
+    return _table(Path(spec).name, mapping, labels)
+
+
+def identity(labels: LabelDict) -> Vocabulary:
+    """The generator's own values (a medsynth dataset made with the same dictionary)."""
+    return _table("identity", {lb.value: lb.name for lb in labels}, labels)
+
+
+def _table(
+    name: str, mapping: dict[int, str], labels: LabelDict, midline: dict[int, tuple[str, str]] | None = None
+) -> Vocabulary:
+    values = {lb.name: lb.value for lb in labels}
+    values[BACKGROUND] = 0
+
+    def target(label: str) -> int:
+        if label not in values:
+            raise ParamError(FIELD, f"{name} maps to {label!r}, which is not a label of {labels.name}")
+        return values[label]
+
+    table = np.full(65536, -1, dtype=np.int32)
+    table[0] = 0
+    for value, label in mapping.items():
+        table[value] = target(label)
+    sides = {v: (target(left), target(right)) for v, (left, right) in (midline or {}).items()}
+    return Vocabulary(name, table, sides)
