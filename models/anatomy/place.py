@@ -93,10 +93,8 @@ def place(
     """The mask's labels on the output grid (uint8, z, y, x), posed by `pose`."""
     out_spacing = np.asarray(spacing, dtype=np.float64)
     src_spacing = np.asarray(mask.spacing_zyx, dtype=np.float64)
-    lo, hi = _bounds(mask.label)
     half = (np.asarray(shape) - 1) / 2.0
-    # The tissue's centre, snapped so that an identity pose at equal spacing is an integer shift.
-    centre = half * out_spacing / src_spacing + np.rint((lo + hi) / 2.0 - half * out_spacing / src_spacing)
+    centre = _centre(mask.label, half * out_spacing / src_spacing, np.isclose(out_spacing, src_spacing))
     inverse = pose.inverse()
     field = None
     if pose.deformation_mm > 0:
@@ -119,7 +117,7 @@ def place(
                 points += field[z0 : z0 + SLAB]
             if pose.flip:
                 points[..., 2] = -points[..., 2]
-            index = np.rint(points / src_spacing + centre).astype(np.int64)
+            index = np.floor(points / src_spacing + centre + 0.5).astype(np.int64)  # ties one way: even shares
             inside = np.all((index >= 0) & (index < mask.label.shape), axis=-1)
             slab = np.zeros(index.shape[:-1], dtype=np.uint8)
             found = index[inside]
@@ -151,6 +149,19 @@ def _keep_thin_labels(label: np.ndarray, mask: Mask, ratio: np.ndarray, sample: 
         best = count.max()
         if best:
             label[count >= max(1, (best + 1) // 2)] = value
+
+
+def _centre(label: np.ndarray, reach: np.ndarray, equal: np.ndarray) -> np.ndarray:
+    """Where (mask index) the output grid's centre falls, per axis: the mask's own centre where the
+    grid holds the whole mask (so an identity pose copies it exactly), else the labelled tissue's
+    centre, kept far enough in that the grid crops the mask rather than run past it. On axes of
+    equal spacing it is snapped so that an identity pose is an integer shift (exact labels)."""
+    lo, hi = _bounds(label)
+    size = np.asarray(label.shape, dtype=np.float64)
+    middle = (size - 1) / 2.0
+    tissue = np.clip((lo + hi) / 2.0, np.minimum(reach, middle), np.maximum(size - 1 - reach, middle))
+    wanted = np.where(reach >= middle, middle, tissue)
+    return np.where(equal, reach + np.rint(wanted - reach), wanted)
 
 
 def _bounds(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,113 @@
+"""Mask sets: NIfTI in either orientation read into the dataset frame, a medsynth dataset's label
+maps, S3, and every bad file refused by name before any work."""
+
+from __future__ import annotations
+
+import gzip
+
+import nibabel as nib
+import numpy as np
+import pytest
+import s3fs
+
+from models.anatomy import vocabulary
+from models.anatomy.masks import MaskSet
+from models.errors import GeneratorError, ParamError
+from models.labels import maisi_ct_labels
+from pipeline import catalog
+from pipeline.omezarr import read_arrays
+from tests.models.anatomy.maskfiles import phantom_label, renamed, write
+
+MAISI = maisi_ct_labels()
+IDENTITY = vocabulary.identity(MAISI)
+LIVER = 1
+
+
+@pytest.fixture(scope="module")
+def torso():
+    return phantom_label((48, 64, 64), body_region="abdomen")
+
+
+def load(folder, name: str, vocab=IDENTITY):
+    masks = MaskSet(str(folder))
+    return masks.load(name, masks.file(name).identity, vocab)
+
+
+def test_either_orientation_reads_back_as_the_same_lps_map_with_the_liver_on_the_right(tmp_path, torso):
+    label, spacing = torso
+    write(tmp_path / "lps.nii.gz", label, spacing, "LPS")
+    write(tmp_path / "sub" / "ras.nii", label, spacing, "RAS", dtype=np.int16)
+    masks = MaskSet(str(tmp_path))
+    assert [f.name for f in masks.files] == ["lps.nii.gz", "sub/ras.nii"]
+    assert all(f.shape_zyx == label.shape and f.spacing_zyx == pytest.approx(spacing, abs=1e-4) for f in masks.files)
+    for name in ("lps.nii.gz", "sub/ras.nii"):
+        got = load(tmp_path, name)
+        assert np.array_equal(got.label, label), name
+        liver_x = np.argwhere(got.label == LIVER)[:, 2].mean()
+        assert liver_x < (label.shape[2] - 1) / 2  # x grows to the patient's left: the liver is right
+
+
+def test_totalsegmentator_values_are_mapped_to_maisi(tmp_path, torso):
+    label, spacing = torso
+    to_ts = {1: 5, 3: 1, 5: 2, 14: 3}  # liver, spleen, right and left kidney in TotalSegmentator v2
+    write(tmp_path / "ts.nii.gz", renamed(label, to_ts), spacing)
+    got = load(tmp_path, "ts.nii.gz", vocabulary.load("totalsegmentator", MAISI))
+    assert np.array_equal(got.label, renamed(label, {v: v for v in to_ts}))
+
+
+def test_a_medsynth_dataset_gives_its_stored_label_maps(built_dataset):
+    masks = MaskSet(built_dataset.storage.uri)
+    cat = catalog.open(built_dataset.storage.uri)
+    assert len(masks.files) == len(cat)
+    first = masks.files[0]
+    got = masks.load(first.name, first.identity, vocabulary.identity(cat.info.labels))
+    _, stored = read_arrays(cat.store.zarr_store(first.name))
+    assert np.array_equal(got.label, stored) and got.spacing_zyx == pytest.approx(first.spacing_zyx)
+
+
+def test_masks_on_s3_are_listed_read_and_identified_by_etag(tmp_path, torso, s3):
+    label, spacing = torso
+    write(tmp_path / "a.nii.gz", label, spacing)
+    fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
+    fs.put(str(tmp_path / "a.nii.gz"), f"{s3.bucket}/masks/a.nii.gz")
+    masks = MaskSet(f"s3://{s3.bucket}/masks", {"endpoint_url": s3.endpoint})
+    (found,) = masks.files
+    assert found.identity.startswith("etag:")
+    assert np.array_equal(masks.load("a.nii.gz", found.identity, IDENTITY).label, label)
+
+
+def test_a_changed_file_is_refused_rather_than_used(tmp_path, torso):
+    label, spacing = torso
+    path = write(tmp_path / "a.nii.gz", label, spacing)
+    masks = MaskSet(str(tmp_path))
+    identity = masks.files[0].identity
+    write(path, np.roll(label, 1, axis=2), spacing)
+    with pytest.raises(GeneratorError, match=r"params.masks: a.nii.gz changed since the study was planned"):
+        masks.load("a.nii.gz", identity, IDENTITY)
+
+
+def test_unmapped_values_and_fractions_are_errors_naming_the_file(tmp_path, torso):
+    label, spacing = torso
+    write(tmp_path / "odd.nii.gz", renamed(label, {1: 250}), spacing)  # 250: no MAISI label
+    with pytest.raises(GeneratorError, match="odd.nii.gz holds the value 250"):
+        load(tmp_path, "odd.nii.gz")
+    write(tmp_path / "half.nii.gz", label.astype(np.float32) + 0.5, spacing, dtype=np.float32)
+    with pytest.raises(GeneratorError, match="half.nii.gz holds values that are not whole numbers"):
+        load(tmp_path, "half.nii.gz")
+
+
+def test_bad_folders_and_files_are_refused_when_the_set_is_built(tmp_path):
+    with pytest.raises(ParamError, match="holds no label maps"):
+        MaskSet(str(tmp_path))
+    with pytest.raises(ParamError, match="is not a folder"):
+        MaskSet(str(tmp_path / "nowhere"))
+    (tmp_path / "broken.nii.gz").write_bytes(gzip.compress(b"not a nifti header at all"))
+    with pytest.raises(ParamError, match="broken.nii.gz is not a readable NIfTI file"):
+        MaskSet(str(tmp_path))
+    (tmp_path / "broken.nii.gz").unlink()
+    nib.save(nib.Nifti1Image(np.zeros((4, 4, 4, 2), np.uint8), np.eye(4)), tmp_path / "four.nii.gz")
+    with pytest.raises(ParamError, match=r"four.nii.gz must be a 3-D label map, got shape \[4, 4, 4, 2\]"):
+        MaskSet(str(tmp_path))
+    for bad in ("", None, 3):
+        with pytest.raises(ParamError, match="params.masks"):
+            MaskSet(bad)  # type: ignore[arg-type]

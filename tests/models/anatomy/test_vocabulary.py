@@ -1,0 +1,84 @@
+"""Vocabularies onto the generators' dictionaries: every official class lands on a label, and a
+value nobody mapped stops the job with the file and the value named."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from models.anatomy import vocabulary
+from models.brain_mr.template import LABELS as BRAIN
+from models.errors import GeneratorError, ParamError
+from models.labels import maisi_ct_labels
+
+MAISI = maisi_ct_labels()
+
+
+def test_every_totalsegmentator_v2_class_has_its_maisi_namesake():
+    vocab = vocabulary.load("totalsegmentator", MAISI)
+    assert len(vocabulary.TOTALSEGMENTATOR_V2) == 117
+    targets = {v: int(vocab.table[v]) for v in vocabulary.TOTALSEGMENTATOR_V2}
+    assert all(t > 0 for t in targets.values())
+    assert len(set(targets.values())) == 117  # no two classes fall on one label
+    names = {lb.value: lb.name for lb in MAISI}
+    assert names[targets[5]] == "liver" and names[targets[2]] == "right kidney"
+    assert names[targets[92]] == "left rib 1" and names[targets[115]] == "right rib 12"
+    assert names[targets[21]] == "bladder" and names[targets[23]] == "left kidney cyst"
+    assert names[targets[10]] == "left lung upper lobe" and names[targets[26]] == "vertebrae S1"
+
+
+def test_freesurfer_aseg_lands_on_brain_labels_and_splits_the_corpus_callosum_by_side():
+    vocab = vocabulary.load("freesurfer", BRAIN)
+    names = {lb.value: lb.name for lb in BRAIN}
+    assert names[int(vocab.table[2])] == "left cerebral white matter"
+    assert names[int(vocab.table[42])] == "right cortical grey matter"
+    assert names[int(vocab.table[49])] == "right deep grey matter"  # thalamus
+    assert names[int(vocab.table[77])] == "white matter hyperintensity"
+    values = np.array([251, 251, 3])
+    x_ras = np.array([5.0, -5.0, 0.0])  # positive: the patient's right
+    out = vocab.apply(values, "aseg.nii.gz", x_ras)
+    assert [names[int(v)] for v in out] == [
+        "right cerebral white matter",
+        "left cerebral white matter",
+        "left cortical grey matter",
+    ]
+
+
+def test_a_value_without_mapping_names_the_file_and_the_value():
+    vocab = vocabulary.load("maisi", MAISI.subset(["liver", "spleen"], name="two"))
+    with pytest.raises(GeneratorError, match=r"params.vocabulary: case7.nii.gz holds the value 6, which maisi"):
+        vocab.apply(np.array([0, 1, 3, 6]), "case7.nii.gz")
+
+
+def test_a_json_vocabulary_maps_names_and_drops_on_purpose(tmp_path):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"1": "liver", "2": "background", "7": "spleen"}))
+    vocab = vocabulary.load(str(path), MAISI)
+    assert vocab.apply(np.array([0, 1, 2, 7]), "m.nii").tolist() == [0, 1, 0, 3]
+    with pytest.raises(GeneratorError, match="holds the value 9, which mine.json does not map"):
+        vocab.apply(np.array([9]), "m.nii")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"1": "no such organ"}', "maps to 'no such organ', which is not a label"),
+        ('{"one": "liver"}', "'one' is not a whole label value"),
+        ('{"1": 5}', "must map a value in"),
+        ("[1, 2]", "must hold an object"),
+        ("{not json", "is not a readable JSON file"),
+    ],
+)
+def test_bad_json_vocabularies_are_refused_by_field(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(ParamError, match=message):
+        vocabulary.load(str(path), MAISI)
+
+
+@pytest.mark.parametrize("spec", ["totalseg", "", "x.txt", 3, None])
+def test_unknown_vocabularies_are_refused(spec):
+    with pytest.raises(ParamError, match="params.vocabulary"):
+        vocabulary.load(spec, MAISI)  # type: ignore[arg-type]
