@@ -34,6 +34,7 @@ SUFFIXES = (".nii", ".nii.gz")
 DATASET_FILE = "dataset.json"  # a medsynth dataset root (pipeline.layout names the same file)
 LABELS_ARRAY = "labels/anatomy/0"
 CACHED = 2  # masks kept decoded per process
+_CHECKED: set[tuple[str, str, str, str]] = set()  # (root, name, identity, vocabulary) read whole once
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,15 @@ class MaskSet:
             if mask.name == name:
                 return mask
         raise GeneratorError(f"{FIELD}: {name} is not among the masks of {self.uri} (was it removed?)")
+
+    def check(self, vocabulary: Vocabulary) -> None:
+        """Decode every mask once (per process) through `vocabulary`, so a fraction, a value with
+        no mapping or a bad file stops the job before any work, naming the file."""
+        for mask in self.files:
+            key = (self.uri, mask.name, mask.identity, vocabulary.name)
+            if key not in _CHECKED:
+                self._decode(mask, mask.identity, vocabulary)
+                _CHECKED.add(key)
 
     def load(self, name: str, identity: str, vocabulary: Vocabulary) -> Mask:
         key = (name, identity)

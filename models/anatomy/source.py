@@ -48,6 +48,7 @@ class MaskAnatomy:
         if all(f.kind == "medsynth" for f in self.masks.files) and params["vocabulary"] is None:
             name = IDENTITY
         self.vocabulary = vocabulary.identity(labels) if name == IDENTITY else vocabulary.load(name, labels)
+        self.masks.check(self.vocabulary)
         self.strengths = {k: params[k] for k in POSE_STRENGTHS}
 
     def check_grid(self, shape: tuple[int, int, int], spacing: tuple[float, float, float] | None) -> None:

@@ -27,6 +27,9 @@ def prepare(setup: str, root: Path, source: Path, other: Path) -> None:
         for name in ("autoencoder_v1.pt", "diff_unet_3d_rflow-ct.pt", "controlnet_3d_rflow-ct.pt"):
             (folder / name).write_bytes(b"this is no checkpoint")
         return
+    if setup.startswith("masks_"):
+        make_masks(setup.removeprefix("masks_"), root.parent / "masks")
+        return
     shutil.copytree(source, root)
     if setup == "corrupt_json":
         (root / "dataset.json").write_text('{"name": "half a reco')
@@ -45,6 +48,31 @@ def prepare(setup: str, root: Path, source: Path, other: Path) -> None:
         data = bytearray(shard.read_bytes())
         data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
         shard.write_bytes(bytes(data))
+
+
+def make_masks(kind: str, folder: Path) -> None:
+    """A folder of masks with one thing wrong (`kind`), or nothing wrong ("ok")."""
+    import gzip
+
+    import nibabel as nib
+    import numpy as np
+
+    folder.mkdir()
+    if kind == "empty":
+        return
+    label = np.zeros((24, 24, 24), dtype=np.uint8)
+    label[4:20, 4:20, 4:20] = 1  # liver
+    affine = np.diag([-2.0, -2.0, 2.0, 1.0])
+    if kind == "4d":
+        nib.save(nib.Nifti1Image(np.stack([label, label], axis=-1), affine), folder / "a.nii.gz")
+    elif kind == "unreadable":
+        (folder / "a.nii.gz").write_bytes(gzip.compress(b"no header here"))
+    elif kind == "fraction":
+        nib.save(nib.Nifti1Image(label.astype(np.float32) * 0.5, affine), folder / "a.nii.gz")
+    elif kind == "unmapped":
+        nib.save(nib.Nifti1Image(label * 250, affine), folder / "a.nii.gz")
+    else:
+        nib.save(nib.Nifti1Image(label, affine), folder / "a.nii.gz")
 
 
 def snapshot(root: Path, fs: s3fs.S3FileSystem) -> tuple:
@@ -102,6 +130,7 @@ def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session,
         "html": str(tmp_path / "reports" / "r.html"),
         "passwd": str(passwd),
         "silent": silent,
+        "masks": str(tmp_path / "masks"),
     }
     before = snapshot(root, fs)
 

@@ -89,25 +89,25 @@ def test_a_changed_file_is_refused_rather_than_used(tmp_path, torso):
 def test_unmapped_values_and_fractions_are_errors_naming_the_file(tmp_path, torso):
     label, spacing = torso
     write(tmp_path / "odd.nii.gz", renamed(label, {1: 250}), spacing)  # 250: no MAISI label
-    with pytest.raises(GeneratorError, match="odd.nii.gz holds the value 250"):
+    with pytest.raises(GeneratorError, match=r"odd.nii.gz holds the value 250"):
         load(tmp_path, "odd.nii.gz")
     write(tmp_path / "half.nii.gz", label.astype(np.float32) + 0.5, spacing, dtype=np.float32)
-    with pytest.raises(GeneratorError, match="half.nii.gz holds values that are not whole numbers"):
+    with pytest.raises(GeneratorError, match=r"half.nii.gz holds values that are not whole numbers"):
         load(tmp_path, "half.nii.gz")
 
 
 def test_bad_folders_and_files_are_refused_when_the_set_is_built(tmp_path):
-    with pytest.raises(ParamError, match="holds no label maps"):
+    with pytest.raises(ParamError, match=r"holds no label maps"):
         MaskSet(str(tmp_path))
-    with pytest.raises(ParamError, match="is not a folder"):
+    with pytest.raises(ParamError, match=r"is not a folder"):
         MaskSet(str(tmp_path / "nowhere"))
     (tmp_path / "broken.nii.gz").write_bytes(gzip.compress(b"not a nifti header at all"))
-    with pytest.raises(ParamError, match="broken.nii.gz is not a readable NIfTI file"):
+    with pytest.raises(ParamError, match=r"broken.nii.gz is not a readable NIfTI file"):
         MaskSet(str(tmp_path))
     (tmp_path / "broken.nii.gz").unlink()
     nib.save(nib.Nifti1Image(np.zeros((4, 4, 4, 2), np.uint8), np.eye(4)), tmp_path / "four.nii.gz")
     with pytest.raises(ParamError, match=r"four.nii.gz must be a 3-D label map, got shape \[4, 4, 4, 2\]"):
         MaskSet(str(tmp_path))
     for bad in ("", None, 3):
-        with pytest.raises(ParamError, match="params.masks"):
+        with pytest.raises(ParamError, match=r"params.masks"):
             MaskSet(bad)  # type: ignore[arg-type]

@@ -46,7 +46,7 @@ def test_finer_grids_keep_each_labels_volume_within_5_percent(torso, finer):
     """Labels of 1,000 voxels or more; thinner ones (a rib one or two voxels thick) can be off by
     up to 30 % at a ratio that is not whole (measured; see README)."""
     spacing = tuple(s / finer for s in torso.spacing_zyx)
-    shape = tuple(int(round(n * finer)) for n in torso.label.shape)
+    shape = tuple(round(n * finer) for n in torso.label.shape)
     out = place(torso, shape, spacing, Pose.identity(), MAISI, rng())  # type: ignore[arg-type]
     ratio = np.prod(spacing) / np.prod(torso.spacing_zyx)
     counts = np.bincount(out.ravel(), minlength=256)

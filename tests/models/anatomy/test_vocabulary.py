@@ -57,7 +57,7 @@ def test_a_json_vocabulary_maps_names_and_drops_on_purpose(tmp_path):
     path.write_text(json.dumps({"1": "liver", "2": "background", "7": "spleen"}))
     vocab = vocabulary.load(str(path), MAISI)
     assert vocab.apply(np.array([0, 1, 2, 7]), "m.nii").tolist() == [0, 1, 0, 3]
-    with pytest.raises(GeneratorError, match="holds the value 9, which mine.json does not map"):
+    with pytest.raises(GeneratorError, match=r"holds the value 9, which mine.json does not map"):
         vocab.apply(np.array([9]), "m.nii")
 
 
@@ -80,5 +80,5 @@ def test_bad_json_vocabularies_are_refused_by_field(tmp_path, content, message):
 
 @pytest.mark.parametrize("spec", ["totalseg", "", "x.txt", 3, None])
 def test_unknown_vocabularies_are_refused(spec):
-    with pytest.raises(ParamError, match="params.vocabulary"):
+    with pytest.raises(ParamError, match=r"params.vocabulary"):
         vocabulary.load(spec, MAISI)  # type: ignore[arg-type]

@@ -59,11 +59,11 @@ def test_studies_on_masks_are_deterministic_pass_qc_and_regenerate_from_their_ro
 
 
 def test_options_of_one_anatomy_are_refused_with_the_other(folder):
-    with pytest.raises(ParamError, match="params.lesion_rate: shapes the procedural torso"):
+    with pytest.raises(ParamError, match=r"params.lesion_rate: shapes the procedural torso"):
         generator(folder, lesion_rate=0.5)
-    with pytest.raises(ParamError, match="params.masks: is read only with params.anatomy=masks"):
+    with pytest.raises(ParamError, match=r"params.masks: is read only with params.anatomy=masks"):
         PhantomCT(GeneratorOptions(params={"masks": str(folder)}))
-    with pytest.raises(ParamError, match="params.masks: must name the label maps"):
+    with pytest.raises(ParamError, match=r"params.masks: must name the label maps"):
         PhantomCT(GeneratorOptions(params={"anatomy": "masks"}))
 
 
