@@ -158,7 +158,10 @@ class MaskSet:
             if self._local:
                 store: Any = zarr.storage.LocalStore(path, read_only=True)
             else:
-                store = zarr.storage.FsspecStore(self.fs, path=path, read_only=True)
+                protocol = self.fs.protocol[0] if isinstance(self.fs.protocol, tuple) else self.fs.protocol
+                store = zarr.storage.FsspecStore.from_url(
+                    f"{protocol}://{path}", storage_options=self.fs.storage_options, read_only=True
+                )
             label = np.asarray(zarr.open_array(store, path=LABELS_ARRAY, mode="r")[...]).astype(np.uint8)
             return _mask(mask.name, label, mask.spacing_zyx)
         import nibabel as nib
