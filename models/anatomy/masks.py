@@ -167,17 +167,26 @@ class MaskSet:
         import nibabel as nib
 
         image = nib.as_closest_canonical(_nifti(self.fs.cat_file(path), mask.name))
-        data = np.asanyarray(image.dataobj)
-        values = np.rint(data)
-        if not np.array_equal(values, data):
-            raise GeneratorError(f"{FIELD}: {mask.name} holds values that are not whole numbers")
+        ras = _whole(np.asanyarray(image.dataobj), mask.name)
         # RAS (x, y, z) -> LPS (z, y, x): flip x and y, reverse the axes.
-        ras = values.astype(np.int64)
         lps = np.ascontiguousarray(ras[::-1, ::-1, :].transpose(2, 1, 0))
+        del ras
         x_ras = _midline_x(lps) if vocabulary.midline else None
         zooms = image.header.get_zooms()[:3]
         spacing = (round(float(zooms[2]), 4), round(float(zooms[1]), 4), round(float(zooms[0]), 4))
         return _mask(mask.name, vocabulary.apply(lps, mask.name, x_ras), spacing)
+
+
+def _whole(data: np.ndarray, name: str) -> np.ndarray:
+    """Label values as an integer array (as stored when they are integers already: no copy)."""
+    if np.issubdtype(data.dtype, np.integer):
+        return data
+    values = np.rint(data)
+    if not np.array_equal(values, data):
+        raise GeneratorError(f"{FIELD}: {name} holds values that are not whole numbers")
+    if values.size and (values.min() < 0 or values.max() > 65535):
+        raise GeneratorError(f"{FIELD}: {name} holds values outside [0, 65535]")
+    return values.astype(np.int32)
 
 
 def _mask(name: str, label: np.ndarray, spacing: tuple[float, float, float]) -> Mask:

@@ -110,21 +110,29 @@ class Vocabulary:
     table: np.ndarray  # int32, -1 where a value has no mapping
     midline: dict[int, tuple[int, int]] = field(default_factory=dict)  # value -> (left, right) targets
 
+    @property
+    def lookup(self) -> np.ndarray:
+        """uint8 value -> target value (unmapped values, already refused, as background)."""
+        return np.where(self.table < 0, 0, self.table).astype(np.uint8)
+
     def apply(self, values: np.ndarray, where: str, x_ras: np.ndarray | None = None) -> np.ndarray:
         """`values` (whole numbers) mapped to uint8 target values; `x_ras`, when midline values
         occur, the RAS x of each voxel relative to the midline (positive: the patient's right)."""
-        present = np.unique(values)
-        if present.size and (present.min() < 0 or present.max() >= self.table.size):
-            bad = int(present.min() if present.min() < 0 else present.max())
+        low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
+        if low < 0 or high >= self.table.size:
+            bad = low if low < 0 else high
             raise GeneratorError(f"{FIELD}: {where} holds the value {bad}, outside any label vocabulary")
-        missing = [int(v) for v in present if self.table[v] < 0 and int(v) not in self.midline]
+        present = set(np.flatnonzero(np.bincount(values.ravel(), minlength=high + 1)).tolist())
+        missing = sorted(v for v in present if self.table[v] < 0 and v not in self.midline)
         if missing:
             raise GeneratorError(
                 f"{FIELD}: {where} holds the value {missing[0]}, which {self.name} does not map "
                 f"(map it to a label, or to {BACKGROUND!r} on purpose, in a JSON vocabulary)"
             )
-        out = np.where(self.table[values] < 0, 0, self.table[values]).astype(np.uint8)
+        out = self.lookup[values]
         for value, (left, right) in self.midline.items():
+            if value not in present:
+                continue
             at = values == value
             if at.any():
                 side = x_ras[at] > 0 if x_ras is not None else np.zeros(int(at.sum()), dtype=bool)

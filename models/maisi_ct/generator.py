@@ -21,7 +21,9 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from models.base import GeneratorOptions, Study, StudySpec, study_rng
+from models.anatomy import source
+from models.anatomy.body import BODY, add_body
+from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.maisi_ct import masks, qc, sizing, weights
@@ -67,6 +69,10 @@ SETTINGS: dict[str, Param] = {
     "max_redraws": Setting(3, limits=(0, 10), integer=True),
     "qc_tolerance_hu": Setting(0.0, limits=(-200.0, 2000.0)),
     "body_margin_mm": Setting(15.0, limits=(0.0, 100.0)),
+    # Any user mask, resampled onto the MAISI grid (models.anatomy); label_source=masks takes masks
+    # already at a MAISI size and spacing as they are.
+    "anatomy": Setting("phantom", allowed=("phantom", "masks")),
+    **source.PARAMS,
 }
 
 
@@ -97,18 +103,34 @@ class MaisiCT:
             sizing.check_spacing(self.spacing)
         self.weights_dir = _folder(self.params["weights_dir"])
         self.version = self._weights_version()
-        if self.source == "phantom":
+        self.anatomy: source.MaskAnatomy | None = None
+        if self.params["anatomy"] == "masks":
+            self.label_dict: LabelDict = maisi_ct_labels().subset(
+                [lb.name for lb in maisi_ct_labels()], name="maisi_ct"
+            )
+            self.anatomy = source.MaskAnatomy(self.params, self.label_dict, "maisi")
+            self.anatomy.check_grid(self.shape, self.spacing)  # type: ignore[arg-type]
+        elif self.source == "phantom":
             self.phantom = PhantomCT(GeneratorOptions(shape=self.shape, params=anatomy))
-            self.label_dict: LabelDict = self.phantom.label_dict
+            self.label_dict = self.phantom.label_dict
         else:
             self.masks_dir = _folder(self.params["masks_dir"])
             self.masks = masks.scan(self.masks_dir, self.defs.size_multiple)
-            self.label_dict = maisi_ct_labels().subset([lb.name for lb in maisi_ct_labels()], name="maisi_ct")
+            self.label_dict = _every_label()
         self._samplers: dict[str, Sampler] = {}
         self._prepared: dict[str, tuple[np.ndarray, tuple[float, float, float]]] = {}
         self._lock = threading.Lock()
 
     def _check_source(self, options: GeneratorOptions, anatomy: dict[str, Any]) -> None:
+        if self.params["anatomy"] == "masks":
+            if self.source != "phantom" or self.params["masks_dir"] is not None:
+                raise ParamError("params.anatomy", "masks (resampled) and label_source=masks (as they are): pick one")
+            if anatomy:
+                raise ParamError(f"params.{next(iter(anatomy))}", "shapes phantom anatomy: not with anatomy=masks")
+            return
+        for name in source.MASK_ONLY:
+            if name in options.params:
+                raise ParamError(f"params.{name}", "is read only with params.anatomy=masks")
         if self.source == "phantom" and self.params["masks_dir"] is not None:
             raise ParamError("params.masks_dir", "is read only with params.label_source=masks")
         if self.source == "masks":
@@ -132,6 +154,20 @@ class MaisiCT:
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         drawn = sample(PARAMS, self.params, rng)
         common = {"num_inference_steps": self.params["num_inference_steps"]}
+        if self.anatomy is not None:
+            mask, placed = self.anatomy.sample(rng)
+            fitted = _fitted(self.anatomy.fitted_spacing(mask, self.shape))  # type: ignore[arg-type]
+            return {
+                "modality": "CT",
+                "label_source": "anatomy",
+                "anatomy": "masks",
+                "mask_file": mask.name,
+                **placed,
+                "modality_code": "ct" if drawn["modality_code"] == "auto" else drawn["modality_code"],
+                "shape": list(self.shape),
+                "spacing_mm": list(self.spacing) if self.spacing is not None else fitted,
+                **common,
+            }
         if self.source == "masks":
             mask = self.masks[int(rng.integers(len(self.masks)))]
             code = "ct" if drawn["modality_code"] == "auto" else drawn["modality_code"]
@@ -163,6 +199,15 @@ class MaisiCT:
 
     def _condition(self, spec: StudySpec) -> tuple[np.ndarray, tuple[float, float, float]]:
         p = spec.params
+        if p["label_source"] == "anatomy":
+            if self.anatomy is None:
+                raise ParamError("params.anatomy", "this study was made from masks: build maisi_ct with anatomy=masks")
+            shape = (int(p["shape"][0]), int(p["shape"][1]), int(p["shape"][2]))
+            spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
+            label = self.anatomy.label_map(p, shape, spacing, study_rng(spec.seed, RENDER_STREAM))
+            if not (label == BODY).any():
+                add_body(label, spacing, self.params["body_margin_mm"])
+            return label, spacing
         if p["label_source"] == "masks":
             label = masks.load(self.masks_dir, _mask(self.masks, p["mask_file"]), self.params["body_margin_mm"])
             return label, tuple(float(s) for s in p["spacing_mm"])  # type: ignore[return-value]
@@ -216,6 +261,11 @@ class MaisiCT:
                 scale_factor = checkpoints.scale_factor
             self._samplers[key] = Sampler(self.defs, nets, scale_factor, device)
         return self._samplers[key]
+
+
+def _every_label() -> LabelDict:
+    """MAISI's whole dictionary, named for this generator (what a user's mask may hold)."""
+    return maisi_ct_labels().subset([lb.name for lb in maisi_ct_labels()], name="maisi_ct")
 
 
 def _fitted(spacing_zyx: list[float]) -> list[float]:
