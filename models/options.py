@@ -117,7 +117,27 @@ class Setting:
         return parsed
 
 
-Param = Choice | Range | Subset | Setting
+@dataclass(frozen=True)
+class Weights:
+    """Relative weights for the whole dataset (a list of finite numbers >= 0, not all 0), or null."""
+
+    default: None = None
+
+    def parse(self, field: str, value: Any) -> tuple[float, ...] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple) or not value:
+            raise ParamError(field, f"must be a list of weights (numbers >= 0), got {value!r}")
+        weights = tuple(_finite(field, v, "a list of weights (numbers >= 0)") for v in value)
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise ParamError(field, f"weights must be >= 0 and not all 0, got {list(value)!r}")
+        return weights
+
+    def sample(self, parsed: Any, rng: np.random.Generator) -> Any:
+        return parsed
+
+
+Param = Choice | Range | Subset | Setting | Weights
 
 
 def _finite(field: str, value: Any, what: str) -> float:

@@ -54,17 +54,36 @@ class Mask:
     counts: np.ndarray  # voxels per label value (256)
 
 
+@dataclass(frozen=True)
+class IndexFilter:
+    """Which entries of MAISI's mask database to use, as MAISI's `find_masks` chooses them
+    (`scripts/find_masks.py` of MAISI, MONAI tutorials): each entry's body regions span from its
+    `top_region_index` to its `bottom_region_index` (one-hot over head, chest, abdomen, pelvis) and
+    must cover every region asked for; its `label_list` must hold every label asked for; and masks
+    with a tumour (MAISI labels 23, 24, 26, 27, 128) are skipped unless that tumour is asked for."""
+
+    index: str  # path or URI of candidate_masks_flexible_size_and_spacing_*.json
+    regions: tuple[str, ...] = ()
+    labels: tuple[int, ...] = ()
+
+
+REGIONS = ("head", "chest", "abdomen", "pelvis")  # MAISI's region_mapping_maisi, in index order
+TUMOURS = (23, 24, 26, 27, 128)  # lung tumor, pancreatic tumor, hepatic tumor, colon cancer, bone lesion
+
+
 class MaskSet:
     """The masks under one root, scanned once; `load` decodes one (a small per-process cache)."""
 
-    def __init__(self, uri: str, storage_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, uri: str, storage_options: dict[str, Any] | None = None, index: IndexFilter | None = None
+    ) -> None:
         if not isinstance(uri, str) or not uri.strip():
             raise ParamError(FIELD, f"must name a folder, URI or medsynth dataset of label maps, got {uri!r}")
         try:
             self.fs, root = fsspec.core.url_to_fs(uri, **(storage_options or {}))
         except (ImportError, ValueError, TypeError) as exc:
             raise ParamError(FIELD, f"cannot open {uri} ({exc})") from None
-        self.uri, self.root = uri, root.rstrip("/")
+        self.uri, self.root, self.index = uri, root.rstrip("/"), index
         try:
             self.files = self._scan()
         except OSError as exc:
@@ -77,10 +96,44 @@ class MaskSet:
     def _scan(self) -> tuple[MaskFile, ...]:
         if not self.fs.isdir(self.root):
             raise ParamError(FIELD, f"{self.uri} is not a folder")
+        if self.index is not None:
+            return self._indexed(self.index)
         if self.fs.exists(f"{self.root}/{DATASET_FILE}"):
             return tuple(self._medsynth(p) for p in sorted(self.fs.glob(f"{self.root}/studies/*/*.zarr")))
         found = sorted(p for p in self.fs.find(self.root) if str(p).endswith(SUFFIXES))
         return tuple(self._nifti(str(p)) for p in found)
+
+    def _indexed(self, index: IndexFilter) -> tuple[MaskFile, ...]:
+        """The entries of a MAISI mask database that `index` keeps (sizes and spacings from it)."""
+        where = "params.masks_index"
+        try:
+            with fsspec.open(index.index, "rt") as handle:
+                entries = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise ParamError(where, f"{index.index} is not a readable JSON mask database ({exc})") from None
+        if not isinstance(entries, list):
+            raise ParamError(where, f"{index.index} must be a list of masks, as MAISI's candidate_masks_*.json")
+        wanted = [REGIONS.index(r) for r in index.regions]
+        kept = []
+        for number, entry in enumerate(entries):
+            try:
+                top = list(entry["top_region_index"]).index(1)
+                bottom = list(entry["bottom_region_index"]).index(1)
+                labels = set(entry["label_list"])
+                name, dim, spacing = str(entry["pseudo_label_filename"]), entry["dim"], entry["spacing"]
+            except (KeyError, TypeError, ValueError):
+                raise ParamError(where, f"{index.index}: entry {number} is not a MAISI mask entry") from None
+            if any(not top <= r <= bottom for r in wanted) or not set(index.labels) <= labels:
+                continue
+            if any(t in labels and t not in index.labels for t in TUMOURS):
+                continue
+            path = f"{self.root}/{name}"
+            shape = (int(dim[2]), int(dim[1]), int(dim[0]))
+            zyx = (round(float(spacing[2]), 4), round(float(spacing[1]), 4), round(float(spacing[0]), 4))
+            kept.append(MaskFile(name, self._identity(path), shape, zyx, "nifti"))
+        if not kept:
+            raise ParamError(where, f"no mask of {index.index} covers {list(index.regions)} with {list(index.labels)}")
+        return tuple(kept)
 
     def _name(self, path: str) -> str:
         return str(path)[len(self.root) + 1 :]

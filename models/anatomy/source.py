@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from models.anatomy import vocabulary
-from models.anatomy.masks import MaskFile, MaskSet
+from models.anatomy.masks import REGIONS, IndexFilter, MaskFile, MaskSet
 from models.anatomy.place import Pose, place, sample_pose
 from models.errors import ParamError
-from models.labels import LabelDict
-from models.options import Param, Setting
+from models.labels import LabelDict, maisi_ct_labels
+from models.options import Param, Setting, Subset, Weights
 
 IDENTITY = "identity"  # the generator's own label values (a medsynth dataset of the same generator)
 PARAMS: dict[str, Param] = {
@@ -31,6 +31,12 @@ PARAMS: dict[str, Param] = {
     "deformation_mm": Setting(2.0, limits=(0.0, 10.0)),  # largest velocity-field standard deviation
     "translation_mm": Setting(5.0, limits=(0.0, 50.0)),  # standard deviation per axis
     "flip_rate": Setting(0.0, limits=(0.0, 1.0)),  # chance of a left-right mirror, sides swapped
+    "mask_weights": Weights(),  # relative chance of each mask (in the order masks are listed)
+    "masks_check": Setting("all", allowed=("all", "headers")),  # read every mask whole up front, or not
+    # MAISI's own mask database: its candidate_masks_*.json, with `masks` its unzipped folder.
+    "masks_index": Setting(None),
+    "masks_body_region": Subset(REGIONS, ()),
+    "masks_labels": Subset(tuple(lb.name for lb in maisi_ct_labels()), ()),
 }
 MASK_ONLY = tuple(PARAMS)
 POSE_STRENGTHS = ("rotation_deg", "scaling", "shear", "deformation_mm", "flip_rate", "translation_mm")
@@ -44,11 +50,24 @@ class MaskAnatomy:
         options = {"endpoint_url": params["masks_endpoint_url"]} if params["masks_endpoint_url"] else {}
         self.labels = labels
         name = params["vocabulary"] or default_vocabulary
-        self.masks = MaskSet(params["masks"], options)
+        index = None
+        if params["masks_index"] is not None:
+            values = [lb.value for lb in maisi_ct_labels() if lb.name in params["masks_labels"]]
+            index = IndexFilter(params["masks_index"], tuple(params["masks_body_region"]), tuple(values))
+        elif params["masks_body_region"] or params["masks_labels"]:
+            raise ParamError("params.masks_body_region", "filters MAISI's mask database: set params.masks_index")
+        self.masks = MaskSet(params["masks"], options, index)
+        self.weights = params["mask_weights"]
+        if self.weights is not None and len(self.weights) != len(self.masks.files):
+            raise ParamError(
+                "params.mask_weights",
+                f"has {len(self.weights)} weights for {len(self.masks.files)} masks (one per mask, in listed order)",
+            )
         if all(f.kind == "medsynth" for f in self.masks.files) and params["vocabulary"] is None:
             name = IDENTITY
         self.vocabulary = vocabulary.identity(labels) if name == IDENTITY else vocabulary.load(name, labels)
-        self.masks.check(self.vocabulary)
+        if params["masks_check"] == "all":
+            self.masks.check(self.vocabulary)
         self.strengths = {k: params[k] for k in POSE_STRENGTHS}
 
     def check_grid(self, shape: tuple[int, int, int], spacing: tuple[float, float, float] | None) -> None:
@@ -67,7 +86,11 @@ class MaskAnatomy:
 
     def sample(self, rng: np.random.Generator, pose: Pose | None = None) -> tuple[MaskFile, dict[str, Any]]:
         """A mask and its pose (drawn from the strengths, unless the generator drew its own)."""
-        mask = self.masks.files[int(rng.integers(len(self.masks.files)))]
+        if self.weights is None:
+            mask = self.masks.files[int(rng.integers(len(self.masks.files)))]
+        else:
+            chance = np.asarray(self.weights) / sum(self.weights)
+            mask = self.masks.files[int(rng.choice(len(self.masks.files), p=chance))]
         pose = pose or sample_pose(rng, **self.strengths)
         return mask, {"mask": mask.name, "mask_identity": mask.identity, "pose": pose.to_json()}
 

@@ -4,6 +4,7 @@ maps, S3, and every bad file refused by name before any work."""
 from __future__ import annotations
 
 import gzip
+import json
 
 import nibabel as nib
 import numpy as np
@@ -111,3 +112,60 @@ def test_bad_folders_and_files_are_refused_when_the_set_is_built(tmp_path):
     for bad in ("", None, 3):
         with pytest.raises(ParamError, match=r"params.masks"):
             MaskSet(bad)  # type: ignore[arg-type]
+
+
+def maisi_database(folder, torso) -> str:
+    """Three masks in the layout of MAISI's mask database (an index JSON beside their folder)."""
+    label, spacing = torso
+    entries = []
+    for name, top, bottom, labels in (
+        ("masks/chest_only.nii.gz", 1, 1, [28, 115]),  # chest: lungs, heart
+        ("masks/abdomen.nii.gz", 1, 3, [1, 3, 5, 14]),  # chest to pelvis, liver, spleen, kidneys
+        ("masks/with_tumour.nii.gz", 2, 2, [1, 26]),  # abdomen, liver with a hepatic tumour
+    ):
+        write(folder / name, label, spacing)
+        entries.append({
+            "pseudo_label_filename": name,
+            "top_region_index": [int(i == top) for i in range(4)],
+            "bottom_region_index": [int(i == bottom) for i in range(4)],
+            "label_list": labels,
+            "dim": list(label.shape[::-1]),
+            "spacing": list(spacing[::-1]),
+        })  # fmt: skip
+    index = folder / "candidate_masks_flexible_size_and_spacing_3.json"
+    index.write_text(json.dumps(entries))
+    return str(index)
+
+
+def test_maisis_mask_database_is_filtered_as_find_masks_does(tmp_path, torso):
+    from models.anatomy.masks import IndexFilter
+
+    index = maisi_database(tmp_path, torso)
+    names = lambda f: [m.name for m in MaskSet(str(tmp_path), index=f).files]  # noqa: E731
+    assert names(IndexFilter(index)) == ["masks/chest_only.nii.gz", "masks/abdomen.nii.gz"]  # no tumours
+    assert names(IndexFilter(index, ("abdomen",), (1,))) == ["masks/abdomen.nii.gz"]
+    assert names(IndexFilter(index, ("abdomen",), (26,))) == ["masks/with_tumour.nii.gz"]
+    with pytest.raises(ParamError, match=r"params.masks_index: no mask of .* covers \['head'\]"):
+        MaskSet(str(tmp_path), index=IndexFilter(index, ("head",)))
+    (tmp_path / "bad.json").write_text('[{"dim": 3}]')
+    with pytest.raises(ParamError, match=r"entry 0 is not a MAISI mask entry"):
+        MaskSet(str(tmp_path), index=IndexFilter(str(tmp_path / "bad.json")))
+
+
+def test_weights_steer_the_draw_and_must_match_the_masks(tmp_path, torso):
+    from models.anatomy.source import PARAMS, MaskAnatomy
+    from models.options import parse_params
+
+    label, spacing = torso
+    write(tmp_path / "a.nii.gz", label, spacing)
+    write(tmp_path / "b.nii.gz", label, spacing)
+    params = parse_params(PARAMS, {"masks": str(tmp_path), "mask_weights": [0, 1]})
+    anatomy = MaskAnatomy(params, MAISI, "maisi")
+    rng = np.random.default_rng(0)
+    assert {anatomy.sample(rng)[0].name for _ in range(20)} == {"b.nii.gz"}
+    with pytest.raises(ParamError, match=r"params.mask_weights: has 3 weights for 2 masks"):
+        MaskAnatomy(parse_params(PARAMS, {"masks": str(tmp_path), "mask_weights": [1, 1, 1]}), MAISI, "maisi")
+    with pytest.raises(ParamError, match=r"params.mask_weights: weights must be >= 0 and not all 0"):
+        parse_params(PARAMS, {"masks": str(tmp_path), "mask_weights": [0, 0]})
+    with pytest.raises(ParamError, match=r"params.masks_body_region: filters MAISI's mask database"):
+        MaskAnatomy(parse_params(PARAMS, {"masks": str(tmp_path), "masks_body_region": "chest"}), MAISI, "maisi")

@@ -25,7 +25,7 @@ def folder(tmp_path_factory):
 
 
 def test_any_mask_is_resampled_onto_the_maisi_grid_and_conditions_the_image(folder):
-    path, source = folder
+    path, _ = folder
     params = {**FAST, "anatomy": "masks", "masks": str(path)}
     g = create("maisi_ct", GeneratorOptions(shape=SHAPE, params=params))
     spec = make_spec(g, 0, 0)
