@@ -52,7 +52,7 @@ def main(argv: Sequence[str]) -> int:
         if args.save:
             save(sample)
     else:
-        shape = tuple(config.generator.shape or getattr(generator, "shape", ()))
+        shape = tuple(config.generator.shape or generator.shape)
         sample = nearest(shipped(), generator.name, shape, config.storage.codec)  # type: ignore[arg-type]
     workers = args.workers or config.ray.num_workers or 1
     result = estimate(config, sample, workers)

@@ -8,6 +8,7 @@ drew. `render` is a pure function of the spec, so a retried or regenerated study
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -91,12 +92,16 @@ class GeneratorOptions:
 class Generator(Protocol):
     """What every generator provides. Constructed once per worker with `GeneratorOptions`.
 
-    Optionally also `prepare(spec) -> None`: a study's CPU work, run ahead on another thread while
-    the previous study renders (see `models.schedule`)."""
+    `columns` are the generator's own catalog columns (name -> Arrow type name: "double",
+    "int64", "string", "bool"; `{}` for none), filled from each study's `meta["columns"]`;
+    `shape` is the output size (z, y, x) it makes when `generator.shape` is null. A generator may
+    also be `Preparing` (see below). `models.registry.create` refuses one that lacks a member."""
 
     name: str
     version: str
     label_dict: LabelDict
+    columns: Mapping[str, str]
+    shape: tuple[int, int, int]
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         """Draw one study's parameters (JSON-serialisable; include `modality`)."""
@@ -105,6 +110,19 @@ class Generator(Protocol):
     def render(self, spec: StudySpec, device: torch.device) -> Study:
         """Render `spec` deterministically."""
         ...
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """A generator with CPU work per study that needs no device (maisi_ct: its label map), run
+    ahead on another thread while the previous study renders (`models.schedule`). `prepare` must be
+    thread-safe and leave its result where `render` finds it; `render` must also work for a spec
+    that was never prepared."""
+
+    def prepare(self, spec: StudySpec) -> None: ...
+
+
+MEMBERS = ("name", "version", "label_dict", "columns", "shape", "sample_params", "render")
 
 
 def make_spec(generator: Generator, dataset_seed: int, index: int) -> StudySpec:

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from models.base import Generator, GeneratorOptions
+from models.base import MEMBERS, Generator, GeneratorOptions
 from models.errors import GeneratorError
 
 ENTRY_POINT_GROUP = "medsynth.generators"
@@ -31,8 +31,15 @@ def available() -> list[str]:
 
 
 def create(name: str, options: GeneratorOptions) -> Generator:
-    """Build generator `name`; options it cannot honour raise `ParamError` naming the field."""
-    return _factory(name)(options)
+    """Build generator `name`; options it cannot honour raise `ParamError` naming the field, and a
+    generator that lacks a member of the contract (`models.base.Generator`) is refused by name."""
+    generator = _factory(name)(options)
+    missing = [member for member in MEMBERS if not hasattr(generator, member)]
+    if missing:
+        raise GeneratorError(
+            f"generator.name: {name} lacks {', '.join(missing)} (the contract is models.base.Generator)"
+        )
+    return generator
 
 
 def _factory(name: str) -> GeneratorFactory:

@@ -1,6 +1,6 @@
 """Rendering a run of studies, with each study's CPU preparation done ahead of time.
 
-A generator may define `prepare(spec)`: the CPU work of a study that needs no device (for
+A generator may be `Preparing` (`models.base`): `prepare(spec)` is the CPU work of a study that needs no device (for
 `maisi_ct`, drawing the label map its GPU sampling is conditioned on). `render_in_order` prepares
 study i + 1 on a background thread while study i renders, so a GPU is not left waiting for the
 CPU between studies. `prepare` must be thread-safe and leave its result where `render` finds it;
@@ -15,21 +15,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import torch
 
-from models.base import Generator, Study, StudySpec
+from models.base import Generator, Preparing, Study, StudySpec
 
 
 def render_in_order(
     generator: Generator, specs: Sequence[StudySpec], device: torch.device
 ) -> Iterator[tuple[StudySpec, Study, float]]:
     """Yield (spec, study, seconds rendering it) in order; preparation overlaps the previous render."""
-    prepare = getattr(generator, "prepare", None)
-    if prepare is None:
+    if not isinstance(generator, Preparing):
         for spec in specs:
             started = time.perf_counter()
             study = generator.render(spec, device)
             yield spec, study, time.perf_counter() - started
         return
     with ThreadPoolExecutor(1, thread_name_prefix="medsynth-prepare") as pool:
+        prepare = generator.prepare
         ahead: Future[None] | None = pool.submit(prepare, specs[0]) if specs else None
         for i, spec in enumerate(specs):
             started = time.perf_counter()

@@ -47,7 +47,7 @@ def record(config: GenerateConfig, generator: Generator, status: str = "running"
         "config": to_dict(config),
         "generator": {"name": generator.name, "version": generator.version},
         "labels": {"name": generator.label_dict.name, "entries": generator.label_dict.to_json()},
-        "columns": dict(getattr(generator, "columns", {})),
+        "columns": dict(generator.columns),
         "n_studies": config.dataset.n_studies,
         "n_shards": config.dataset.n_shards,
         "shard_size": config.dataset.shard_size,

@@ -149,7 +149,7 @@ def measure(config: GenerateConfig, n: int, where: str) -> Sample:
     """Render `n` studies of the configured generator here (CPU) and encode them as a worker would."""
     generator = create(config.generator.name, generator_options(config))
     encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
-    context = RowContext(0, generator.version, "plan", generator.label_dict, dict(getattr(generator, "columns", {})))
+    context = RowContext(0, generator.version, "plan", generator.label_dict, dict(generator.columns))
     seconds, images, labels, objects, rows = [], [], [], [], []
     for index in range(n):
         spec = make_spec(generator, config.dataset.seed, index)

@@ -105,7 +105,7 @@ class ShardWorker:
 
     def context(self, shard: int) -> RowContext:
         """What every row of `shard` written here shares."""
-        extra = dict(getattr(self.generator, "columns", {}))
+        extra = dict(self.generator.columns)
         return RowContext(shard, self.generator.version, self.describe(), self.generator.label_dict, extra)
 
     def write_spec(self, spec: StudySpec, context: RowContext, group: str | None = None) -> dict[str, Any]:

@@ -16,9 +16,11 @@ from models.labels import maisi_ct_labels
 class Cube:
     name = "cube"
     version = "1.0"
+    columns = {}
 
     def __init__(self, options):
-        self.size = (options.shape or (8, 8, 8))[0]
+        self.shape = tuple(options.shape or (8, 8, 8))
+        self.size = self.shape[0]
         self.label_dict = maisi_ct_labels().subset(["liver"], name="cube")
 
     def sample_params(self, rng):
@@ -55,3 +57,14 @@ def test_third_party_generator_through_entry_points(tmp_path, monkeypatch):
     assert isinstance(study, Study)
     assert study.image.shape == (4, 4, 4)
     assert np.all(study.image == make_spec(generator, 0, 0).params["fill"])
+
+
+def test_a_generator_missing_a_member_of_the_contract_is_refused_by_name(tmp_path, monkeypatch):
+    (tmp_path / "bare_plugin.py").write_text(PLUGIN.replace("    columns = {}\n", ""))
+    dist = tmp_path / "bare_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bare-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nbare = bare_plugin:Cube\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(GeneratorError, match=r"generator.name: bare lacks columns \(the contract is models.base"):
+        create("bare", GeneratorOptions())
