@@ -93,6 +93,15 @@ class MaskSet:
         self._cache: OrderedDict[tuple[str, str], Mask] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable: the decoded masks and the lock stay behind."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_cache", "_lock")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._cache = OrderedDict()
+        self._lock = threading.Lock()
+
     def _scan(self) -> tuple[MaskFile, ...]:
         if not self.fs.isdir(self.root):
             raise ParamError(FIELD, f"{self.uri} is not a folder")

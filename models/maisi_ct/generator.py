@@ -121,6 +121,14 @@ class MaisiCT:
         self._prepared: dict[str, tuple[np.ndarray, tuple[float, float, float]]] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable: networks, prepared label maps and the lock are rebuilt where it lands."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_samplers", "_prepared", "_lock")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._samplers, self._prepared, self._lock = {}, {}, threading.Lock()
+
     def _check_source(self, options: GeneratorOptions, anatomy: dict[str, Any]) -> None:
         if self.params["anatomy"] == "masks":
             if self.source != "phantom" or self.params["masks_dir"] is not None:

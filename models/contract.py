@@ -1,0 +1,143 @@
+"""The generator contract as checks a test suite can run: every built-in generator's tests use
+them, and a third-party generator's tests can import them the same way.
+
+    from models.contract import Contract
+
+    def test_my_generator_keeps_the_contract():
+        Contract("my_gen", GeneratorOptions(shape=(32, 32, 32))).check_all()
+
+Each check raises `AssertionError` saying what broke. What they hold a generator to:
+
+- the members of `models.base.Generator`, and params that are JSON and name a modality;
+- a study of the declared shape, with an image of a supported dtype and a uint8 label map whose
+  values are in the label dictionary, spacing positive;
+- determinism: two instances render a spec to the same bytes; so does the spec read back from
+  its JSON row (regeneration);
+- pickling: a pickled and restored generator renders the same bytes (Ray ships them);
+- declared columns filled: `meta["columns"]` has exactly the declared names, each value None or
+  of its Arrow type;
+- bad options: each given option is refused with a `ParamError` naming its field.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.base import MEMBERS, Generator, GeneratorOptions, Study, StudySpec, make_spec
+from models.errors import ParamError
+from models.registry import create
+
+IMAGE_DTYPES = (np.int16, np.uint16, np.float32)
+ARROW_TYPES: dict[str, Callable[[Any], bool]] = {
+    "double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "int64": lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool | np.bool_),
+}
+CPU = torch.device("cpu")
+
+
+@dataclass
+class Contract:
+    """The checks for generator `name` built with `options`, sharing one rendered study."""
+
+    name: str
+    options: GeneratorOptions
+    bad_options: Sequence[tuple[Mapping[str, Any], str]] = ()  # (params, the field the error names)
+    seed: int = 0
+    index: int = 3
+    device: torch.device = field(default=CPU)
+
+    def build(self) -> Generator:
+        return create(self.name, self.options)
+
+    @cached_property
+    def generator(self) -> Generator:
+        return self.build()
+
+    @cached_property
+    def spec(self) -> StudySpec:
+        return make_spec(self.generator, self.seed, self.index)
+
+    @cached_property
+    def study(self) -> Study:
+        return self.generator.render(self.spec, self.device)
+
+    def check_all(self) -> None:
+        self.check_members()
+        self.check_study()
+        self.check_determinism()
+        self.check_regeneration()
+        self.check_pickling()
+        self.check_columns()
+        self.check_bad_options()
+
+    def check_members(self) -> None:
+        missing = [m for m in MEMBERS if not hasattr(self.generator, m)]
+        assert not missing, f"{self.name} lacks {missing}"
+        try:
+            json.dumps(self.spec.params, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise AssertionError(f"params must be JSON (finite numbers, lists, strings): {exc}") from None
+        assert isinstance(self.spec.params.get("modality"), str), "params must name the modality"
+
+    def check_study(self) -> None:
+        study, expected = self.study, tuple(self.spec.params.get("shape") or self.generator.shape)
+        assert study.image.shape == study.label.shape == expected, (study.image.shape, expected)
+        assert study.image.dtype in IMAGE_DTYPES, f"image dtype {study.image.dtype}"
+        assert study.label.dtype == np.uint8, f"label dtype {study.label.dtype}"
+        known = {0, *(lb.value for lb in self.generator.label_dict)}
+        unknown = set(np.unique(study.label).tolist()) - known
+        assert not unknown, f"label values {sorted(unknown)} are not in the label dictionary"
+        assert len(study.spacing_mm) == 3 and min(study.spacing_mm) > 0, study.spacing_mm
+
+    def check_determinism(self) -> None:
+        again = self.build().render(self.spec, self.device)
+        assert _same(again, self.study), "two generators render one spec differently"
+
+    def check_regeneration(self) -> None:
+        row = json.loads(json.dumps(self.spec.to_json()))
+        spec = StudySpec.from_json(row)
+        assert _json(spec) == _json(self.spec), "the spec does not survive its JSON row"
+        again = make_spec(self.build(), self.seed, self.index)
+        assert _json(again) == _json(self.spec), "specs are not a function of the seed"
+        assert _same(self.build().render(spec, self.device), self.study), "the row does not regenerate the study"
+
+    def check_pickling(self) -> None:
+        restored = pickle.loads(pickle.dumps(self.build()))
+        assert _same(restored.render(self.spec, self.device), self.study), "a pickled generator renders otherwise"
+
+    def check_columns(self) -> None:
+        declared = dict(self.generator.columns)
+        filled = dict(self.study.meta.get("columns", {}))
+        assert set(filled) == set(declared), f"columns filled {sorted(filled)} != declared {sorted(declared)}"
+        for name, kind in declared.items():
+            value = filled[name]
+            assert value is None or ARROW_TYPES[kind](value), f"column {name}: {value!r} is not {kind}"
+
+    def check_bad_options(self) -> None:
+        for params, field_name in self.bad_options:
+            options = GeneratorOptions(self.options.shape, self.options.spacing_mm, {**self.options.params, **params})
+            try:
+                create(self.name, options)
+            except ParamError as exc:
+                named = str(exc).split(":", 1)[0].removeprefix("generator.")
+                assert named == field_name, f"{params}: the error names {named!r}, not {field_name!r}"
+            else:
+                raise AssertionError(f"{self.name} accepted {params}")
+
+
+def _json(spec: StudySpec) -> str:
+    return json.dumps(spec.to_json(), sort_keys=True)
+
+
+def _same(a: Study, b: Study) -> bool:
+    return np.array_equal(a.image, b.image) and np.array_equal(a.label, b.label) and a.spacing_mm == b.spacing_mm
