@@ -11,6 +11,7 @@ reads a public bucket itself. Runs until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -42,11 +43,19 @@ def main(argv: Sequence[str], stop: threading.Event | None = None) -> int:
         print(f"{study.study_id}: {study.modality}, {shape} voxels; data on {viewer.data.url}")
         print(f"open {viewer.url}")
         print(f"or, in any neuroglancer client: {viewer.link}", flush=True)
-        try:
-            (stop or threading.Event()).wait()
-        except KeyboardInterrupt:
-            print("stopped", file=sys.stderr)
+        wait_for_stop(stop or threading.Event())
+    print("stopped", file=sys.stderr)
     return 0
+
+
+def wait_for_stop(stop: threading.Event) -> None:
+    """Until `stop` is set, or Ctrl-C / SIGTERM arrive (handled even where the shell that started
+    this process ignores SIGINT, as a non-interactive shell does for background jobs)."""
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
 
 
 if __name__ == "__main__":
