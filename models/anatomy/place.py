@@ -23,7 +23,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from models.anatomy.masks import Mask
-from models.anatomy.warp import displacement
+from models.anatomy.warp import separable_zyx
 from models.labels import LabelDict
 
 KEEP_VOXELS = 100
@@ -95,34 +95,39 @@ def place(
     src_spacing = np.asarray(mask.spacing_zyx, dtype=np.float64)
     half = (np.asarray(shape) - 1) / 2.0
     centre = _centre(mask.label, half * out_spacing / src_spacing, np.isclose(out_spacing, src_spacing))
-    inverse = pose.inverse()
-    field = None
-    if pose.deformation_mm > 0:
-        ras = displacement(shape, spacing, pose.deformation_mm, rng)  # (nz, ny, nx, 3), RAS mm
-        field = np.stack([ras[..., 2], -ras[..., 1], -ras[..., 0]], axis=-1)  # back to z, y, x (LPS)
+    inverse = pose.inverse().astype(np.float32)
+    field = separable_zyx(shape, spacing, pose.deformation_mm, rng) if pose.deformation_mm > 0 else None
     swap = _side_swap(labels) if pose.flip else None
+    flat = np.append(mask.label.ravel(), np.uint8(0))  # the last entry answers every point outside
+    outside = flat.size - 1
+    size = np.asarray(mask.label.shape)
+    scale = (1.0 / src_spacing).astype(np.float32)
+    shift = (centre + 0.5).astype(np.float32)  # floor(x + 0.5): ties one way, so even shares stay even
+    mirror = np.float32(-1.0 if pose.flip else 1.0)
 
     def sample(offset: np.ndarray) -> np.ndarray:
+        """Nearest mask labels at every output voxel centre moved by `offset` (voxels)."""
+        axes = [
+            ((np.arange(n, dtype=np.float32) + offset[a] - half[a]) * out_spacing[a] - pose.translation_mm[a]).astype(
+                np.float32
+            )
+            for a, n in enumerate(shape)
+        ]
         out = np.empty(shape, dtype=np.uint8)
         for z0 in range(0, shape[0], SLAB):
-            grid = np.stack(
-                np.meshgrid(
-                    np.arange(z0, min(z0 + SLAB, shape[0])), np.arange(shape[1]), np.arange(shape[2]), indexing="ij"
-                ),
-                axis=-1,
-            ).astype(np.float64)
-            points = (grid + offset - half) * out_spacing - np.asarray(pose.translation_mm)
-            points = points @ inverse.T
-            if field is not None:
-                points += field[z0 : z0 + SLAB]
-            if pose.flip:
-                points[..., 2] = -points[..., 2]
-            index = np.floor(points / src_spacing + centre + 0.5).astype(np.int64)  # ties one way: even shares
-            inside = np.all((index >= 0) & (index < mask.label.shape), axis=-1)
-            slab = np.zeros(index.shape[:-1], dtype=np.uint8)
-            found = index[inside]
-            slab[inside] = mask.label[found[:, 0], found[:, 1], found[:, 2]]
-            out[z0 : z0 + SLAB] = slab
+            z = axes[0][z0 : z0 + SLAB, None, None]
+            index = np.zeros((len(z), shape[1], shape[2]), dtype=np.intp if flat.size >= 2**31 else np.int32)
+            valid = np.ones(index.shape, dtype=bool)
+            for c in range(3):  # the affine, axis by axis: no (n, 3) point arrays
+                q = inverse[c, 0] * z + inverse[c, 1] * axes[1][None, :, None] + inverse[c, 2] * axes[2][None, None, :]
+                if field is not None:
+                    q = q + field[c, z0 : z0 + SLAB]
+                if c == 2:
+                    q *= mirror
+                i = np.floor(q * scale[c] + shift[c]).astype(index.dtype)
+                valid &= (i >= 0) & (i < size[c])
+                index = index * size[c] + i
+            out[z0 : z0 + SLAB] = flat[np.where(valid, index, outside)]
         return out
 
     label = sample(np.zeros(3))
