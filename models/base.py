@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from models.labels import LabelDict
+from models.measure import Measurements
 
 # Streams of randomness derived from a study seed; fixed forever, or old datasets stop replaying.
 PARAMS_STREAM = 0
@@ -69,14 +70,30 @@ class StudySpec:
         )
 
 
+@dataclass(frozen=True)
+class QC:
+    """A study's quality control: whether it passed, how many redraws it took, what failed."""
+
+    passed: bool = True
+    redraws: int = 0
+    failures: tuple[str, ...] = ()
+
+
 @dataclass
 class Study:
-    """A rendered study: arrays in z, y, x order, spacing in millimetres."""
+    """A rendered study: arrays in z, y, x order, spacing in millimetres.
+
+    `measurements` may be left None: the worker measures the study then (off the device's path).
+    `columns` fills the generator's declared `columns` by name; `timing` is free-form, for
+    benchmarks and logs (never the catalog)."""
 
     image: np.ndarray
     label: np.ndarray
     spacing_mm: tuple[float, float, float]
-    meta: dict[str, Any] = field(default_factory=dict)
+    measurements: Measurements | None = None
+    qc: QC = field(default_factory=QC)
+    columns: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,7 +110,7 @@ class Generator(Protocol):
     """What every generator provides. Constructed once per worker with `GeneratorOptions`.
 
     `columns` are the generator's own catalog columns (name -> Arrow type name: "double",
-    "int64", "string", "bool"; `{}` for none), filled from each study's `meta["columns"]`;
+    "int64", "string", "bool"; `{}` for none), filled from each study's `Study.columns`;
     `shape` is the output size (z, y, x) it makes when `generator.shape` is null. A generator may
     also be `Preparing` (see below). `models.registry.create` refuses one that lacks a member."""
 

@@ -14,7 +14,7 @@ Each check raises `AssertionError` saying what broke. What they hold a generator
 - determinism: two instances render a spec to the same bytes; so does the spec read back from
   its JSON row (regeneration);
 - pickling: a pickled and restored generator renders the same bytes (Ray ships them);
-- declared columns filled: `meta["columns"]` has exactly the declared names, each value None or
+- declared columns filled: `Study.columns` has exactly the declared names, each value None or
   of its Arrow type;
 - bad options: each given option is refused with a `ParamError` naming its field.
 """
@@ -117,7 +117,7 @@ class Contract:
 
     def check_columns(self) -> None:
         declared = dict(self.generator.columns)
-        filled = dict(self.study.meta.get("columns", {}))
+        filled = dict(self.study.columns)
         assert set(filled) == set(declared), f"columns filled {sorted(filled)} != declared {sorted(declared)}"
         for name, kind in declared.items():
             value = filled[name]

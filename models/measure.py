@@ -23,7 +23,28 @@ class LabelStats:
     median: float
 
 
-def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float, float], labels: LabelDict) -> dict:
+@dataclass(frozen=True)
+class ImageStats:
+    min: float
+    max: float
+    mean: float
+    std: float
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """What a study's catalog row records of its arrays: per label (every label of the dictionary,
+    present or not), the whole image, and the labelled voxels (what z-score normalisation uses)."""
+
+    labels: dict[str, LabelStats]
+    image: ImageStats
+    foreground_mean: float
+    foreground_std: float
+
+
+def measure(
+    image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float, float], labels: LabelDict
+) -> Measurements:
     """Statistics keyed by label name (every label of the dictionary, present or not) and image-wide."""
     voxel_ml = float(np.prod(spacing_mm)) / 1000.0
     integer = np.issubdtype(image.dtype, np.integer)
@@ -33,20 +54,17 @@ def measure(image: np.ndarray, label: np.ndarray, spacing_mm: tuple[float, float
     else:
         per_label = _float_stats(image, label, labels, voxel_ml)
     foreground = image[label > 0]
-    return {
-        "labels": per_label,
-        "image": {
-            "min": float(image.min()),
-            "max": float(image.max()),
-            "mean": float(image.mean(dtype=np.float64)),
-            "std": float(image.std(dtype=np.float64)),
-        },
-        # Over labelled voxels: what z-score normalisation of MR (or any modality) should use.
-        "foreground": {
-            "mean": float(foreground.mean(dtype=np.float64)) if foreground.size else 0.0,
-            "std": float(foreground.std(dtype=np.float64)) if foreground.size else 1.0,
-        },
-    }
+    return Measurements(
+        labels=per_label,
+        image=ImageStats(
+            min=float(image.min()),
+            max=float(image.max()),
+            mean=float(image.mean(dtype=np.float64)),
+            std=float(image.std(dtype=np.float64)),
+        ),
+        foreground_mean=float(foreground.mean(dtype=np.float64)) if foreground.size else 0.0,
+        foreground_std=float(foreground.std(dtype=np.float64)) if foreground.size else 1.0,
+    )
 
 
 def image_failures(image: np.ndarray) -> tuple[str, ...]:

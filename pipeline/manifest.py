@@ -85,8 +85,9 @@ class RowContext:
 
 def row(spec: StudySpec, study: Study, written: Written, render_s: float, context: RowContext) -> dict[str, Any]:
     p = spec.params
-    stats = study.meta.get("labels", {})
-    qc = study.meta.get("qc", {})
+    if study.measurements is None:
+        raise ValueError(f"study {spec.study_id} was not measured (the worker measures every study)")
+    stats = study.measurements.labels
     out: dict[str, Any] = {
         "study_id": spec.study_id,
         "index": spec.index,
@@ -109,16 +110,16 @@ def row(spec: StudySpec, study: Study, written: Written, render_s: float, contex
         "image_bytes": written.image_bytes,
         "label_bytes": written.label_bytes,
         "checksum": written.checksum,
-        "intensity_mean": study.meta.get("foreground", {}).get("mean"),
-        "intensity_std": study.meta.get("foreground", {}).get("std"),
-        "qc_pass": bool(qc.get("pass", True)),
-        "qc_redraws": int(qc.get("redraws", 0)),
+        "intensity_mean": study.measurements.foreground_mean,
+        "intensity_std": study.measurements.foreground_std,
+        "qc_pass": bool(study.qc.passed),
+        "qc_redraws": int(study.qc.redraws),
         "render_s": render_s,
         "write_s": written.write_s,
         "worker": context.worker,
         "created_at": datetime.now(UTC),
     }
-    values = study.meta.get("columns", {})
+    values = study.columns
     for name in context.extra:
         out[name] = values.get(name)
     for lb in context.labels:

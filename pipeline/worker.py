@@ -16,7 +16,7 @@ import socket
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -158,15 +158,13 @@ def check_study(spec: StudySpec, study: Study, labels: LabelDict) -> None:
         raise GeneratorError(f"{where}: unsupported dtypes image={study.image.dtype} label={study.label.dtype}")
     if len(study.spacing_mm) != 3 or any(not float(s) > 0 for s in study.spacing_mm):
         raise GeneratorError(f"{where}: spacing {study.spacing_mm} must be 3 positive numbers")
-    if "labels" not in study.meta:
-        study.meta.update(measure(study.image, study.label, tuple(study.spacing_mm), labels))
+    if study.measurements is None:
+        study.measurements = measure(study.image, study.label, tuple(study.spacing_mm), labels)
     failures = image_failures(study.image)  # whatever the generator's own QC said
     if failures:
-        qc = study.meta.setdefault("qc", {})
-        qc["pass"] = False
-        qc["failures"] = [*qc.get("failures", []), *failures]
+        study.qc = replace(study.qc, passed=False, failures=(*study.qc.failures, *failures))
     # Every labelled voxel must carry a dictionary value: compare counts (cheap) before searching.
-    counted = sum(stats.voxels for stats in study.meta["labels"].values())
+    counted = sum(stats.voxels for stats in study.measurements.labels.values())
     if counted != int(np.count_nonzero(study.label)):
         known = {0, *(lb.value for lb in labels)}
         unknown = sorted(int(v) for v in np.flatnonzero(np.bincount(study.label.ravel())) if int(v) not in known)

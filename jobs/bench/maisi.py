@@ -170,7 +170,7 @@ def generator_on_gpu(report: Report, shape: tuple[int, int, int], device: torch.
     tag = f"{shape[2]}x{shape[1]}x{shape[0]}"
     report.metrics[f"gpu_generator_render_s_{tag}"] = time.perf_counter() - started
     report.metrics["gpu_rerender_identical"] = float(np.array_equal(first.image, second.image))
-    report.notes["gpu_generator_timing"] = second.meta["timing"]
+    report.notes["gpu_generator_timing"] = second.timing
     print(f"generator render {report.metrics[f'gpu_generator_render_s_{tag}']:.1f} s", flush=True)
     specs = [make_spec(g, 0, i) for i in range(1, 1 + SEQUENCE)]
     started = time.perf_counter()

@@ -136,14 +136,14 @@ class BrainMR:
         acq = Acquisition(tuple(p["acquisition"]["resolution_mm"]), p["acquisition"]["noise"])
         image = acquire(image, spacing, acq, rng)
         stored = np.clip(np.rint(image * TOP), 0, 4095).astype(np.uint16)
-        meta = measure(stored, label, spacing, LABELS)
-        meta["columns"] = {
+        measurements = measure(stored, label, spacing, LABELS)
+        columns = {
             "resolution_mm": max(acq.resolution_mm),
             "noise": acq.noise,
             "flipped": warp.flip,
             "lesion_count": lesion_count,
         }
-        return Study(image=stored, label=label, spacing_mm=spacing, meta=meta)  # type: ignore[arg-type]
+        return Study(stored, label, spacing, measurements, columns=columns)  # type: ignore[arg-type]
 
 
 def _pose(warp: Warp) -> Pose:

@@ -23,7 +23,7 @@ import torch
 
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
-from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.maisi_ct import masks, qc, sizing, weights
@@ -244,16 +244,20 @@ class MaisiCT:
             if result.passed:
                 break
         # Per-label measurements are left to the worker's writer threads, off the GPU's path.
-        meta: dict[str, Any] = {}
-        meta["qc"] = {"pass": result.passed, "redraws": attempt, "failures": list(result.failures)}
-        meta["timing"] = {"steps_s": timing.steps_s, "decode_s": timing.decode_s, "decode_plan": plan.source}
-        meta["columns"] = {
+        columns = {
             "label_source": p["label_source"],
             "mask_file": p.get("mask_file"),
             "modality_code": p["modality_code"],
             "num_inference_steps": p["num_inference_steps"],
         }
-        return Study(image=image, label=label, spacing_mm=spacing, meta=meta)
+        return Study(
+            image,
+            label,
+            spacing,
+            qc=QC(result.passed, attempt, tuple(result.failures)),
+            columns=columns,
+            timing={"steps_s": timing.steps_s, "decode_s": timing.decode_s, "decode_plan": plan.source},
+        )
 
     def _sampler(self, device: torch.device) -> Sampler:
         """The networks on `device`, built and loaded on first use."""

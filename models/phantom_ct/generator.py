@@ -20,7 +20,7 @@ import torch
 
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
-from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.measure import measure
@@ -220,18 +220,17 @@ class PhantomCT:
             label, tissue = self._anatomy(p, rng)
             image = form_image(tissue, sample_hu(p["contrast"], p["age"], rng), spacing, p["noise_hu"], rng)
             del tissue
-            meta = measure(image, label, spacing, self.label_dict)
-            result = qc.check(image, meta["labels"], p["contrast"], p["body_region"], p["qc_tolerance_hu"])
+            measurements = measure(image, label, spacing, self.label_dict)
+            result = qc.check(image, measurements.labels, p["contrast"], p["body_region"], p["qc_tolerance_hu"])
             if result.passed:
                 break
-        meta["qc"] = {"pass": result.passed, "redraws": attempt, "failures": list(result.failures)}
-        meta["columns"] = {
+        columns = {
             "habitus": p["habitus"],
             "inspiration": p["inspiration"],
             "noise_hu": p["noise_hu"],
             "lesion_count": len(p["lesions"]),
         }
-        return Study(image=image, label=label, spacing_mm=spacing, meta=meta)
+        return Study(image, label, spacing, measurements, QC(result.passed, attempt, result.failures), columns)
 
     def _anatomy(self, p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """The label map and the tissue map of one study, procedural or from its mask."""

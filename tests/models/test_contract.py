@@ -46,7 +46,7 @@ def test_built_in_generators_keep_the_contract(case, masks):
 
 def test_the_kit_catches_a_broken_generator(masks):
     contract = CASES["phantom_ct"](masks)
-    contract.study.meta["columns"].pop("habitus")
+    contract.study.columns.pop("habitus")
     with pytest.raises(AssertionError, match=r"columns filled .* != declared"):
         contract.check_columns()
     with pytest.raises(AssertionError, match="accepted"):

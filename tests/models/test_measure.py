@@ -13,7 +13,7 @@ def test_integer_stats_are_exact():
     image[0] = np.arange(16, dtype=np.int16).reshape(4, 4) * 10
     label[1, :2] = 200
     image[1, :2] = 40
-    stats = measure(image, label, (2.0, 1.0, 0.5), LABELS)["labels"]
+    stats = measure(image, label, (2.0, 1.0, 0.5), LABELS).labels
     assert stats["liver"].voxels == 16
     assert stats["liver"].volume_ml == 16 * 1.0 / 1000
     assert stats["liver"].mean == np.mean(np.arange(16) * 10)
@@ -26,7 +26,7 @@ def test_float_stats_match_numpy():
     rng = np.random.default_rng(0)
     label = rng.integers(0, 2, (6, 6, 6)).astype(np.uint8)
     image = rng.normal(size=(6, 6, 6)).astype(np.float32)
-    stats = measure(image, label, (1.0, 1.0, 1.0), LABELS)["labels"]["liver"]
+    stats = measure(image, label, (1.0, 1.0, 1.0), LABELS).labels["liver"]
     assert stats.voxels == int(label.sum())
     assert np.isclose(stats.mean, image[label == 1].mean())
     assert np.isclose(stats.median, np.median(image[label == 1]))

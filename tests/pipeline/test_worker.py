@@ -5,6 +5,7 @@ import pytest
 import zarr
 
 from models import GeneratorError, Study, StudySpec
+from models.base import QC
 from models.labels import maisi_ct_labels
 from pipeline import layout
 from pipeline.omezarr import checksum, read_arrays
@@ -86,6 +87,6 @@ def test_a_constant_or_non_finite_image_fails_qc_whatever_the_generator_said(ima
     spec = StudySpec("s000000000", 0, 1, "test", {"modality": "CT"})
     label = np.zeros((4, 4, 4), np.uint8)
     label[1:3, 1:3, 1:3] = 1
-    study = Study(image, label, (1.0, 1.0, 1.0), {"qc": {"pass": True, "redraws": 0, "failures": []}})
+    study = Study(image, label, (1.0, 1.0, 1.0), qc=QC(True, 0, ()))
     check_study(spec, study, maisi_ct_labels())
-    assert study.meta["qc"]["pass"] is False and study.meta["qc"]["failures"] == [failure]
+    assert study.qc.passed is False and study.qc.failures == (failure,)

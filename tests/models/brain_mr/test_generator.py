@@ -90,7 +90,7 @@ def test_volumes_stay_adult_after_deformation():
     """Adult ranges: grey matter 450-900 ml, white matter 330-700 ml, lateral ventricles 5-70 ml."""
     for index in range(6):
         _, study = rendered(index)
-        v = {n: s.volume_ml for n, s in study.meta["labels"].items()}
+        v = {n: s.volume_ml for n, s in study.measurements.labels.items()}
         grey = sum(v[f"{s} {k}"] for s in ("left", "right") for k in ("cortical grey matter", "deep grey matter"))
         white = v["left cerebral white matter"] + v["right cerebral white matter"]
         ventricles = v["left lateral ventricle"] + v["right lateral ventricle"]
@@ -102,15 +102,15 @@ def test_spatial_augmentations_move_the_anatomy():
     for change in ({"rotation_deg": 15.0}, {"deformation_mm": 5.0}, {"scaling": 0.2}):
         _, moved = rendered(4, **{**STILL, **change})
         assert (moved.label != still.label).mean() > 0.05, change
-    still_volume = still.meta["labels"]["left cerebral white matter"].volume_ml
+    still_volume = still.measurements.labels["left cerebral white matter"].volume_ml
     _, deformed = rendered(4, **{**STILL, "deformation_mm": 5.0})
-    assert abs(deformed.meta["labels"]["left cerebral white matter"].volume_ml / still_volume - 1) < 0.1
+    assert abs(deformed.measurements.labels["left cerebral white matter"].volume_ml / still_volume - 1) < 0.1
 
 
 def test_flip_swaps_sides_and_labels():
     _, still = rendered(5, **STILL)
     _, flipped = rendered(5, **{**STILL, "flip_rate": 1.0})
-    assert flipped.meta["columns"]["flipped"]
+    assert flipped.columns["flipped"]
     left = VALUE["left cerebral white matter"]
     # x grows to the patient's left: the left hemisphere's labels stay on the left (higher x).
     centre = (SMALL[2] - 1) / 2
@@ -118,8 +118,8 @@ def test_flip_swaps_sides_and_labels():
     assert np.argwhere(flipped.label == left)[:, 2].mean() > centre
     # The mirror image: what was the left hemisphere's is now the right's.
     for kind in ("cerebral white matter", "lateral ventricle"):
-        left_now = flipped.meta["labels"][f"left {kind}"].volume_ml
-        right_before = still.meta["labels"][f"right {kind}"].volume_ml
+        left_now = flipped.measurements.labels[f"left {kind}"].volume_ml
+        right_before = still.measurements.labels[f"right {kind}"].volume_ml
         assert abs(left_now / right_before - 1) < 0.05, kind
 
 
@@ -138,7 +138,7 @@ def test_bias_noise_and_resolution_change_what_they_claim():
     assert noisy.image[background].mean() > plain.image[background].mean() + 50  # Rician: a bright floor
     spec, thick = rendered(6, **{**STILL, "anisotropic": 1.0, "thickness_mm": 8.0})
     axis = int(np.argmax(spec.params["acquisition"]["resolution_mm"]))
-    assert thick.meta["columns"]["resolution_mm"] == 8.0
+    assert thick.columns["resolution_mm"] == 8.0
 
     def roughness(study, along: int) -> float:
         return float(np.abs(np.diff(study.image.astype(float), axis=along)).mean())
@@ -150,9 +150,9 @@ def test_bias_noise_and_resolution_change_what_they_claim():
 
 def test_lesions_have_their_own_labels_inside_brain_tissue():
     _, study = rendered(7, wmh_rate=1.0, tumour_rate=1.0, tumour_mm=30.0)
-    assert study.meta["labels"]["white matter hyperintensity"].voxels > 0
-    assert study.meta["labels"]["tumour"].voxels > 0
-    assert study.meta["columns"]["lesion_count"] >= 2
+    assert study.measurements.labels["white matter hyperintensity"].voxels > 0
+    assert study.measurements.labels["tumour"].voxels > 0
+    assert study.columns["lesion_count"] >= 2
 
 
 @pytest.mark.parametrize(

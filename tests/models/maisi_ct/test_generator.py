@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from models import GeneratorOptions, ParamError, make_spec
+from models.base import QC
 from models.maisi_ct import weights
 from models.maisi_ct.networks import KINDS, build, definitions
 from models.maisi_ct.sampler import Sampler
@@ -40,7 +41,7 @@ def test_a_study_is_int16_hu_with_its_uint8_condition():
     assert (study.label == g.label_dict.value("body")).any() and (study.label == g.label_dict.value("liver")).any()
     assert study.spacing_mm == tuple(spec.params["spacing_mm"])
     assert spec.params["modality"] == "CT" and spec.params["num_inference_steps"] == 2
-    assert study.meta["timing"]["decode_plan"] == "config_infer" and study.meta["timing"]["steps_s"] > 0
+    assert study.timing["decode_plan"] == "config_infer" and study.timing["steps_s"] > 0
     assert g.version == "0.1.0+tiny.random"
 
 
@@ -61,11 +62,11 @@ def test_rendering_is_deterministic_across_generator_instances():
 def test_failed_quality_control_redraws_the_noise_reproducibly():
     """Random weights never pass MAISI's organ medians: every redraw is taken, each new noise."""
     _, spec, first = rendered()
-    assert first.meta["qc"] == {"pass": False, "redraws": 0, "failures": first.meta["qc"]["failures"]}
-    assert first.meta["qc"]["failures"] and all(" median " in f for f in first.meta["qc"]["failures"])
+    assert (first.qc.passed, first.qc.redraws) == (False, 0)
+    assert first.qc.failures and all(" median " in f for f in first.qc.failures)
     g = generator(max_redraws=2)
     redrawn = g.render(spec, CPU)
-    assert redrawn.meta["qc"]["redraws"] == 2 and not redrawn.meta["qc"]["pass"]
+    assert redrawn.qc.redraws == 2 and not redrawn.qc.passed
     assert np.array_equal(redrawn.label, first.label) and not np.array_equal(redrawn.image, first.image)
     assert np.array_equal(g.render(spec, CPU).image, redrawn.image)
 
@@ -73,7 +74,7 @@ def test_failed_quality_control_redraws_the_noise_reproducibly():
 def test_a_study_that_passes_is_not_redrawn():
     _, spec, first = rendered()
     passed = generator(max_redraws=3, qc_tolerance_hu=2000.0).render(spec, CPU)
-    assert passed.meta["qc"] == {"pass": True, "redraws": 0, "failures": []}
+    assert passed.qc == QC(True, 0, ())
     assert np.array_equal(passed.image, first.image)
 
 
@@ -135,7 +136,7 @@ def test_masks_as_the_condition(tmp_path):
     assert spec.params["shape"] == [32, 256, 256] and spec.params["spacing_mm"] == [4.0, 1.2, 1.2]
     study = g.render(spec, CPU)
     assert study.image.shape == (32, 256, 256) and (study.label == 1).sum() == (data == 1).sum()
-    assert study.meta["columns"]["mask_file"] == "case.nii.gz" and len(g.label_dict.labels) > 100
+    assert study.columns["mask_file"] == "case.nii.gz" and len(g.label_dict.labels) > 100
 
 
 @pytest.mark.parametrize(

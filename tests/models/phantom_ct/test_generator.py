@@ -8,7 +8,7 @@ import torch
 from scipy import ndimage
 
 from models import GeneratorOptions, ParamError, make_spec
-from models.base import RENDER_STREAM, study_rng
+from models.base import QC, RENDER_STREAM, study_rng
 from models.labels import maisi_ct_labels
 from models.phantom_ct import anatomy
 from models.phantom_ct.generator import PARAMS, _body, _grid
@@ -50,7 +50,7 @@ def test_render_is_deterministic():
 
 def test_at_least_forty_labelled_structures_with_maisi_values():
     _, study = cap(1, lesion_rate=1.0)
-    present = {name for name, s in study.meta["labels"].items() if s.voxels > 0 and name != "body"}
+    present = {name for name, s in study.measurements.labels.items() if s.voxels > 0 and name != "body"}
     assert len(present) >= 40, sorted(present)
     required = {
         "right lung upper lobe",
@@ -101,7 +101,7 @@ def test_organs_lie_inside_the_body():
     """No labelled organ touches the air outside the body (only the body envelope does)."""
     _, study = cap(2)
     outside = study.label == 0
-    for name, stats in study.meta["labels"].items():
+    for name, stats in study.measurements.labels.items():
         if stats.voxels == 0 or name == "body":
             continue
         grown = ndimage.binary_dilation(study.label == VALUE[name])
@@ -170,7 +170,7 @@ def test_non_contrast_hu_inside_published_ranges():
             noise_hu=10.0,
         )
         for name in expected:
-            stats = study.meta["labels"][name]
+            stats = study.measurements.labels[name]
             if stats.voxels > 50:
                 medians[name].append(stats.median)
     for name, (lo, hi) in expected.items():
@@ -204,7 +204,7 @@ def test_organ_volumes_in_published_adult_ranges():
     volumes: dict[str, dict[str, list[float]]] = {"F": {}, "M": {}}
     for index in range(16):
         spec, study = cap(index, inspiration=(0.8, 1.0))
-        stats = study.meta["labels"]
+        stats = study.measurements.labels
         lungs = sum(s.volume_ml for n, s in stats.items() if "lung" in n and "tumor" not in n)
         row = {
             "liver": stats["liver"].volume_ml,
@@ -238,9 +238,9 @@ def test_organ_volumes_in_published_adult_ranges():
             1.0,
             lambda s: np.count_nonzero((s.label == VALUE["body"]) & (s.image < -60) & (s.image > -200)),
         ),
-        ("inspiration", 0.0, 1.0, lambda s: sum(v.voxels for n, v in s.meta["labels"].items() if "lung" in n)),
+        ("inspiration", 0.0, 1.0, lambda s: sum(v.voxels for n, v in s.measurements.labels.items() if "lung" in n)),
         ("noise_hu", 5.0, 40.0, lambda s: float(np.std(s.image[s.label == VALUE["liver"]]))),
-        ("bladder_fill", 0.0, 1.0, lambda s: s.meta["labels"]["bladder"].voxels),
+        ("bladder_fill", 0.0, 1.0, lambda s: s.measurements.labels["bladder"].voxels),
     ],
 )
 def test_each_steerable_parameter_moves_what_it_claims(param, low, high, measure):
@@ -251,24 +251,24 @@ def test_each_steerable_parameter_moves_what_it_claims(param, low, high, measure
 
 
 def test_contrast_phases_shift_vessels_and_parenchyma():
-    plain = cap(5, contrast="non_contrast", sex="F")[1].meta["labels"]
-    arterial = cap(5, contrast="arterial", sex="F")[1].meta["labels"]
-    venous = cap(5, contrast="portal_venous", sex="F")[1].meta["labels"]
+    plain = cap(5, contrast="non_contrast", sex="F")[1].measurements.labels
+    arterial = cap(5, contrast="arterial", sex="F")[1].measurements.labels
+    venous = cap(5, contrast="portal_venous", sex="F")[1].measurements.labels
     assert plain["aorta"].median < 60 and 150 <= arterial["aorta"].median <= 350
     assert venous["liver"].median > arterial["liver"].median > plain["liver"].median
     assert venous["portal vein and splenic vein"].median > plain["portal vein and splenic vein"].median + 80
 
 
 def test_age_trends_bone_density_and_organ_size():
-    young = cap(6, age=25.0, sex="F")[1].meta["labels"]
-    old = cap(6, age=85.0, sex="F")[1].meta["labels"]
+    young = cap(6, age=25.0, sex="F")[1].measurements.labels
+    old = cap(6, age=85.0, sex="F")[1].measurements.labels
     assert old["vertebrae L3"].median < young["vertebrae L3"].median - 40
     assert old["liver"].volume_ml < young["liver"].volume_ml
 
 
 def test_sex_sizes_organs_and_adds_a_prostate():
-    female = cap(7, sex="F")[1].meta["labels"]
-    male = cap(7, sex="M")[1].meta["labels"]
+    female = cap(7, sex="F")[1].measurements.labels
+    male = cap(7, sex="M")[1].measurements.labels
     assert female["liver"].volume_ml < male["liver"].volume_ml
     assert female["prostate"].voxels == 0 < male["prostate"].voxels
 
@@ -281,7 +281,7 @@ def test_lesions_carry_their_own_labels_inside_their_organ():
         "kidney_cyst",
         "bone_lesion",
     }
-    stats = study.meta["labels"]
+    stats = study.measurements.labels
     assert stats["hepatic tumor"].voxels > 0 and stats["lung tumor"].voxels > 0 and stats["bone lesion"].voxels > 0
     assert stats["left kidney cyst"].voxels + stats["right kidney cyst"].voxels > 0
     grown = ndimage.binary_dilation(study.label == VALUE["hepatic tumor"])
@@ -298,7 +298,7 @@ def test_field_of_view_follows_the_body_region():
 
 
 def _present(study) -> list[str]:
-    return [name for name, s in study.meta["labels"].items() if s.voxels > 0]
+    return [name for name, s in study.measurements.labels.items() if s.voxels > 0]
 
 
 def test_spacing_and_shape_vary_when_asked():
@@ -317,14 +317,14 @@ def test_spacing_and_shape_vary_when_asked():
 
 def test_quality_control_redraws_deterministically():
     _, ok = rendered(10)
-    assert ok.meta["qc"] == {"pass": True, "redraws": 0, "failures": []}
+    assert ok.qc == QC(True, 0, ())
     strict = generator(qc_tolerance_hu=-6.0, body_region="abdomen")  # liver 50-62 narrowed to 56 exactly
     spec = make_spec(strict, 0, 10)
     a, b = strict.render(spec, CPU), strict.render(spec, CPU)
-    assert a.meta["qc"]["redraws"] >= 1 and a.meta["qc"] == b.meta["qc"]
+    assert a.qc.redraws >= 1 and a.qc == b.qc
     assert np.array_equal(a.image, b.image)
-    if not a.meta["qc"]["pass"]:
-        assert a.meta["qc"]["redraws"] == 3 and a.meta["qc"]["failures"]
+    if not a.qc.passed:
+        assert a.qc.redraws == 3 and a.qc.failures
 
 
 def test_every_sampled_value_is_in_the_params():

@@ -49,7 +49,7 @@ def test_studies_on_masks_are_deterministic_pass_qc_and_regenerate_from_their_ro
     first = gen.render(spec, CPU)
     again = generator(folder).render(StudySpec.from_json(json.loads(json.dumps(spec.to_json()))), CPU)
     assert np.array_equal(first.image, again.image) and np.array_equal(first.label, again.label)
-    assert first.meta["qc"]["pass"], first.meta["qc"]
+    assert first.qc.passed, first.qc
     present = set(np.unique(first.label).tolist())
     assert {1, 3, 5, 14, 200} <= present  # liver, spleen, kidneys, and the body outline added
     liver = first.image[first.label == 1]
