@@ -44,7 +44,8 @@ Z_SLACK = 1.02  # the grid may reach 2 % past a mask's extent in z (rounding of 
 
 
 class MaskAnatomy:
-    def __init__(self, params: dict[str, Any], labels: LabelDict, default_vocabulary: str) -> None:
+    def __init__(self, params: dict[str, Any], labels: LabelDict, default_vocabulary: str | None) -> None:
+        """`default_vocabulary` None: NIfTI masks must name theirs (no value set is safe to assume)."""
         if params["masks"] is None:
             raise ParamError("params.masks", "must name the label maps to use with params.anatomy=masks")
         options = {"endpoint_url": params["masks_endpoint_url"]} if params["masks_endpoint_url"] else {}
@@ -65,6 +66,11 @@ class MaskAnatomy:
             )
         if all(f.kind == "medsynth" for f in self.masks.files) and params["vocabulary"] is None:
             name = IDENTITY
+        if name is None:
+            raise ParamError(
+                "params.vocabulary",
+                f"must say what the values of {params['masks']} mean (e.g. freesurfer, a JSON file, or identity)",
+            )
         self.vocabulary = vocabulary.identity(labels) if name == IDENTITY else vocabulary.load(name, labels)
         if params["masks_check"] == "all":
             self.masks.check(self.vocabulary)

@@ -84,7 +84,7 @@ class BrainMR:
         self.label_dict = LABELS
         self.masks: source.MaskAnatomy | None = None
         if self.params["anatomy"] == "masks":
-            self.masks = source.MaskAnatomy(self.params, LABELS, source.IDENTITY)
+            self.masks = source.MaskAnatomy(self.params, LABELS, None)
             self.masks.check_grid(self.shape, self.spacing)
         else:
             for name in source.MASK_ONLY:

@@ -59,3 +59,11 @@ def test_a_brain_mr_dataset_is_a_source_of_masks(brain_dataset):
     assert len(gen.masks.masks.files) == 3  # type: ignore[union-attr]
     study = gen.render(make_spec(gen, 2, 0), CPU)
     assert VALUE["left cerebral white matter"] in np.unique(study.label)
+
+
+def test_nifti_masks_must_say_what_their_values_mean(asegs):
+    from models.errors import ParamError
+
+    folder, _ = asegs
+    with pytest.raises(ParamError, match=r"params.vocabulary: must say what the values of .* mean"):
+        BrainMR(GeneratorOptions(shape=SHAPE, params={"anatomy": "masks", "masks": str(folder)}))
