@@ -6,7 +6,7 @@ them, and a third-party generator's tests can import them the same way.
     def test_my_generator_keeps_the_contract():
         Contract("my_gen", GeneratorOptions(shape=(32, 32, 32))).check_all()
 
-Each check raises `AssertionError` saying what broke. What they hold a generator to:
+Each check raises `ContractBroken` (an `AssertionError`) saying what broke. What they hold a generator to:
 
 - the members of `models.base.Generator`, and params that are JSON and name a modality;
 - a study of the declared shape, with an image of a supported dtype and a uint8 label map whose
@@ -82,46 +82,46 @@ class Contract:
 
     def check_members(self) -> None:
         missing = [m for m in MEMBERS if not hasattr(self.generator, m)]
-        assert not missing, f"{self.name} lacks {missing}"
+        _require(not missing, f"{self.name} lacks {missing}")
         try:
             json.dumps(self.spec.params, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise AssertionError(f"params must be JSON (finite numbers, lists, strings): {exc}") from None
-        assert isinstance(self.spec.params.get("modality"), str), "params must name the modality"
+            raise ContractBroken(f"params must be JSON (finite numbers, lists, strings): {exc}") from None
+        _require(isinstance(self.spec.params.get("modality"), str), "params must name the modality")
 
     def check_study(self) -> None:
         study, expected = self.study, tuple(self.spec.params.get("shape") or self.generator.shape)
-        assert study.image.shape == study.label.shape == expected, (study.image.shape, expected)
-        assert study.image.dtype in IMAGE_DTYPES, f"image dtype {study.image.dtype}"
-        assert study.label.dtype == np.uint8, f"label dtype {study.label.dtype}"
+        _require(study.image.shape == study.label.shape == expected, (study.image.shape, expected))
+        _require(study.image.dtype in IMAGE_DTYPES, f"image dtype {study.image.dtype}")
+        _require(study.label.dtype == np.uint8, f"label dtype {study.label.dtype}")
         known = {0, *(lb.value for lb in self.generator.label_dict)}
         unknown = set(np.unique(study.label).tolist()) - known
-        assert not unknown, f"label values {sorted(unknown)} are not in the label dictionary"
-        assert len(study.spacing_mm) == 3 and min(study.spacing_mm) > 0, study.spacing_mm
+        _require(not unknown, f"label values {sorted(unknown)} are not in the label dictionary")
+        _require(len(study.spacing_mm) == 3 and min(study.spacing_mm) > 0, study.spacing_mm)
 
     def check_determinism(self) -> None:
         """A second generator renders the spec read back from its JSON row to the same bytes: the
         study is deterministic across instances and regenerates from its catalog row."""
         row = StudySpec.from_json(json.loads(json.dumps(self.spec.to_json())))
-        assert _same(self.build().render(row, self.device), self.study), "the row does not regenerate the study"
+        _require(_same(self.build().render(row, self.device), self.study), "the row does not regenerate the study")
 
     def check_regeneration(self) -> None:
         spec = StudySpec.from_json(json.loads(json.dumps(self.spec.to_json())))
-        assert _json(spec) == _json(self.spec), "the spec does not survive its JSON row"
+        _require(_json(spec) == _json(self.spec), "the spec does not survive its JSON row")
         again = make_spec(self.build(), self.seed, self.index)
-        assert _json(again) == _json(self.spec), "specs are not a function of (dataset seed, index)"
+        _require(_json(again) == _json(self.spec), "specs are not a function of (dataset seed, index)")
 
     def check_pickling(self) -> None:
         restored = pickle.loads(pickle.dumps(self.build()))
-        assert _same(restored.render(self.spec, self.device), self.study), "a pickled generator renders otherwise"
+        _require(_same(restored.render(self.spec, self.device), self.study), "a pickled generator renders otherwise")
 
     def check_columns(self) -> None:
         declared = dict(self.generator.columns)
         filled = dict(self.study.columns)
-        assert set(filled) == set(declared), f"columns filled {sorted(filled)} != declared {sorted(declared)}"
+        _require(set(filled) == set(declared), f"columns filled {sorted(filled)} != declared {sorted(declared)}")
         for name, kind in declared.items():
             value = filled[name]
-            assert value is None or ARROW_TYPES[kind](value), f"column {name}: {value!r} is not {kind}"
+            _require(value is None or ARROW_TYPES[kind](value), f"column {name}: {value!r} is not {kind}")
 
     def check_bad_options(self) -> None:
         for params, field_name in self.bad_options:
@@ -130,9 +130,19 @@ class Contract:
                 create(self.name, options)
             except ParamError as exc:
                 named = str(exc).split(":", 1)[0].removeprefix("generator.")
-                assert named == field_name, f"{params}: the error names {named!r}, not {field_name!r}"
+                _require(named == field_name, f"{params}: the error names {named!r}, not {field_name!r}")
             else:
-                raise AssertionError(f"{self.name} accepted {params}")
+                raise ContractBroken(f"{self.name} accepted {params}")
+
+
+class ContractBroken(AssertionError):
+    """A generator breaks the contract (an AssertionError, so test runners report it as a failure)."""
+
+
+def _require(condition: object, message: object) -> None:
+    """`assert`, but kept under `python -O`: this kit is product code that tests import."""
+    if not condition:
+        raise ContractBroken(str(message))
 
 
 def _json(spec: StudySpec) -> str:

@@ -31,11 +31,6 @@ def gen(*overrides: str) -> Callable[[dict], list[str]]:
     return lambda ctx: [*SMALL, f"storage.uri={ctx['root']}", *overrides, "--no-progress"]
 
 
-def masks(*overrides: str) -> Callable[[dict], list[str]]:
-    """phantom_ct on the masks folder `test_bad_input.make_masks` prepares."""
-    return lambda ctx: gen("generator.params.anatomy=masks", f"generator.params.masks={ctx['masks']}", *overrides)(ctx)
-
-
 def on_s3(*overrides: str) -> Callable[[dict], list[str]]:
     return lambda ctx: [*SMALL, f"storage.options.endpoint_url={ctx['endpoint']}", *overrides, "--no-progress"]
 
@@ -355,35 +350,15 @@ CASES = [
         "classes: no label 'nosuchorgan'",
         setup="dataset",
     ),
-    Case("view unknown study", "view", lambda ctx: [ctx["root"], "s999999999"], "STUDY_ID: no study", setup="dataset"),
-    Case("view quote in study", "view", lambda ctx: [ctx["root"], "x' OR 1=1"], "STUDY_ID: no study", setup="dataset"),
-    Case("view empty study", "view", lambda ctx: [ctx["root"], " "], "STUDY_ID: must be a study id", setup="dataset"),
-    Case("view no dataset", "view", lambda ctx: [ctx["root"], "s000000000"], "no medsynth dataset here"),
-    Case(
-        "view port past the last",
-        "view",
-        lambda ctx: [ctx["root"], "s000000000", "--port", "65535"],
-        "argument --port",
-        setup="dataset",
-    ),
-    Case(
-        "view direct on a folder",
-        "view",
-        lambda ctx: [ctx["root"], "s000000000", "--direct"],
-        "--direct: ",
-        setup="dataset",
-    ),
-    # Masks as anatomy (issue 15): every bad folder or file before any work.
     *(
-        Case(f"masks {name}", "generate", masks(*extra), expect, setup=f"masks_{kind}")
-        for name, kind, extra, expect in (
-            ("empty folder", "empty", (), "generator.params.masks: "),
-            ("4-D", "4d", (), "a.nii.gz must be a 3-D label map"),
-            ("unreadable", "unreadable", (), "a.nii.gz is not a readable NIfTI file"),
-            ("fractions", "fraction", (), "a.nii.gz holds values that are not whole numbers"),
-            ("unmapped value", "unmapped", (), "a.nii.gz holds the value 250"),
-            ("unknown vocabulary", "ok", ("generator.params.vocabulary=totalseg",), "params.vocabulary: must be"),
-            ("grid past the mask", "ok", ("generator.spacing_mm=[5,2,2]",), "do not fit in a.nii.gz"),
+        Case(f"view {name}", "view", lambda ctx, a=args: [ctx["root"], *a], expect, setup=setup)
+        for name, args, expect, setup in (
+            ("unknown study", ["s999999999"], "STUDY_ID: no study", "dataset"),
+            ("quote in study", ["x' OR 1=1"], "STUDY_ID: no study", "dataset"),
+            ("empty study", [" "], "STUDY_ID: must be a study id", "dataset"),
+            ("no dataset", ["s000000000"], "no medsynth dataset here", ""),
+            ("port past the last", ["s000000000", "--port", "65535"], "argument --port", "dataset"),
+            ("direct on a folder", ["s000000000", "--direct"], "--direct: ", "dataset"),
         )
     ),
     # One dataset root, one config (issue 13, 2).
