@@ -43,6 +43,14 @@ POSE_STRENGTHS = ("rotation_deg", "scaling", "shear", "deformation_mm", "flip_ra
 Z_SLACK = 1.02  # the grid may reach 2 % past a mask's extent in z (rounding of spacings)
 
 
+def refuse_mask_options(given: dict[str, Any], own: tuple[str, ...] = ()) -> None:
+    """A mask option given without `anatomy=masks` is an error naming it (`own`: the generator's
+    parameters of the same name, which it reads either way)."""
+    for name in MASK_ONLY:
+        if name in given and name not in own:
+            raise ParamError(f"params.{name}", "is read only with params.anatomy=masks")
+
+
 class MaskAnatomy:
     def __init__(self, params: dict[str, Any], labels: LabelDict, default_vocabulary: str | None) -> None:
         """`default_vocabulary` None: NIfTI masks must name theirs (no value set is safe to assume)."""

@@ -87,9 +87,7 @@ class BrainMR:
             self.masks = source.MaskAnatomy(self.params, LABELS, None)
             self.masks.check_grid(self.shape, self.spacing)
         else:
-            for name in source.MASK_ONLY:
-                if name in options.params and name not in PARAMS:
-                    raise ParamError(f"params.{name}", "is read only with params.anatomy=masks")
+            source.refuse_mask_options(dict(options.params), own=tuple(PARAMS))
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         d = sample(PARAMS, self.params, rng)

@@ -136,9 +136,7 @@ class MaisiCT:
             if anatomy:
                 raise ParamError(f"params.{next(iter(anatomy))}", "shapes phantom anatomy: not with anatomy=masks")
             return
-        for name in source.MASK_ONLY:
-            if name in options.params:
-                raise ParamError(f"params.{name}", "is read only with params.anatomy=masks")
+        source.refuse_mask_options(dict(options.params))
         if self.source == "phantom" and self.params["masks_dir"] is not None:
             raise ParamError("params.masks_dir", "is read only with params.label_source=masks")
         if self.source == "masks":

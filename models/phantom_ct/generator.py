@@ -156,9 +156,7 @@ class PhantomCT:
             self.masks = source.MaskAnatomy(self.params, self.label_dict, "maisi")
             self.masks.check_grid(self.shape, self.spacing)
         else:
-            for name in source.MASK_ONLY:
-                if name in options.params:
-                    raise ParamError(f"params.{name}", "is read only with params.anatomy=masks")
+            source.refuse_mask_options(dict(options.params))
             self.label_dict = maisi_ct_labels().subset(list(LABELS), name="phantom_ct")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
