@@ -20,6 +20,7 @@ GeneratorFactory = Callable[[GeneratorOptions], Generator]
 _BUILTINS: dict[str, str] = {
     "phantom_ct": "models.phantom_ct:PhantomCT",
     "brain_mr": "models.brain_mr:BrainMR",
+    "body_mr": "models.body_mr:BodyMR",
     "maisi_ct": "models.maisi_ct:MaisiCT",
 }
 

@@ -22,12 +22,12 @@ import torch
 from models.anatomy import source
 from models.anatomy.place import Pose
 from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
-from models.brain_mr.acquisition import Acquisition, acquire, sample_acquisition
-from models.brain_mr.intensity import CONTRASTS, bias_field, gamma, mixture, paint_intensities
+from models.brain_mr.intensity import CONTRASTS, gamma, mixture, paint_intensities
 from models.brain_mr.spatial import Warp, sample_warp, warp_labels
 from models.brain_mr.template import LABELS, VALUE, template
 from models.errors import ParamError
 from models.measure import measure
+from models.mr.acquisition import Acquisition, acquire, bias_field, sample_acquisition
 from models.options import Choice, Param, Range, Setting, parse_params, sample
 
 DEFAULT_SHAPE = (176, 208, 176)  # z, y, x at 1 mm: the adult head with room to rotate

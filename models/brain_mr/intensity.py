@@ -1,5 +1,5 @@
 """Intensities (SynthSeg's recipe): a Gaussian per label from a contrast preset or fully random,
-then a smooth multiplicative bias field and a gamma transform.
+then (in `models.mr.acquisition`) a smooth multiplicative bias field, and a gamma transform.
 
 Presets give each tissue a mean relative to the brightest (0..1) and a spread, in the orderings
 of the usual 3 T sequences: T1 (MPRAGE) WM > GM > CSF; T2 CSF > GM > WM; FLAIR like T2 with the
@@ -10,8 +10,6 @@ relative signal intensities, not fitted to any image (the template's own T1 is n
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from models.brain_mr.template import LABELS, VALUE
 
@@ -102,15 +100,6 @@ def paint_intensities(
     image *= spreads[label]
     image += means[label]
     return image
-
-
-def bias_field(image: np.ndarray, strength: float, rng: np.random.Generator) -> None:
-    """Multiply in place by exp(a smooth field): a 4 x 4 x 4 grid of N(0, strength), upsampled."""
-    if strength <= 0:
-        return
-    coarse = torch.from_numpy(rng.normal(0.0, strength, (1, 1, 4, 4, 4)).astype(np.float32))
-    field = F.interpolate(coarse, size=image.shape, mode="trilinear", align_corners=True)[0, 0].numpy()
-    image *= np.exp(field)
 
 
 def gamma(image: np.ndarray, log_gamma: float) -> np.ndarray:

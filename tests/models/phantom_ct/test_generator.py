@@ -11,7 +11,9 @@ from models import GeneratorOptions, ParamError, make_spec
 from models.base import QC, RENDER_STREAM, study_rng
 from models.labels import maisi_ct_labels
 from models.phantom_ct import anatomy
-from models.phantom_ct.generator import PARAMS, _body, _grid
+from models.phantom_ct.generator import PARAMS
+from models.phantom_ct.patient import body as _body
+from models.phantom_ct.patient import grid as _grid
 from models.phantom_ct.render import form_image, paint
 from models.phantom_ct.tissue import TISSUE_INDEX, sample_hu
 from models.registry import create

@@ -1,6 +1,7 @@
-"""Acquisition (SynthSeg's recipe): the scan's own resolution and slice thickness, simulated by a
-blur matched to it, a downsampling to it and a resampling back to the output grid; then Rician
-noise, as magnitude MR images have."""
+"""Acquisition (SynthSeg's recipe): a smooth multiplicative coil (bias) field; the scan's own
+resolution and slice thickness, simulated by a blur matched to it, a downsampling to it and a
+resampling back to the output grid; then Rician noise, as magnitude MR images have. Shared by every
+MR generator."""
 
 from __future__ import annotations
 
@@ -30,7 +31,12 @@ def sample_acquisition(
 
 
 def acquire(image: np.ndarray, spacing: tuple[float, ...], acq: Acquisition, rng: np.random.Generator) -> np.ndarray:
-    coarser = [r / s for r, s in zip(acq.resolution_mm, spacing, strict=True)]
+    return rician(resample(image, spacing, acq.resolution_mm), acq.noise, rng)
+
+
+def resample(image: np.ndarray, spacing: tuple[float, ...], resolution_mm: tuple[float, ...]) -> np.ndarray:
+    """`image` as a scan of `resolution_mm` would see it, on its own grid again."""
+    coarser = [r / s for r, s in zip(resolution_mm, spacing, strict=True)]
     if max(coarser) > 1.05:
         sigma = [0.75 * c if c > 1.05 else 0.0 for c in coarser]  # SynthSeg's blur for a thicker voxel
         image = ndimage.gaussian_filter(image, sigma=sigma, truncate=3.0)
@@ -38,7 +44,7 @@ def acquire(image: np.ndarray, spacing: tuple[float, ...], acq: Acquisition, rng
         tensor = torch.from_numpy(image)[None, None]
         tensor = F.interpolate(tensor, size=low, mode="trilinear", align_corners=True)
         image = F.interpolate(tensor, size=image.shape, mode="trilinear", align_corners=True)[0, 0].numpy()
-    return rician(image, acq.noise, rng)
+    return image
 
 
 def rician(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -50,3 +56,12 @@ def rician(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndar
     imaginary *= np.float32(sigma)
     np.hypot(real, imaginary, out=real)
     return real
+
+
+def bias_field(image: np.ndarray, strength: float, rng: np.random.Generator) -> None:
+    """Multiply in place by exp(a smooth field): a 4 x 4 x 4 grid of N(0, strength), upsampled."""
+    if strength <= 0:
+        return
+    coarse = torch.from_numpy(rng.normal(0.0, strength, (1, 1, 4, 4, 4)).astype(np.float32))
+    field = F.interpolate(coarse, size=image.shape, mode="trilinear", align_corners=True)[0, 0].numpy()
+    image *= np.exp(field)

@@ -1,0 +1,128 @@
+"""`body_mr`: MRI of chest, abdomen and pelvis from tissue physics. CPU only, weight-free.
+
+The patient and anatomy are `phantom_ct`'s (the same `body_region`, sex, age, habitus and lesion
+parameters, or a user's masks with `params.anatomy=masks`); its tissue map becomes MR tissues
+(`models.body_mr.tissues`). Each study draws a field strength and a clinical sequence with its
+timings (`models.mr.sequence`), its tissues' relaxation times around the published table
+(`models.mr.tissue`), gadolinium at a phase for `_gd` sequences, a coil field, its scan
+resolution and slice thickness and an SNR; the image is the signal equations evaluated on the
+tissue map (`models.mr.image`). Labels are the anatomy's, exactly. Quality control checks that the
+orderings of label medians the drawn physics implies hold (`models.mr.qc`), redrawing the render
+stream on failure. Images are uint16, like brain_mr.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from models.anatomy import source
+from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.body_mr.tissues import gd_share, mr_tissue
+from models.errors import ParamError
+from models.labels import LabelDict, maisi_ct_labels
+from models.measure import measure
+from models.mr import qc
+from models.mr import sequence as mr_sequence
+from models.mr.image import Acquired, form_image, tissue_signals
+from models.mr.sequence import Sequence
+from models.mr.signal import enhance
+from models.mr.tissue import sample_properties
+from models.options import Param, Range, parse_params, sample
+from models.phantom_ct import patient
+from models.phantom_ct.generator import ANATOMY_PARAMS, LABELS, _check_shape, _check_spacing
+from models.phantom_ct.generator import PARAMS as CT_PARAMS
+
+DEFAULT_SHAPE = (192, 256, 256)
+MAX_REDRAWS = 3
+SEQUENCES = mr_sequence.names(("T1w", "T2w", "PDw", "T1w_fs", "T2w_fs", "in_phase", "opposed_phase", "STIR"))
+
+ANATOMY = ("body_region", "sex", "age", "habitus", "inspiration", "bladder_fill", "inplane_mm", "slice_mm")
+LESIONS = ("lesion_rate", "lesion_kinds", "lesion_size_mm")
+PARAMS: dict[str, Param] = {
+    **{name: CT_PARAMS[name] for name in (*ANATOMY, *LESIONS)},
+    **mr_sequence.params(SEQUENCES, SEQUENCES),
+    "bias": Range((0.0, 1.0), (0.05, 0.25)),  # standard deviation of the log coil / B1 field
+    "scan_inplane_mm": Range((0.3, 4.0), (1.0, 2.0)),  # the scan's own in-plane resolution
+    "scan_slice_mm": Range((0.5, 10.0), (3.0, 6.0)),  # and slice thickness
+}
+MR_PARAMS = {name: PARAMS[name] for name in mr_sequence.params(SEQUENCES, SEQUENCES)}
+
+
+class BodyMR:
+    name = "body_mr"
+    version = "0.1.0"
+    columns: ClassVar[dict[str, str]] = {
+        **mr_sequence.COLUMNS,
+        "habitus": "double",
+        "inspiration": "double",
+        "lesion_count": "int64",
+    }
+
+    def __init__(self, options: GeneratorOptions) -> None:
+        self.shape_given = options.shape is not None
+        self.shape = _check_shape(options.shape)
+        self.spacing = _check_spacing(options.spacing_mm)
+        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
+        self.masks: source.MaskAnatomy | None = None
+        if self.params["anatomy"] == "masks":
+            for name in patient.PROCEDURAL_ONLY:
+                if name in options.params:
+                    raise ParamError(f"params.{name}", "shapes the procedural torso: only with params.anatomy=phantom")
+            self.label_dict: LabelDict = maisi_ct_labels()
+            self.masks = source.MaskAnatomy(self.params, self.label_dict, "maisi")
+            self.masks.check_grid(self.shape, self.spacing)
+        else:
+            source.refuse_mask_options(dict(options.params))
+            self.label_dict = maisi_ct_labels().subset(list(LABELS), name="body_mr")
+
+    def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
+        anatomy_params = {name: PARAMS[name] for name in (*ANATOMY, *LESIONS)}
+        drawn = sample(anatomy_params, self.params, rng)
+        setup = (self.shape, self.spacing, self.shape_given)
+        person = patient.draw_patient(drawn, self.params["lesion_size_mm"], self.masks, setup, rng)
+        acquisition = mr_sequence.draw(MR_PARAMS, self.params, rng)
+        seq = Sequence.from_json(acquisition["sequence"])
+        scan = sample({k: PARAMS[k] for k in ("bias", "scan_inplane_mm", "scan_slice_mm")}, self.params, rng)
+        return {
+            "modality": "MR",
+            **person,
+            **acquisition,
+            "contrast": seq.gd_phase or "non_contrast",
+            "bias": round(float(scan["bias"]), 4),
+            "scan_resolution_mm": [round(float(v), 3) for v in (scan["scan_slice_mm"], *[scan["scan_inplane_mm"]] * 2)],
+        }
+
+    def render(self, spec: StudySpec, device: torch.device) -> Study:
+        p = spec.params
+        spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
+        seq = Sequence.from_json(p["sequence"])
+        acquired = Acquired(tuple(p["scan_resolution_mm"]), float(p["bias"]), float(p["snr"]))  # type: ignore[arg-type]
+        for attempt in range(MAX_REDRAWS + 1):
+            rng = study_rng(spec.seed, RENDER_STREAM, attempt)
+            label, ct_tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
+            tissue = mr_tissue(ct_tissue, spacing)
+            del ct_tissue
+            props = enhance(sample_properties(seq.field_t, p["age"], rng), seq, gd_share(seq.gd_phase))
+            image = form_image(tissue, label > 0, seq, props, spacing, acquired, rng)
+            measurements = measure(image, label, spacing, self.label_dict)
+            signals = tissue_signals(seq, props)
+            expected = qc.expected_medians(label, tissue, signals, self.label_dict)
+            result = qc.check(image, measurements.labels, expected, _noise(expected, acquired.snr))
+            if result.passed:
+                break
+        columns = {
+            **mr_sequence.columns(seq, acquired.snr),
+            "habitus": p["habitus"],
+            "inspiration": p["inspiration"],
+            "lesion_count": len(p["lesions"]),
+        }
+        return Study(image, label, spacing, measurements, QC(result.passed, attempt, result.failures), columns)
+
+
+def _noise(expected: dict[str, float], snr: float) -> float:
+    """The noise standard deviation in signal units, as `models.mr.image` sets it (approximately:
+    from the labels' expected medians rather than every body voxel)."""
+    return float(np.mean(list(expected.values()))) / snr if expected else 0.0
