@@ -32,6 +32,7 @@ from models.mr.signal import enhance
 from models.mr.tissue import sample_properties
 from models.options import Param, Range, parse_params, sample
 from models.phantom_ct import patient
+from models.phantom_ct import qc as ct_qc
 from models.phantom_ct.generator import ANATOMY_PARAMS, LABELS, _check_shape, _check_spacing
 from models.phantom_ct.generator import PARAMS as CT_PARAMS
 
@@ -48,6 +49,8 @@ PARAMS: dict[str, Param] = {
     "scan_inplane_mm": Range((0.3, 4.0), (1.0, 2.0)),  # the scan's own in-plane resolution
     "scan_slice_mm": Range((0.5, 10.0), (3.0, 6.0)),  # and slice thickness
 }
+# Labels QC ranks: phantom_ct's checked organs, the prostate and the hepatic tumour.
+CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 MR_PARAMS = {name: PARAMS[name] for name in mr_sequence.params(SEQUENCES, SEQUENCES)}
 
 
@@ -106,11 +109,12 @@ class BodyMR:
             tissue = mr_tissue(ct_tissue, spacing)
             del ct_tissue
             props = enhance(sample_properties(seq.field_t, p["age"], rng), seq, gd_share(seq.gd_phase))
-            image = form_image(tissue, label > 0, seq, props, spacing, acquired, rng)
+            formed = form_image(tissue, label > 0, seq, props, spacing, acquired, rng)
+            image = formed.image
             measurements = measure(image, label, spacing, self.label_dict)
             signals = tissue_signals(seq, props)
-            expected = qc.expected_medians(label, tissue, signals, self.label_dict)
-            result = qc.check(image, measurements.labels, expected, _noise(expected, acquired.snr))
+            expected = qc.expected_medians(label, tissue, signals, formed.coil, self.label_dict, CHECKED)
+            result = qc.check(image, measurements.labels, expected, qc.noise_level(expected, acquired.snr))
             if result.passed:
                 break
         columns = {
@@ -120,9 +124,3 @@ class BodyMR:
             "lesion_count": len(p["lesions"]),
         }
         return Study(image, label, spacing, measurements, QC(result.passed, attempt, result.failures), columns)
-
-
-def _noise(expected: dict[str, float], snr: float) -> float:
-    """The noise standard deviation in signal units, as `models.mr.image` sets it (approximately:
-    from the labels' expected medians rather than every body voxel)."""
-    return float(np.mean(list(expected.values()))) / snr if expected else 0.0

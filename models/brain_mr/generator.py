@@ -21,13 +21,20 @@ import torch
 
 from models.anatomy import source
 from models.anatomy.place import Pose
-from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.brain_mr import physics
 from models.brain_mr.intensity import CONTRASTS, gamma, mixture, paint_intensities
 from models.brain_mr.spatial import Warp, sample_warp, warp_labels
 from models.brain_mr.template import LABELS, VALUE, template
 from models.errors import ParamError
 from models.measure import measure
+from models.mr import qc
+from models.mr import sequence as mr_sequence
 from models.mr.acquisition import Acquisition, acquire, bias_field, sample_acquisition
+from models.mr.image import Acquired, form_image, tissue_signals
+from models.mr.sequence import Sequence
+from models.mr.signal import enhance
+from models.mr.tissue import sample_properties
 from models.options import Choice, Param, Range, Setting, parse_params, sample
 
 DEFAULT_SHAPE = (176, 208, 176)  # z, y, x at 1 mm: the adult head with room to rotate
@@ -43,7 +50,7 @@ BRAIN = (
 TOP = 3000  # the brightest tissue's value in the stored uint16 image
 
 PARAMS: dict[str, Param] = {
-    "contrast": Choice(CONTRASTS, CONTRASTS),
+    "contrast": Choice((*CONTRASTS, "physics"), CONTRASTS),
     "rotation_deg": Range((0.0, 45.0), (15.0, 15.0)),  # largest rotation about each axis
     "scaling": Range((0.0, 0.5), (0.15, 0.15)),  # largest log-scale per axis (about +-16 %)
     "shear": Range((0.0, 0.2), (0.02, 0.02)),
@@ -67,20 +74,33 @@ ANATOMY_PARAMS: dict[str, Param] = {
 }
 
 
+# `contrast=physics`: a clinical sequence on the tissue table (`models.mr`), drawn after everything
+# else, so preset studies keep their bytes.
+MR_PARAMS: dict[str, Param] = mr_sequence.params(
+    mr_sequence.names(physics.SEQUENCES_BASE), physics.SEQUENCES_BASE, phases=("delayed",)
+)
+MAX_REDRAWS = 3
+
+
 class BrainMR:
     name = "brain_mr"
-    version = "0.1.0"
+    version = "0.2.0"
     columns: ClassVar[dict[str, str]] = {
         "resolution_mm": "double",
         "noise": "double",
         "flipped": "bool",
         "lesion_count": "int64",
+        **mr_sequence.COLUMNS,
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
+        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS}, options.params)
+        if "physics" not in self.params["contrast"]:
+            given = sorted(set(options.params) & set(MR_PARAMS))
+            if given:
+                raise ParamError(f"params.{given[0]}", "sets an MR sequence: only with params.contrast=physics")
         self.label_dict = LABELS
         self.masks: source.MaskAnatomy | None = None
         if self.params["anatomy"] == "masks":
@@ -101,7 +121,9 @@ class BrainMR:
         }
         spacing = self.spacing or tuple(1.0 * n / s for n, s in zip(DEFAULT_SHAPE, self.shape, strict=True))
         placed = {"anatomy": "masks", **self.masks.sample(rng, _pose(warp))[1]} if self.masks is not None else {}
+        mr = mr_sequence.draw(MR_PARAMS, self.params, rng) if d["contrast"] == "physics" else {}
         return {
+            **mr,
             **placed,
             "modality": "MR",
             "contrast": d["contrast"],
@@ -117,7 +139,60 @@ class BrainMR:
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
         p = spec.params
+        if p["contrast"] == "physics":
+            return self._render_physics(spec)
         rng = study_rng(spec.seed, RENDER_STREAM)
+        label, warp, lesion_count = self._labels(p, rng)
+        image = paint_intensities(label, *mixture(p["contrast"], rng), rng)
+        bias_field(image, p["bias"], rng)
+        image = gamma(image, p["log_gamma"])
+        acq = Acquisition(tuple(p["acquisition"]["resolution_mm"]), p["acquisition"]["noise"])
+        spacing = tuple(p["spacing_mm"])
+        image = acquire(image, spacing, acq, rng)
+        stored = np.clip(np.rint(image * TOP), 0, 4095).astype(np.uint16)
+        measurements = measure(stored, label, spacing, LABELS)  # type: ignore[arg-type]
+        columns = {
+            "resolution_mm": max(acq.resolution_mm),
+            "noise": acq.noise,
+            "flipped": warp.flip,
+            "lesion_count": lesion_count,
+            **mr_sequence.columns(None, None),
+        }
+        return Study(stored, label, spacing, measurements, columns=columns)  # type: ignore[arg-type]
+
+    def _render_physics(self, spec: StudySpec) -> Study:
+        """The labels as for every contrast, imaged by the drawn sequence on the tissue table;
+        QC checks the orderings that sequence implies and redraws the render stream on failure."""
+        p = spec.params
+        spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
+        seq = Sequence.from_json(p["sequence"])
+        resolution = tuple(p["acquisition"]["resolution_mm"])
+        acquired = Acquired(resolution, float(p["bias"]), float(p["snr"]))  # type: ignore[arg-type]
+        table, share = physics.tissue_table(), physics.gd_share()
+        for attempt in range(MAX_REDRAWS + 1):
+            rng = study_rng(spec.seed, RENDER_STREAM, attempt)
+            label, warp, lesion_count = self._labels(p, rng)
+            tissue = table[label]
+            props = enhance(sample_properties(seq.field_t, None, rng), seq, share)
+            formed = form_image(tissue, label > 0, seq, props, spacing, acquired, rng)
+            image = formed.image
+            measurements = measure(image, label, spacing, LABELS)
+            signals = tissue_signals(seq, props)
+            expected = qc.expected_medians(label, tissue, signals, formed.coil, LABELS, physics.CHECKED)
+            result = qc.check(image, measurements.labels, expected, qc.noise_level(expected, acquired.snr))
+            if result.passed:
+                break
+        columns = {
+            "resolution_mm": max(resolution),
+            "noise": None,
+            "flipped": warp.flip,
+            "lesion_count": lesion_count,
+            **mr_sequence.columns(seq, acquired.snr),
+        }
+        return Study(image, label, spacing, measurements, QC(result.passed, attempt, result.failures), columns)
+
+    def _labels(self, p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, Warp, int]:
+        """The study's label map (template or mask, warped, lesions painted), its warp and lesion count."""
         shape, spacing = tuple(p["shape"]), tuple(p["spacing_mm"])
         warp = Warp(**{k: tuple(v) if isinstance(v, list) else v for k, v in p["warp"].items()})
         if p.get("anatomy") == "masks":
@@ -127,21 +202,7 @@ class BrainMR:
             warp = replace(warp, flip=bool(p["pose"]["flip"]))
         else:
             label = warp_labels(template(), warp, shape, spacing, rng)
-        lesion_count = paint_lesions(label, spacing, p["lesions"], rng)
-        image = paint_intensities(label, *mixture(p["contrast"], rng), rng)
-        bias_field(image, p["bias"], rng)
-        image = gamma(image, p["log_gamma"])
-        acq = Acquisition(tuple(p["acquisition"]["resolution_mm"]), p["acquisition"]["noise"])
-        image = acquire(image, spacing, acq, rng)
-        stored = np.clip(np.rint(image * TOP), 0, 4095).astype(np.uint16)
-        measurements = measure(stored, label, spacing, LABELS)
-        columns = {
-            "resolution_mm": max(acq.resolution_mm),
-            "noise": acq.noise,
-            "flipped": warp.flip,
-            "lesion_count": lesion_count,
-        }
-        return Study(stored, label, spacing, measurements, columns=columns)  # type: ignore[arg-type]
+        return label, warp, paint_lesions(label, spacing, p["lesions"], rng)
 
 
 def _pose(warp: Warp) -> Pose:

@@ -58,10 +58,25 @@ def rician(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndar
     return real
 
 
+def rician_fast(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """`rician` with torch's normal sampler (seeded from `rng`), about 2.5x faster on one core than
+    numpy's; other numbers than `rician`'s, which brain_mr's presets keep for their bytes."""
+    generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
+    noise = torch.randn((2, *image.shape), generator=generator)
+    noise.mul_(float(sigma))
+    noise[0].add_(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)))
+    return torch.hypot(noise[0], noise[1]).numpy()
+
+
 def bias_field(image: np.ndarray, strength: float, rng: np.random.Generator) -> None:
     """Multiply in place by exp(a smooth field): a 4 x 4 x 4 grid of N(0, strength), upsampled."""
     if strength <= 0:
         return
+    image *= coil_field(image.shape, strength, rng)
+
+
+def coil_field(shape: tuple[int, ...], strength: float, rng: np.random.Generator) -> np.ndarray:
+    """exp(a smooth field) over `shape`: a 4 x 4 x 4 grid of N(0, strength), trilinearly upsampled."""
     coarse = torch.from_numpy(rng.normal(0.0, strength, (1, 1, 4, 4, 4)).astype(np.float32))
-    field = F.interpolate(coarse, size=image.shape, mode="trilinear", align_corners=True)[0, 0].numpy()
-    image *= np.exp(field)
+    field = F.interpolate(coarse, size=tuple(shape), mode="trilinear", align_corners=True)[0, 0].numpy()
+    return np.exp(field)

@@ -1,13 +1,16 @@
 """An MR image from a tissue map and a drawn sequence, the way the scanner would see it.
 
-Each tissue's signal comes from the signal equations (`models.mr.signal`) on this study's tissue
-properties; each voxel then varies around it by the tissue's per-voxel relaxation spread
-(VOXEL_SPREAD of T1 and of T2, two smooth fields, weighted by how much each reaches the signal on
-this sequence: on a T2-weighted image T2 texture shows, on a T1-weighted one T1 texture); the coil
-and B1 field multiplies it; the acquisition's own resolution and slice thickness blur and resample
-it (`models.mr.acquisition`); complex Gaussian noise at the drawn SNR is added and the magnitude
-taken (Rician). Signals stay signed until that magnitude, so opposed-phase and inversion-recovery
-cancellation at tissue borders happens as it does in a scanner.
+- Each tissue's signal comes from the signal equations (`models.mr.signal`) on this study's tissue
+  properties.
+- Each voxel varies around it by the tissue's per-voxel spread (VOXEL_SPREAD of T1, of T2 and of
+  proton density, one smooth field), weighted by how much each reaches the signal on this
+  sequence: T2 texture shows on a T2-weighted image, T1 texture on a T1-weighted one.
+- The coil and B1 field multiplies it.
+- The acquisition's own resolution and slice thickness blur and resample it
+  (`models.mr.acquisition`).
+- Complex Gaussian noise at the drawn SNR is added and the magnitude taken (Rician). Signals stay
+  signed until then, so opposed-phase and inversion-recovery cancellation at tissue borders
+  happens as in a scanner.
 
 SNR is the mean signal of the labelled (body) voxels over the noise standard deviation of each
 channel. The stored image is uint16: the 99.8th percentile of the body maps to STORED_TOP.
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.mr.acquisition import bias_field, resample, rician
+from models.mr.acquisition import coil_field, resample, rician_fast
 from models.mr.sequence import Sequence
 from models.mr.signal import sensitivities, signal
 from models.mr.tissue import Properties
@@ -40,6 +43,12 @@ class Acquired:
     snr: float
 
 
+@dataclass(frozen=True)
+class Formed:
+    image: np.ndarray  # uint16
+    coil: np.ndarray  # the coil field at every other voxel per axis (what QC expects the image to carry)
+
+
 def tissue_signals(sequence: Sequence, props: Properties) -> np.ndarray:
     return signal(sequence, props).astype(np.float32)
 
@@ -52,27 +61,27 @@ def form_image(
     spacing_mm: tuple[float, float, float],
     acquired: Acquired,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """uint16 image of `tissue` (indices of `models.mr.tissue.NAMES`); `body`: the voxels SNR and
+) -> Formed:
+    """The image of `tissue` (indices of `models.mr.tissue.NAMES`); `body`: the voxels SNR and
     scaling are measured over."""
     image = tissue_signals(sequence, props)[tissue]
     g1, g2 = sensitivities(sequence, props)
-    sigma = tuple(TEXTURE_MM / s for s in spacing_mm)
-    for gain in (g1, np.sqrt(g2**2 + 1.0)):
-        amplitude = (VOXEL_SPREAD * gain).astype(np.float32)
-        field = coarse_field(tissue.shape, sigma, rng)
-        field *= amplitude[tissue]
-        field += np.float32(1.0)
-        image *= field
-        del field
-    bias_field(image, acquired.bias, rng)
+    # T1 and T2 vary independently per voxel; their effects add in quadrature (PD's too, gain 1).
+    amplitude = (VOXEL_SPREAD * np.sqrt(g1**2 + g2**2 + 1.0)).astype(np.float32)
+    field = coarse_field(tissue.shape, tuple(TEXTURE_MM / s for s in spacing_mm), rng)
+    field *= amplitude[tissue]
+    field += np.float32(1.0)
+    coil = coil_field(tissue.shape, acquired.bias, rng) if acquired.bias > 0 else np.ones(tissue.shape, np.float32)
+    field *= coil
+    image *= field
+    del field
     image = resample(image, spacing_mm, acquired.resolution_mm)
-    stride = tuple(slice(None, None, 2) for _ in range(3))
+    stride = (slice(None, None, 2),) * 3
     inside = body[stride]
     level = float(np.abs(image[stride][inside]).mean()) if inside.any() else float(np.abs(image).mean())
-    image = rician(image, max(level, 1e-6) / acquired.snr, rng)
+    image = rician_fast(image, max(level, 1e-6) / acquired.snr, rng)
     top = float(np.percentile(image[stride][inside], 99.8)) if inside.any() else float(image.max())
     image *= np.float32(STORED_TOP / max(top, 1e-6))
     np.rint(image, out=image)
     np.clip(image, 0, STORED_MAX, out=image)
-    return image.astype(np.uint16)
+    return Formed(image.astype(np.uint16), coil[stride].copy())

@@ -1,12 +1,15 @@
 """Quality control of an MR study from its own physics: the orderings of tissue intensity that the
 drawn sequence and tissue properties imply must hold in the image.
 
-For every label large enough to judge (MIN_VOXELS), the expected median is the median of the
-noise-free signals of the tissues it is made of (weighted by their voxels: a kidney is cortex and
-medulla). For every pair of such labels whose expected medians differ clearly (the brighter at least
-MARGIN brighter, and by more than NOISE_MULTIPLE noise standard deviations), the measured medians
-must keep that order. The coil field and partial volume may break an ordering that is barely
-there; a clear one broken means the render failed, and the generator redraws it.
+Ranked labels are the organs the generator names (large soft-tissue organs, vessels, fluid-filled
+structures and muscles; bones and thin walls are left out, because partial volume in a thick slice
+ranks them as a scanner would, not as their tissue does) with at least MIN_VOXELS voxels. A label's
+expected median is the median of the noise-free signals of its tissues (a kidney is cortex and
+medulla) times the coil field the image was given. For every pair whose expected medians differ
+clearly (the brighter at least MARGIN brighter, and by more than NOISE_MULTIPLE noise standard
+deviations) the measured medians must keep that order. Labels expected below NOISE_MULTIPLE noise
+standard deviations (air, gas) are not ranked: their median is the Rician noise floor plus
+whatever partial volume brings. A failing study is redrawn by the generator.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from models.measure import LabelStats, image_failures
 MIN_VOXELS = 1000
 MARGIN = 0.35
 NOISE_MULTIPLE = 3.0
+LEVELS = 4096
 
 
 @dataclass(frozen=True)
@@ -32,23 +36,33 @@ class Result:
 
 
 def expected_medians(
-    label: np.ndarray, tissue: np.ndarray, signals: np.ndarray, labels: LabelDict, min_voxels: int = MIN_VOXELS
+    label: np.ndarray,
+    tissue: np.ndarray,
+    signals: np.ndarray,
+    coil: np.ndarray,
+    labels: LabelDict,
+    checked: tuple[str, ...],
 ) -> dict[str, float]:
-    """Expected (noise-free) median |signal| of each label with at least `min_voxels` voxels,
-    from every other voxel per axis (an eighth of the volume is plenty for a median)."""
+    """Expected (noise-free) median |signal| of each `checked` label with at least MIN_VOXELS
+    voxels: its tissues' signals times the coil field the image carries, over every other voxel
+    per axis (`coil` is given there), to 1/LEVELS of the brightest."""
     stride = (slice(None, None, 2),) * 3
-    k = len(signals)
-    joint = np.bincount((label[stride].astype(np.int64) * k + tissue[stride]).ravel(), minlength=256 * k)
-    joint = joint[: 256 * k].reshape(256, k)
-    magnitude = np.abs(signals.astype(np.float64))
-    order = np.argsort(magnitude)
+    sub_label, sub_tissue = label[stride], tissue[stride]
+    values = np.abs(signals)[sub_tissue] * coil
+    top = float(values.max()) or 1.0
+    level = np.rint(values * ((LEVELS - 1) / top)).astype(np.int64)
+    joint = np.bincount((sub_label.astype(np.int64) * LEVELS + level).ravel(), minlength=256 * LEVELS)
+    joint = joint[: 256 * LEVELS].reshape(256, LEVELS)
+    values_of = {lb.name: lb.value for lb in labels}
     out = {}
-    for lb in labels:
-        counts = joint[lb.value][order]
-        total = int(counts.sum())
-        if total * 8 < min_voxels:
+    for name in checked:
+        if name not in values_of:
             continue
-        out[lb.name] = float(magnitude[order][np.searchsorted(np.cumsum(counts), (total + 1) // 2)])
+        hist = joint[values_of[name]]
+        total = int(hist.sum())
+        if total * 8 < MIN_VOXELS:
+            continue
+        out[name] = float(np.searchsorted(np.cumsum(hist), (total + 1) // 2)) * top / (LEVELS - 1)
     return out
 
 
@@ -56,13 +70,14 @@ def check(image: np.ndarray, stats: dict[str, LabelStats], expected: dict[str, f
     """`noise`: the per-channel noise standard deviation, in the units of `expected`. Measured
     medians are compared as ranks, so the stored image's scale does not matter."""
     failures = list(image_failures(image))
-    judged = {n: e for n, e in expected.items() if n in stats and stats[n].voxels >= MIN_VOXELS}
+    floor = NOISE_MULTIPLE * noise  # below it a median is the Rician noise floor plus partial volume
+    judged = {n: e for n, e in expected.items() if n in stats and stats[n].voxels >= MIN_VOXELS and e >= floor}
     names = sorted(judged, key=judged.__getitem__)
     pairs = 0
     for i, dim in enumerate(names):
         for bright in names[i + 1 :]:
             lo, hi = judged[dim], judged[bright]
-            if hi < lo * (1.0 + MARGIN) or hi - lo < NOISE_MULTIPLE * noise:
+            if hi < lo * (1.0 + MARGIN) or hi - lo < floor:
                 continue
             pairs += 1
             if not stats[bright].median > stats[dim].median:
@@ -71,3 +86,9 @@ def check(image: np.ndarray, stats: dict[str, LabelStats], expected: dict[str, f
                     f" (expected {hi:.3g} > {lo:.3g})"
                 )
     return Result(not failures, tuple(failures[:10]), judged, pairs)
+
+
+def noise_level(expected: dict[str, float], snr: float) -> float:
+    """The noise standard deviation in signal units, as `models.mr.image` sets it (approximately:
+    from the labels' expected medians rather than every labelled voxel)."""
+    return float(np.mean(list(expected.values()))) / snr if expected else 0.0

@@ -190,9 +190,9 @@ def _draw(fixed: float | None, span: Span, rng: np.random.Generator) -> float:
 FIELD_CHOICES = {"1.5": 1.5, "3": 3.0, "3.0": 3.0}
 
 
-def params(allowed: tuple[str, ...], default: tuple[str, ...]) -> dict[str, Param]:
-    """The steerable parameters of an MR acquisition, for a generator offering `allowed` sequences.
-    Timings left null are drawn from each sequence's clinical range."""
+def params(allowed: tuple[str, ...], default: tuple[str, ...], phases: tuple[str, ...] = PHASES) -> dict[str, Param]:
+    """The steerable parameters of an MR acquisition, for a generator offering `allowed` sequences
+    (and `phases` after gadolinium). Timings left null are drawn from each sequence's clinical range."""
     return {
         "sequence": Choice(allowed, default),
         "field_strength_t": Choice(tuple(FIELD_CHOICES), ("1.5", "3")),
@@ -200,7 +200,7 @@ def params(allowed: tuple[str, ...], default: tuple[str, ...]) -> dict[str, Para
         "te_ms": Range((0.5, 500.0), None),
         "ti_ms": Range((10.0, 5000.0), None),
         "flip_deg": Range((1.0, 180.0), None),
-        "gd_phase": Choice(PHASES, PHASES),  # only for `_gd` sequences
+        "gd_phase": Choice(phases, phases),  # only for `_gd` sequences
         "snr": Range((2.0, 1000.0), (15.0, 60.0)),
     }
 

@@ -103,7 +103,7 @@ MIXED: dict[str, tuple[tuple[float, str], ...]] = {
     "deep_grey_matter": ((0.6, "grey_matter"), (0.4, "white_matter")),  # thalamus, basal ganglia: partly myelinated
     "cerebellum": ((0.6, "grey_matter"), (0.4, "white_matter")),  # cortex folia over the white-matter arbor
     "brainstem": ((0.7, "white_matter"), (0.3, "grey_matter")),
-    "white_matter_lesion": ((0.75, "white_matter"), (0.25, "fluid")),  # gliosis, raised free water
+    "white_matter_lesion": ((0.6, "white_matter"), (0.4, "fluid")),  # gliosis, raised free water
     "brain_tumour": ((0.6, "grey_matter"), (0.4, "fluid")),  # cellular tumour with vasogenic oedema
     "hepatic_tumour": ((0.6, "liver"), (0.4, "fluid")),
     "lung_tumour": ((0.7, "muscle"), (0.3, "fluid")),

@@ -28,6 +28,7 @@ from pydicom.uid import (
     MRImageStorage,
 )
 
+from models.mr.sequence import GAMMA_MHZ_PER_T, GD, PROTOCOLS
 from pipeline.export.volume import ExportStudy
 
 SOP_CLASSES = {"CT": CTImageStorage, "MR": MRImageStorage}
@@ -173,15 +174,53 @@ def _stored_pixels(image: np.ndarray, modality: str) -> tuple[np.ndarray, int]:
     return image.astype(np.int16), 0
 
 
+# Per sequence family: Scanning Sequence, Sequence Variant, Scan Options and MR Acquisition Type
+# (PS3.3 C.8.3.1.1.1-4 defined terms), as scanners write them (a Siemens MPRAGE: GR\IR, SK\SP\MP, IR).
+MR_TERMS: dict[str, tuple[list[str], list[str], list[str], str]] = {
+    "SE": (["SE"], ["SK"], [], "2D"),
+    "GRE": (["GR"], ["SP"], [], "2D"),
+    "IR": (["SE", "IR"], ["SK"], ["IR"], "2D"),
+    "MPRAGE": (["GR", "IR"], ["SK", "SP", "MP"], ["IR"], "3D"),
+}
+
+
 def _mr_acquisition(ds: Dataset, row: dict[str, Any]) -> None:
-    ds.ScanningSequence = "RM"  # research mode: no real pulse sequence behind a synthetic contrast
-    ds.SequenceVariant = "NONE"
-    ds.ScanOptions = ""
-    ds.MRAcquisitionType = "3D"
-    ds.SequenceName = str(row.get("contrast") or "synthetic")
-    ds.RepetitionTime = ds.EchoTime = ""
-    ds.EchoTrainLength = ""
+    """The acquisition the row records; a study without a physical sequence (brain_mr's presets)
+    is research mode with its timings left empty."""
+    name = row.get("sequence")
     ds.AcquisitionNumber = 1
+    ds.EchoTrainLength = ""
+    if not name:
+        ds.ScanningSequence = "RM"  # research mode: no real pulse sequence behind a synthetic contrast
+        ds.SequenceVariant = "NONE"
+        ds.ScanOptions = ""
+        ds.MRAcquisitionType = "3D"
+        ds.SequenceName = str(row.get("contrast") or "synthetic")
+        ds.RepetitionTime = ds.EchoTime = ""
+        return
+    protocol = PROTOCOLS[str(name).removesuffix(GD)]
+    scanning, variant, options, kind = MR_TERMS[protocol.family]
+    ds.ScanningSequence = scanning
+    ds.SequenceVariant = variant
+    ds.ScanOptions = [*options, "FS"] if protocol.fat_sat else (options or "")
+    ds.MRAcquisitionType = "3D" if protocol.family == "GRE" and protocol.fat_sat else kind
+    ds.SequenceName = str(name)
+    ds.RepetitionTime = _ds(row["tr_ms"])
+    ds.EchoTime = _ds(row["te_ms"])
+    if row.get("ti_ms") is not None:
+        ds.InversionTime = _ds(row["ti_ms"])
+    ds.FlipAngle = _ds(row["flip_deg"])
+    ds.MagneticFieldStrength = _ds(row["field_strength_t"])
+    ds.ImagingFrequency = _ds(GAMMA_MHZ_PER_T * float(row["field_strength_t"]))
+    ds.ImagedNucleus = "1H"
+    if str(name).endswith(GD):  # Contrast/Bolus module (C.7.6.4): required when contrast was used
+        ds.ContrastBolusAgent = "GADOBUTROL"
+        ds.ContrastBolusRoute = "IV"
+
+
+def _ds(value: Any) -> str:
+    """A decimal string of at most 16 characters (PS3.5 DS)."""
+    return f"{float(value):.6g}"
 
 
 def _file_meta(sop_class: str, sop_uid: str) -> FileMetaDataset:

@@ -12,6 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from models import LabelDict
+from models.mr.sequence import COLUMNS as MR_COLUMNS
 from pipeline.catalog import Catalog
 from pipeline.errors import ConfigError
 from pipeline.export import dicom, segmentation
@@ -89,7 +90,9 @@ def export(
     if fmt not in FORMATS:
         raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
     dicom_options.check()
-    columns = [*ROW_COLUMNS, "image_dtype", "image_bytes", "label_bytes"]
+    # An MR dataset's acquisition columns (models.mr.sequence.COLUMNS) fill the DICOM MR attributes.
+    acquisition = [c for c in MR_COLUMNS if c in cat.columns]
+    columns = [*ROW_COLUMNS, *acquisition, "image_dtype", "image_bytes", "label_bytes"]
     rows = cat.query(where, columns=columns, limit=limit).to_pylist()
     if fmt == "dicom":
         for row in rows:

@@ -31,7 +31,24 @@ CASES = {
         [({"vocabulary": "nope"}, "params.vocabulary"), ({"flip_rate": 2}, "params.flip_rate")],
     ),
     "brain_mr": lambda m: Contract(
-        "brain_mr", GeneratorOptions(shape=(40, 48, 40)), [({"contrast": "X"}, "params.contrast")]
+        "brain_mr",
+        GeneratorOptions(shape=(40, 48, 40)),
+        [({"contrast": "X"}, "params.contrast"), ({"sequence": "MPRAGE"}, "params.sequence")],
+    ),
+    "body_mr": lambda m: Contract(
+        "body_mr",
+        GeneratorOptions(shape=(32, 48, 48)),
+        [({"sequence": "FLAIR"}, "params.sequence"), ({"snr": float("inf")}, "params.snr")],
+    ),
+    "body_mr on masks": lambda m: Contract(
+        "body_mr",
+        GeneratorOptions(shape=(32, 48, 48), params={"anatomy": "masks", "masks": m, "sequence": "T1w_fs_gd"}),
+        [({"body_region": "chest"}, "params.body_region"), ({"field_strength_t": 7}, "params.field_strength_t")],
+    ),
+    "brain_mr physics": lambda m: Contract(
+        "brain_mr",
+        GeneratorOptions(shape=(40, 48, 40), params={"contrast": "physics"}),
+        [({"sequence": "STIR"}, "params.sequence"), ({"tr_ms": -1}, "params.tr_ms")],
     ),
     "maisi_ct": lambda m: Contract(
         "maisi_ct", GeneratorOptions(shape=(32, 256, 256), params=TINY), [({"network": "big"}, "params.network")]
