@@ -8,8 +8,13 @@ Sources (mean +- SD as published; the SD is the study-to-study spread drawn here
   Table 1 (1.5 T and 3.0 T, six volunteers): kidney cortex and medulla, liver, spleen, pancreas,
   paravertebral muscle, L4 bone marrow, subcutaneous fat, prostate.
 - [S] Stanisz GJ, Odrobina EE, Pun J, et al. T1, T2 relaxation and magnetization transfer in tissue
-  at 3T. Magn Reson Med 2005;54:507-512. Table 1 (1.5 T and 3 T, 37 C): white matter, grey matter,
-  spinal cord, heart, cartilage, blood.
+  at 3T. Magn Reson Med 2005;54:507-512. Table 1 (1.5 T and 3 T, 37 C, ex vivo): spinal cord, heart,
+  cartilage, blood; the T2 of white and grey matter.
+- [W] Wright PJ, Mougin OE, Totman JJ, et al. Water proton T1 measurements in brain tissue at 7, 3,
+  and 1.5 T using IR-EPI, IR-TSE, and MPRAGE. MAGMA 2008;21:121-130 (in vivo, MPRAGE): white matter
+  646 +- 32 and 838 +- 50 ms, grey matter 1197 +- 134 and 1607 +- 112 ms, putamen 1084 +- 63 and
+  1332 +- 68 ms at 1.5 and 3 T. (Stanisz's ex-vivo brain T1 is longer and puts white matter below
+  grey on a 1.5 T spin-echo T1, which no clinical image shows.)
 - [L4] Lu H, Clingman C, Golay X, van Zijl P. Determining the longitudinal relaxation time (T1) of
   blood at 3.0 Tesla. Magn Reson Med 2004;52:679-682: T1 = 1 / (0.52 Hct + 0.38) s, here Hct 0.42.
 - [L5] Lu H, Nagae-Poetscher LM, Golay X, et al. Routine clinical brain MRI sequences for use at
@@ -29,7 +34,7 @@ Sources (mean +- SD as published; the SD is the study-to-study spread drawn here
   tissues. Br J Radiol 1986;59:1209-1218), CSF 1.
 
 Tissues without their own measurement are fast-exchange mixtures of measured ones (relaxation
-rates and proton density averaged by fraction): deep grey matter, cerebellum, brainstem, the
+rates and proton density averaged by fraction): cerebellum, brainstem, the
 lesions, bowel content, stool, the intervertebral disc and the scalp. T2* is 1 / (1/T2 + R2'),
 R2' = 20 s^-1 at 1.5 T and 40 s^-1 at 3 T (field-proportional static dephasing), except where a
 tissue has its own (lung, cortical bone). Venous blood takes arterial blood's values (the
@@ -85,8 +90,13 @@ MEASURED: dict[str, Measured] = {
         ((549.0, 52.0), (586.0, 73.0)), ((49.0, 8.0), (49.0, 4.0)), 0.80, fat=0.45, source="[B] L4, [G]"
     ),
     "prostate": Measured(((1317.0, 85.0), (1597.0, 42.0)), ((88.0, 8.0), (74.0, 9.0)), 0.83, source="[B]"),
-    "white_matter": Measured(((884.0, 50.0), (1084.0, 45.0)), ((72.0, 4.0), (69.0, 3.0)), 0.69, source="[S]"),
-    "grey_matter": Measured(((1124.0, 50.0), (1820.0, 114.0)), ((95.0, 8.0), (99.0, 7.0)), 0.80, source="[S]"),
+    "white_matter": Measured(((646.0, 32.0), (838.0, 50.0)), ((72.0, 4.0), (69.0, 3.0)), 0.69, source="[W] T1, [S] T2"),
+    "grey_matter": Measured(
+        ((1197.0, 134.0), (1607.0, 112.0)), ((95.0, 8.0), (99.0, 7.0)), 0.80, source="[W] T1, [S] T2"
+    ),
+    "deep_grey_matter": Measured(
+        ((1084.0, 63.0), (1332.0, 68.0)), ((83.5, 6.0), (84.0, 5.0)), 0.75, source="[W] putamen T1; T2 [S] GM-WM mean"
+    ),
     "spinal_cord": Measured(((745.0, 37.0), (993.0, 47.0)), ((74.0, 6.0), (78.0, 2.0)), 0.72, source="[S]"),
     "heart_muscle": Measured(((1030.0, 34.0), (1471.0, 31.0)), ((40.0, 6.0), (47.0, 11.0)), 0.79, source="[S]"),
     "cartilage": Measured(((1024.0, 70.0), (1168.0, 18.0)), ((30.0, 4.0), (27.0, 3.0)), 0.70, source="[S]"),
@@ -100,7 +110,6 @@ MEASURED: dict[str, Measured] = {
 }
 # Tissues made of measured ones: (fraction, tissue) pairs, mixed in relaxation rate (fast exchange).
 MIXED: dict[str, tuple[tuple[float, str], ...]] = {
-    "deep_grey_matter": ((0.6, "grey_matter"), (0.4, "white_matter")),  # thalamus, basal ganglia: partly myelinated
     "cerebellum": ((0.6, "grey_matter"), (0.4, "white_matter")),  # cortex folia over the white-matter arbor
     "brainstem": ((0.7, "white_matter"), (0.3, "grey_matter")),
     "white_matter_lesion": ((0.6, "white_matter"), (0.4, "fluid")),  # gliosis, raised free water
