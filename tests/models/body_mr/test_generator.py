@@ -1,0 +1,163 @@
+"""body_mr: each sequence shows the contrasts its physics implies in the stored images, labels are
+exactly the anatomy's, gadolinium phases enhance as they should, and quality control redraws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models import GeneratorOptions, make_spec
+from models.base import RENDER_STREAM, study_rng
+from models.mr import qc
+from models.phantom_ct import patient
+from models.phantom_ct.tissue import TISSUE_INDEX
+from models.registry import create
+
+SHAPE = (48, 72, 72)
+CPU = torch.device("cpu")
+N = 3
+
+
+def render(sequence: str, n: int = N, **params):
+    """n abdominal studies on `sequence`: (spec, study, CT tissue map) each."""
+    options = GeneratorOptions(shape=SHAPE, params={"sequence": sequence, "body_region": "abdomen", **params})
+    g = create("body_mr", options)
+    out = []
+    for i in range(n):
+        spec = make_spec(g, 11, i)
+        study = g.render(spec, CPU)
+        rng = study_rng(spec.seed, RENDER_STREAM, study.qc.redraws)
+        label, tissue = patient.draw_anatomy(spec.params, rng, g.label_dict, None, "body_mr")
+        out.append((spec, study, label, tissue))
+    return out
+
+
+def median(study, mask) -> float:
+    return float(np.median(study.image[mask]))
+
+
+def organ(study, name: str) -> float:
+    return study.measurements.labels[name].median
+
+
+@pytest.fixture(scope="module")
+def batch():
+    names = ("T1w", "T2w", "T1w_fs", "T2w_fs", "STIR", "in_phase", "opposed_phase", "PDw")
+    return {name: render(name) for name in names}
+
+
+def test_labels_are_exactly_the_anatomy_and_images_uint16(batch):
+    for studies in batch.values():
+        for _, study, label, _ in studies:
+            assert np.array_equal(study.label, label)
+            assert study.image.dtype == np.uint16 and study.image.max() <= 4095
+
+
+def test_t1_weighted_fat_is_brighter_than_liver_and_fluid_darker(batch):
+    for _, s, _, tissue in batch["T1w"]:
+        fat = median(s, tissue == TISSUE_INDEX["fat"])
+        assert fat > organ(s, "liver") > organ(s, "gallbladder")
+
+
+def test_t2_weighted_fluid_is_brightest_and_spleen_above_liver(batch):
+    for _, s, _, _ in batch["T2w"]:
+        assert organ(s, "gallbladder") > organ(s, "spleen") > organ(s, "liver")
+        assert organ(s, "gallbladder") > max(organ(s, n) for n in ("liver", "spleen", "right kidney", "aorta"))
+
+
+@pytest.mark.parametrize("suppressed, plain", [("T2w_fs", "T2w"), ("T1w_fs", "in_phase"), ("STIR", "T2w")])
+def test_fat_is_dark_when_suppressed(batch, suppressed, plain):
+    def fat_over_spleen(name):
+        return np.median([median(s, t == TISSUE_INDEX["fat"]) / organ(s, "spleen") for _, s, _, t in batch[name]])
+
+    assert fat_over_spleen(suppressed) < 0.5 * fat_over_spleen(plain)
+    for _, s, _, tissue in batch[suppressed]:
+        assert median(s, tissue == TISSUE_INDEX["fat"]) < organ(s, "spleen")
+
+
+def test_opposed_phase_darkens_fatty_marrow_not_muscle(batch):
+    """Vertebral marrow is part fat: its water and fat cancel on the opposed-phase echo."""
+
+    def marrow_over_muscle(name):
+        ratios = []
+        for _, s, _, tissue in batch[name]:
+            ratios.append(median(s, tissue == TISSUE_INDEX["cancellous"]) / organ(s, "left autochthon"))
+        return np.median(ratios)
+
+    assert marrow_over_muscle("opposed_phase") < 0.6 * marrow_over_muscle("in_phase")
+
+
+def test_lungs_air_and_bowel_gas_are_dark_on_every_sequence(batch):
+    for name, studies in batch.items():
+        for _, s, label, tissue in studies:
+            organs = [organ(s, n) for n in ("liver", "spleen", "right kidney")]
+            gas = tissue == TISSUE_INDEX["gas"]
+            if gas.sum() > 50:
+                assert median(s, gas) < min(organs), name
+            assert median(s, label == 0) < 0.2 * max(organs), name  # the Rician noise floor
+    for _, s, _, _ in render("T2w", n=2, body_region="chest"):
+        assert organ(s, "right lung lower lobe") < min(organ(s, "heart"), organ(s, "left autochthon"))
+
+
+def test_gadolinium_enhances_the_aorta_and_a_hypervascular_tumour_washes_out():
+    kw = {"lesion_rate": 1.0, "lesion_kinds": ["hepatic_tumor"], "lesion_size_mm": [25, 30], "field_strength_t": 1.5}
+    pre = render("T1w_fs", n=2, **kw)
+    arterial = render("T1w_fs_gd", n=2, gd_phase="arterial", **kw)
+    venous = render("T1w_fs_gd", n=2, gd_phase="portal_venous", **kw)
+    for (_, p, _, _), (_, a, _, _), (_, v, _, _) in zip(pre, arterial, venous, strict=True):
+        rel = [organ(s, "aorta") / organ(s, "left autochthon") for s in (p, a, v)]
+        assert rel[1] > 1.5 * rel[0] and rel[2] > rel[0], rel
+        tumour = [organ(s, "hepatic tumor") / organ(s, "liver") for s in (a, v)]
+        assert tumour[0] > 1.0 > tumour[1], tumour
+    for spec, study, _, _ in arterial:
+        assert spec.params["contrast"] == "arterial" and study.columns["sequence"] == "T1w_fs_gd"
+
+
+def test_columns_record_the_drawn_acquisition(batch):
+    for name, studies in batch.items():
+        for spec, study, _, _ in studies:
+            seq = spec.params["sequence"]
+            c = study.columns
+            assert c["sequence"] == name and c["field_strength_t"] == seq["field_t"] in (1.5, 3.0)
+            assert (c["tr_ms"], c["te_ms"], c["ti_ms"], c["flip_deg"]) == (
+                seq["tr_ms"],
+                seq["te_ms"],
+                seq["ti_ms"],
+                seq["flip_deg"],
+            )
+            assert (c["ti_ms"] is None) == (name not in ("STIR", "FLAIR")) and 15 <= c["snr"] <= 60
+
+
+def test_fixed_timings_and_field_are_kept():
+    (_, study, _, _), *_ = render("T2w", n=1, tr_ms=4500, te_ms=95, field_strength_t=3)
+    assert (study.columns["tr_ms"], study.columns["te_ms"], study.columns["field_strength_t"]) == (4500, 95, 3.0)
+
+
+def test_a_study_failing_qc_is_redrawn_deterministically(monkeypatch):
+    real = qc.check
+    calls = []
+
+    def fail_first(*args, **kwargs):
+        calls.append(1)
+        result = real(*args, **kwargs)
+        return result if len(calls) % 2 == 0 else qc.Result(False, ("forced",), result.expected, result.pairs)
+
+    monkeypatch.setattr(qc, "check", fail_first)
+    first = render("T2w", n=1)[0][1]
+    again = render("T2w", n=1)[0][1]
+    assert first.qc.redraws == again.qc.redraws == 1 and first.qc.passed
+    assert np.array_equal(first.image, again.image)
+
+
+def test_qc_ranks_from_the_drawn_physics():
+    (_, study, _, _), *_ = render("T2w", n=1)
+    stats = study.measurements.labels
+    big = sorted((n for n in stats if stats[n].voxels >= qc.MIN_VOXELS), key=lambda n: stats[n].median)[:3]
+    assert len(big) == 3
+    as_measured = {n: 0.1 * 2.0**k for k, n in enumerate(big)}  # each clearly brighter than the last
+    result = qc.check(study.image, stats, as_measured, 0.001)
+    assert result.passed and result.pairs == 3
+    reversed_ = {n: 0.1 * 2.0**-k for k, n in enumerate(big)}
+    result = qc.check(study.image, stats, reversed_, 0.001)
+    assert not result.passed and len(result.failures) == 3 and all(big[0] in f for f in result.failures[1:])
