@@ -181,6 +181,24 @@ def built_dataset(tmp_path_factory) -> GenerateConfig:
 
 
 @pytest.fixture(scope="session")
+def body_mr_dataset(tmp_path_factory) -> GenerateConfig:
+    """Four small body_mr studies, one per sequence family with its DICOM attributes (spin echo,
+    gradient echo with fat saturation and gadolinium, inversion recovery, opposed phase)."""
+    cfg = small_config(
+        tmp_path_factory.mktemp("body-mr") / "ds",
+        "generator.name=body_mr",
+        "dataset.n_studies=4",
+        "dataset.shard_size=4",
+        "generator.shape=[32,48,48]",
+        "generator.params.body_region=abdomen",
+        "generator.params.sequence=[T2w,T1w_fs_gd,STIR,opposed_phase]",
+        "dataset.seed=21",  # a seed whose four studies draw the four sequences
+    )
+    build_in_process(cfg)
+    return cfg
+
+
+@pytest.fixture(scope="session")
 def brain_dataset(tmp_path_factory) -> GenerateConfig:
     """Three small brain MR studies (the default field of view at 4 mm), made once per session."""
     cfg = small_config(

@@ -174,13 +174,14 @@ def _stored_pixels(image: np.ndarray, modality: str) -> tuple[np.ndarray, int]:
     return image.astype(np.int16), 0
 
 
-# Per sequence family: Scanning Sequence, Sequence Variant, Scan Options and MR Acquisition Type
-# (PS3.3 C.8.3.1.1.1-4 defined terms), as scanners write them (a Siemens MPRAGE: GR\IR, SK\SP\MP, IR).
-MR_TERMS: dict[str, tuple[list[str], list[str], list[str], str]] = {
-    "SE": (["SE"], ["SK"], [], "2D"),
-    "GRE": (["GR"], ["SP"], [], "2D"),
-    "IR": (["SE", "IR"], ["SK"], ["IR"], "2D"),
-    "MPRAGE": (["GR", "IR"], ["SK", "SP", "MP"], ["IR"], "3D"),
+# Per sequence family: Scanning Sequence, Sequence Variant and MR Acquisition Type (PS3.3 C.8.3.1
+# defined terms), as scanners write them (a Siemens MPRAGE: GR and IR, SK SP MP). Scan Options
+# carries FS (fat saturation) only: the "IR" scanners also put there is not a defined term.
+MR_TERMS: dict[str, tuple[list[str], list[str], str]] = {
+    "SE": (["SE"], ["SK"], "2D"),
+    "GRE": (["GR"], ["SP"], "2D"),
+    "IR": (["SE", "IR"], ["SK"], "2D"),
+    "MPRAGE": (["GR", "IR"], ["SK", "SP", "MP"], "3D"),
 }
 
 
@@ -199,10 +200,10 @@ def _mr_acquisition(ds: Dataset, row: dict[str, Any]) -> None:
         ds.RepetitionTime = ds.EchoTime = ""
         return
     protocol = PROTOCOLS[str(name).removesuffix(GD)]
-    scanning, variant, options, kind = MR_TERMS[protocol.family]
+    scanning, variant, kind = MR_TERMS[protocol.family]
     ds.ScanningSequence = scanning
     ds.SequenceVariant = variant
-    ds.ScanOptions = [*options, "FS"] if protocol.fat_sat else (options or "")
+    ds.ScanOptions = "FS" if protocol.fat_sat else ""
     ds.MRAcquisitionType = "3D" if protocol.family == "GRE" and protocol.fat_sat else kind
     ds.SequenceName = str(name)
     ds.RepetitionTime = _ds(row["tr_ms"])

@@ -57,6 +57,20 @@ def exports(built_dataset, brain_dataset, tmp_path_factory):
     return made
 
 
+def test_dciodvfy_accepts_every_mr_sequence_family(body_mr_dataset, tmp_path):
+    """Spin echo, gradient echo (fat-saturated, contrast-enhanced), inversion recovery and
+    opposed phase: each study's first, middle and last slice and its SEG."""
+    cat = catalog.open(body_mr_dataset.storage.uri)
+    export(cat, "dicom", tmp_path, progress=False)
+    problems = {}
+    for study in sorted(p for p in tmp_path.iterdir() if p.is_dir()):
+        slices = sorted((study / "image").glob("*.dcm"))
+        for f in [slices[0], slices[len(slices) // 2], slices[-1], study / "segmentation.dcm"]:
+            if found := dciodvfy(f):
+                problems[str(f.relative_to(tmp_path))] = found
+    assert not problems, problems
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=["-".join(v) for v in VARIANTS])
 @pytest.mark.parametrize("modality", ["ct", "mr"])
 def test_dciodvfy_finds_no_error_in_any_file(exports, modality, variant):

@@ -7,6 +7,7 @@ import pydicom
 import pytest
 from pydicom.uid import CTImageStorage, JPEGLSLossless, MRImageStorage, RLELossless, SegmentationStorage
 
+from models.mr.sequence import COLUMNS as MR_COLUMNS
 from pipeline import catalog
 from pipeline.export import DicomOptions, export
 from pipeline.export.dicom import check_exportable
@@ -123,6 +124,30 @@ def test_mr_series_round_trips(brain_dataset, tmp_path):
     assert np.array_equal(np.stack([ds.pixel_array for ds in slices]), image)
     rebuilt, names = label_map_from_seg(pydicom.dcmread(tmp_path / "s000000001" / "segmentation.dcm"), label.shape, dz)
     assert (np.array_equal(rebuilt, label) and "tumour" not in names) or "tumour" in {lb.name for lb in cat.info.labels}
+
+
+def test_mr_attributes_are_the_rows_acquisition(body_mr_dataset, tmp_path):
+    """Repetition, echo and inversion times, flip angle and field strength are the catalog row's;
+    the scanning sequence names the sequence's family, fat saturation and contrast are declared."""
+    cat = catalog.open(body_mr_dataset.storage.uri)
+    export(cat, "dicom", tmp_path, progress=False)
+    rows = cat.query("TRUE", columns=["study_id", *MR_COLUMNS]).to_pylist()
+    families = set()
+    for row in rows:
+        ds = read_series(tmp_path / row["study_id"] / "image")[0]
+        name = row["sequence"]
+        assert ds.SequenceName == name
+        assert float(ds.RepetitionTime) == pytest.approx(row["tr_ms"])
+        assert float(ds.EchoTime) == pytest.approx(row["te_ms"])
+        assert float(ds.FlipAngle) == pytest.approx(row["flip_deg"])
+        assert float(ds.MagneticFieldStrength) == row["field_strength_t"]
+        assert ("InversionTime" in ds) == (row["ti_ms"] is not None)
+        if row["ti_ms"] is not None:
+            assert float(ds.InversionTime) == pytest.approx(row["ti_ms"]) and "IR" in ds.ScanningSequence
+        assert (ds.ScanOptions == "FS") == ("_fs" in name)
+        assert ("ContrastBolusAgent" in ds) == name.endswith("_gd")
+        families.add(tuple(ds.ScanningSequence) if ds["ScanningSequence"].VM > 1 else (ds.ScanningSequence,))
+    assert {("SE",), ("GR",), ("SE", "IR")} <= families, families
 
 
 @pytest.mark.parametrize(
