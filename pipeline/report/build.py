@@ -43,7 +43,8 @@ def build(cat: Catalog, out: Path, where: str | None = None, previews: int = 6) 
                 found,
                 log=False,
                 note=f"Median intensity inside each label ({contrast}); published CT ranges per contrast phase "
-                "where the label is one tissue (MR intensities are randomised by design and have none).",
+                "where the label is one tissue. MR is grouped by sequence where it has one and has no "
+                "reference: its stored intensities have no absolute scale.",
             )
             for contrast, found in summary.intensities.items()
         ],

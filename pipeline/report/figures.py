@@ -17,7 +17,7 @@ from matplotlib.figure import Figure as MplFigure
 from models import LabelDict
 from pipeline.export.volume import ExportStudy
 from pipeline.report.slices import overlay_colours, views, window
-from pipeline.report.summary import COUNTED, Distribution, Summary
+from pipeline.report.summary import Distribution, Summary
 
 DPI = 90
 SHOWN_LABELS = 36  # per distribution figure: labels with a published range first, then the most frequent
@@ -34,10 +34,12 @@ class Figure:
 
 
 def counts(summary: Summary) -> Figure:
-    fig, grid = plt.subplots(2, 3, figsize=(12.0, 6.0))
+    rows = -(-(len(summary.counts) + 1) // 3)
+    fig, grid = plt.subplots(rows, 3, figsize=(12.0, 3.0 * rows))
     axes = grid.ravel()
-    for ax, column in zip(axes, COUNTED, strict=False):
-        values = summary.counts[column]
+    for ax in axes[len(summary.counts) : -1]:
+        ax.set_visible(False)
+    for ax, (column, values) in zip(axes, summary.counts.items(), strict=False):
         ax.barh([v for v, _ in values][::-1], [n for _, n in values][::-1], color=ACCENT)
         ax.set_title(column.replace("_", " "), fontsize=10)
         ax.tick_params(labelsize=8)

@@ -13,12 +13,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from models import references
+from models import references as published
 from models.labels import snake_case
 from pipeline.catalog import Catalog
 from pipeline.sql import Clauses
 
 COUNTED = ("generator", "modality", "contrast", "body_region", "sex")
+# An MR dataset's acquisition columns (models.mr.sequence.COLUMNS) also counted where present.
+ACQUISITION = ("sequence", "field_strength_t")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 ROW_COLUMNS = ("worker", "created_at", "render_s", "write_s", "image_bytes", "label_bytes", "shape_zyx", "age")
 
@@ -57,22 +59,26 @@ class Summary:
 def summarise(cat: Catalog, where: str | None = None) -> Summary:
     studies = cat.count(where)
     counts = {}
-    for column in COUNTED:
+    for column in (*COUNTED, *(c for c in ACQUISITION if c in cat.columns)):
         table = cat.aggregate("count(*) AS n", group_by=[column], where=where).to_pylist()
         counts[column] = [(str(r[column]) if r[column] is not None else "-", int(r["n"])) for r in table]
     names = [lb.name for lb in cat.info.labels]
     volumes = _distributions(cat, names, "_ml", where, None)
+    modality = counts["modality"][0][0] if len(counts["modality"]) == 1 else "mixed"
+    # MR intensities are grouped by the sequence that made them where there is one; CT's by phase,
+    # with the published HU ranges beside them (MR has no absolute scale to compare with).
+    sequences = [value for value, _ in counts.get("sequence", []) if value != "-"]
+    group = "sequence" if sequences else "contrast"
     intensities: dict[str, list[Distribution]] = {}
-    contrasts = [value for value, _ in counts["contrast"]]
-    for contrast in contrasts:
-        within = "contrast = '{}'".format(contrast.replace("'", "''")) if contrast != "-" else "contrast IS NULL"
-        found = _distributions(cat, names, "_hu", [where, within], None if contrast == "-" else contrast)
+    for value, _ in counts[group]:
+        within = "{} = '{}'".format(group, value.replace("'", "''")) if value != "-" else f"{group} IS NULL"
+        phase = value if modality == "CT" and value != "-" else None
+        found = _distributions(cat, names, "_hu", [where, within], phase, references=modality == "CT")
         if found:
-            intensities[contrast if contrast != "-" else "all"] = found
+            intensities[value if value != "-" else "all"] = found
     qc = cat.aggregate("count(*) FILTER (WHERE qc_pass) AS passed", where=where).to_pylist()[0]
     redraws = cat.aggregate("count(*) AS n", group_by=["qc_redraws"], where=where).to_pylist()
     rows = cat.query(where, columns=[*ROW_COLUMNS, "image_dtype", "label_dtype", "modality"])
-    modality = counts["modality"][0][0] if len(counts["modality"]) == 1 else "mixed"
     return Summary(
         name=cat.info.name,
         uri=cat.store.uri,
@@ -95,9 +101,10 @@ def summarise(cat: Catalog, where: str | None = None) -> Summary:
 
 
 def _distributions(
-    cat: Catalog, names: list[str], suffix: str, where: Clauses, contrast: str | None
+    cat: Catalog, names: list[str], suffix: str, where: Clauses, contrast: str | None, references: bool = True
 ) -> list[Distribution]:
-    """Quantiles of `<label><suffix>` over the studies where the label is present (volume > 0)."""
+    """Quantiles of `<label><suffix>` over the studies where the label is present (volume > 0);
+    with the published reference ranges unless `references` is False."""
     parts = []
     for i, name in enumerate(names):
         value, present = f'"{snake_case(name)}{suffix}"', f'"{snake_case(name)}_ml" > 0'
@@ -110,7 +117,9 @@ def _distributions(
     for i, name in enumerate(names):
         if not row[f"n{i}"] or row[f"q{i}"] is None:
             continue
-        reference = references.volume_ml(name) if suffix == "_ml" else references.hu(name, contrast)
+        reference = None
+        if references:
+            reference = published.volume_ml(name) if suffix == "_ml" else published.hu(name, contrast)
         found.append(Distribution(name, int(row[f"n{i}"]), tuple(float(q) for q in row[f"q{i}"]), reference))
     return found
 

@@ -28,3 +28,9 @@ def test_brain_mr_previews_too(brain_dataset, tmp_path):
     assert run(preview.main, [brain_dataset.storage.uri, "--n", "1", "--out", str(tmp_path)]) == 0
     picture = matplotlib.image.imread(tmp_path / "s000000000.png")
     assert picture.shape[1] > 1000
+
+
+def test_body_mr_previews_too(body_mr_dataset, tmp_path):
+    assert run(preview.main, [body_mr_dataset.storage.uri, "--n", "2", "--out", str(tmp_path)]) == 0
+    picture = matplotlib.image.imread(tmp_path / "s000000001.png")
+    assert picture.shape[1] > 1000 and np.unique(picture[..., :3].reshape(-1, 3), axis=0).shape[0] > 100

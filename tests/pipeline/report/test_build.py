@@ -6,6 +6,7 @@ import matplotlib.image
 
 from pipeline import catalog
 from pipeline.report import build
+from pipeline.report.summary import summarise
 
 SECTIONS = ("counts", "volumes", "quality", "throughput", "previews")
 
@@ -41,3 +42,13 @@ def test_report_of_a_selection_says_so_and_writes_atomically(built_dataset, tmp_
 def test_brain_report(brain_dataset, tmp_path):
     html = build(catalog.open(brain_dataset.storage.uri), tmp_path / "b.html", previews=2).read_text()
     assert set(SECTIONS) | {"intensity-T1"} <= set(figures(html))
+
+
+def test_body_mr_report_groups_intensities_by_sequence_without_ct_references(body_mr_dataset, tmp_path):
+    cat = catalog.open(body_mr_dataset.storage.uri)
+    summary = summarise(cat)
+    assert set(summary.intensities) == {"T2w", "T1w_fs_gd", "STIR", "opposed_phase"}
+    assert all(d.reference is None for found in summary.intensities.values() for d in found)
+    assert {v for v, _ in summary.counts["sequence"]} == set(summary.intensities)
+    html = build(cat, tmp_path / "mr.html", previews=2).read_text()
+    assert {"intensity-STIR", "intensity-T2w"} <= set(figures(html))
