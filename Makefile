@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python -m jobs.bench maisi
 	$(BIN)/python -m jobs.bench scale
 	$(BIN)/python -m jobs.bench anatomy
+	$(BIN)/python -m jobs.bench mr
 
 # The CUDA image for clusters (infra/docker/Dockerfile); needs Docker, so it is not part of `test`.
 image:

@@ -11,7 +11,7 @@ from pathlib import Path
 from jobs.bench.report import RESULTS
 from jobs.cli import run
 
-BENCHMARKS = ("generate", "storage", "stream", "phantom", "brain", "maisi", "scale", "export", "anatomy")
+BENCHMARKS = ("generate", "storage", "stream", "phantom", "brain", "maisi", "scale", "export", "anatomy", "mr")
 
 
 def main(argv: Sequence[str]) -> int:

@@ -71,6 +71,18 @@ def test_brain_benchmark_times_one_core(tmp_path):
 
 
 @pytest.mark.slow
+def test_mr_benchmark_times_both_mr_generators_against_phantom_ct(tmp_path):
+    _, report = bench("mr", tmp_path)
+    assert set(report["goals"]) == {"body_mr_s", "brain_physics_s", "peak_gib_body_mr", "peak_gib_brain_physics"}
+    assert set(report["ratios"]) == {
+        "body_mr_over_phantom_ct",
+        "brain_physics_over_phantom_ct",
+        "brain_physics_over_presets",
+    }
+    assert all(v > 0 for v in report["ratios"].values())
+
+
+@pytest.mark.slow
 def test_maisi_benchmark_checks_its_cost_model(tmp_path):
     _, report = bench("maisi", tmp_path)
     assert set(report["goals"]) == {"cost_model_error"}
