@@ -89,12 +89,21 @@ def _head_centre(tmpl: Template) -> np.ndarray:
 
 
 def _sample_nearest(tmpl: Template, points: np.ndarray) -> np.ndarray:
-    """Template labels at RAS mm `points` (..., 3), nearest neighbour, 0 outside the template."""
-    index = np.rint(points - np.asarray(tmpl.origin_mm, dtype=np.float32)).astype(np.int64)
-    inside = np.all((index >= 0) & (index < np.asarray(tmpl.labels.shape)), axis=-1)
-    out = np.zeros(points.shape[:-1], dtype=np.uint8)
-    i = index[inside]
-    out[inside] = tmpl.labels[i[:, 0], i[:, 1], i[:, 2]]
+    """Template labels at RAS mm `points` (..., 3), nearest neighbour, 0 outside the template.
+    One axis at a time into a flat index (the same rounding as on the whole (..., 3) array, a
+    third of the memory traffic)."""
+    origin = np.asarray(tmpl.origin_mm, dtype=np.float32)
+    dims = tmpl.labels.shape
+    flat = np.zeros(points.shape[:-1], dtype=np.int64)
+    inside = np.ones(points.shape[:-1], dtype=bool)
+    for axis in range(3):
+        index = np.rint(points[..., axis] - origin[axis]).astype(np.int64)
+        inside &= (index >= 0) & (index < dims[axis])
+        flat *= dims[axis]
+        flat += index
+    flat[~inside] = 0
+    out = tmpl.labels.ravel().take(flat)
+    out[~inside] = 0
     return out
 
 
