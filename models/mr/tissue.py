@@ -6,7 +6,9 @@ Sources (mean +- SD as published; the SD is the study-to-study spread drawn here
 - [B] de Bazelaire C, Duhamel G, Rofsky N, Alsop D. MR imaging relaxation times of abdominal and
   pelvic tissues measured in vivo at 3.0 T: preliminary results. Radiology 2004;230:652-659.
   Table 1 (1.5 T and 3.0 T, six volunteers): kidney cortex and medulla, liver, spleen, pancreas,
-  paravertebral muscle, L4 bone marrow, subcutaneous fat, prostate.
+  paravertebral muscle, L4 bone marrow, subcutaneous fat, prostate. The 3 T values are the
+  abstract's; the 1.5 T values were transcribed from Table 1 (they average the 21 % shorter T1
+  the abstract reports, 3 T over 1.5 T).
 - [S] Stanisz GJ, Odrobina EE, Pun J, et al. T1, T2 relaxation and magnetization transfer in tissue
   at 3T. Magn Reson Med 2005;54:507-512. Table 1 (1.5 T and 3 T, 37 C, ex vivo): spinal cord, heart,
   cartilage, blood; the T2 of white and grey matter.
@@ -24,9 +26,11 @@ Sources (mean +- SD as published; the SD is the study-to-study spread drawn here
   drawn spread: no tissue is drawn tighter than MIN_SPREAD) and free water (CSF T2 about 2 s).
 - [H] Hatabu H, Alsop DC, Listerud J, et al. T2* and proton density measurement of normal human
   lung parenchyma using submillisecond echo time gradient echo magnetic resonance imaging. Eur J
-  Radiol 1999;29:245-252: lung T2* 2.1 ms at 1.5 T, proton density about 0.2 of water's.
+  Radiol 1999;29:245-252: lung T2* 2.1 ms at 1.5 T, proton density about 0.2 of water's (lung T1
+  and T2 are nominal; proton density and T2* are what keep the lung dark).
 - [D] Du J, Carl M, Bydder M, et al. Qualitative and quantitative ultrashort echo time imaging of
-  cortical bone. J Magn Reson 2010;207:304-311: cortical bone T2* about 0.4 ms, T1 about 220 ms.
+  cortical bone. J Magn Reson 2010;207:304-311: cortical bone T2* about 0.4 ms (its T1 and T2 are
+  nominal here: a 0.4 ms T2* leaves no signal at clinical echo times whatever they are).
 - [G] Griffith JF, Yeung DK, Antonio GE, et al. Vertebral marrow fat content and diffusion and
   perfusion indexes in women with varying bone density: MR evaluation. Radiology 2006;241:831-838:
   vertebral marrow fat fraction rises with age (about 0.3 young, 0.6 elderly).
@@ -103,9 +107,14 @@ MEASURED: dict[str, Measured] = {
     "blood": Measured(
         ((1441.0, 120.0), (BLOOD_T1_3T, 85.0)), ((290.0, 30.0), (275.0, 50.0)), 0.82, source="[S], 3 T T1 [L4]"
     ),
-    "fluid": Measured(((4000.0, 250.0), (4163.0, 263.0)), ((2000.0, 200.0), (2000.0, 200.0)), 1.0, source="[L5], [Bo]"),
+    "fluid": Measured(
+        ((4000.0, 250.0), (4163.0, 263.0)),
+        ((2000.0, 200.0), (2000.0, 200.0)),
+        1.0,
+        source="3 T T1 [L5]; 1.5 T, T2 nominal free water [Bo]",
+    ),
     "cortical_bone": Measured(
-        ((220.0, 30.0), (220.0, 30.0)), ((0.5, 0.1), (0.4, 0.1)), 0.15, t2s=(0.4, 0.4), source="[D]"
+        ((220.0, 30.0), (220.0, 30.0)), ((0.5, 0.1), (0.4, 0.1)), 0.15, t2s=(0.4, 0.4), source="[D] T2*; T1, T2 nominal"
     ),
 }
 # Tissues made of measured ones: (fraction, tissue) pairs, mixed in relaxation rate (fast exchange).

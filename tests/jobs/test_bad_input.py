@@ -17,6 +17,7 @@ from jobs.cli import run
 from tests.conftest import small_config
 from tests.jobs.bad_input_cases import CASES, SMALL, Case
 from tests.jobs.bad_input_masks import MASK_CASES
+from tests.jobs.bad_input_mr import MR_CASES
 
 
 def prepare(setup: str, root: Path, source: Path, other: Path) -> None:
@@ -110,7 +111,9 @@ def silent() -> Iterator[str]:
     server.close()
 
 
-@pytest.mark.parametrize("case", [*CASES, *MASK_CASES], ids=[c.name for c in [*CASES, *MASK_CASES]])
+@pytest.mark.parametrize(
+    "case", [*CASES, *MASK_CASES, *MR_CASES], ids=[c.name for c in [*CASES, *MASK_CASES, *MR_CASES]]
+)
 def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session, capsys, monkeypatch):
     root = tmp_path / "ds"
     blocked = tmp_path / "a-file"
