@@ -18,11 +18,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from models.anatomy import source
 from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.body_mr.tissues import gd_share, mr_tissue
-from models.errors import ParamError
-from models.labels import LabelDict, maisi_ct_labels
 from models.measure import measure
 from models.mr import qc
 from models.mr import sequence as mr_sequence
@@ -69,17 +66,8 @@ class BodyMR:
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
         self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
-        self.masks: source.MaskAnatomy | None = None
-        if self.params["anatomy"] == "masks":
-            for name in patient.PROCEDURAL_ONLY:
-                if name in options.params:
-                    raise ParamError(f"params.{name}", "shapes the procedural torso: only with params.anatomy=phantom")
-            self.label_dict: LabelDict = maisi_ct_labels()
-            self.masks = source.MaskAnatomy(self.params, self.label_dict, "maisi")
-            self.masks.check_grid(self.shape, self.spacing)
-        else:
-            source.refuse_mask_options(dict(options.params))
-            self.label_dict = maisi_ct_labels().subset(list(LABELS), name="body_mr")
+        grid = (self.shape, self.spacing)
+        self.label_dict, self.masks = patient.anatomy_setup(self.params, options.params, grid, LABELS, "body_mr")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         anatomy_params = {name: PARAMS[name] for name in (*ANATOMY, *LESIONS)}

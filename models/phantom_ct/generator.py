@@ -21,7 +21,6 @@ import torch
 from models.anatomy import source
 from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.errors import ParamError
-from models.labels import LabelDict, maisi_ct_labels
 from models.measure import measure
 from models.options import Choice, Param, Range, Setting, Subset, parse_params, sample
 from models.phantom_ct import anatomy, lesions, patient, qc
@@ -128,17 +127,8 @@ class PhantomCT:
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
         self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
-        self.masks: source.MaskAnatomy | None = None
-        if self.params["anatomy"] == "masks":
-            for name in patient.PROCEDURAL_ONLY:
-                if name in options.params:
-                    raise ParamError(f"params.{name}", "shapes the procedural torso: only with params.anatomy=phantom")
-            self.label_dict: LabelDict = maisi_ct_labels()
-            self.masks = source.MaskAnatomy(self.params, self.label_dict, "maisi")
-            self.masks.check_grid(self.shape, self.spacing)
-        else:
-            source.refuse_mask_options(dict(options.params))
-            self.label_dict = maisi_ct_labels().subset(list(LABELS), name="phantom_ct")
+        grid = (self.shape, self.spacing)
+        self.label_dict, self.masks = patient.anatomy_setup(self.params, options.params, grid, LABELS, "phantom_ct")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         drawn = sample(PARAMS, self.params, rng)

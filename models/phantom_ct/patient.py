@@ -11,7 +11,7 @@ import numpy as np
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
 from models.errors import ParamError
-from models.labels import LabelDict
+from models.labels import LabelDict, maisi_ct_labels
 from models.phantom_ct import anatomy, lesions
 from models.phantom_ct.body import Body
 from models.phantom_ct.label_tissue import tissue_map
@@ -34,6 +34,28 @@ ORGANS = ("liver", "spleen", "kidney", "lung", "heart", "stomach", "prostate")
 # Parameters that shape the procedural torso only (refused with anatomy=masks).
 PROCEDURAL_ONLY = ("lesion_rate", "lesion_kinds", "lesion_size_mm", "inplane_mm", "slice_mm", "body_region")
 Setup = tuple[tuple[int, int, int], tuple[float, float, float] | None, bool]  # shape, fixed spacing, shape given
+
+
+def anatomy_setup(
+    parsed: dict[str, Any],
+    given: dict[str, Any],
+    grid: tuple[tuple[int, int, int], tuple[float, float, float] | None],
+    procedural: tuple[str, ...],
+    name: str,
+) -> tuple[LabelDict, source.MaskAnatomy | None]:
+    """A torso generator's label dictionary and mask source: on masks (`parsed["anatomy"]`), all of
+    MAISI's labels and the checked masks (the procedural parameters refused); otherwise the
+    `procedural` labels and no masks (the mask parameters refused)."""
+    if parsed["anatomy"] == "masks":
+        for param in PROCEDURAL_ONLY:
+            if param in given:
+                raise ParamError(f"params.{param}", "shapes the procedural torso: only with params.anatomy=phantom")
+        labels = maisi_ct_labels()
+        masks = source.MaskAnatomy(parsed, labels, "maisi")
+        masks.check_grid(*grid)
+        return labels, masks
+    source.refuse_mask_options(dict(given))
+    return maisi_ct_labels().subset(list(procedural), name=name), None
 
 
 def draw_patient(
