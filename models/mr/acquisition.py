@@ -58,6 +58,28 @@ def rician(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndar
     return real
 
 
+def scan(
+    image: np.ndarray,
+    spacing: tuple[float, ...],
+    resolution_mm: tuple[float, ...],
+    sigma: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """What a scan of `resolution_mm` makes of the signal `image`: blurred as `resample` does and
+    sampled on the scan's own grid, complex noise of `sigma` added there and the magnitude taken
+    (the noise of a real scan is white at its own resolution, not the display grid's), then
+    interpolated back to `image`'s grid."""
+    coarser = [r / s for r, s in zip(resolution_mm, spacing, strict=True)]
+    if max(coarser) <= 1.05:
+        return rician_fast(image, sigma, rng)
+    blurred = ndimage.gaussian_filter(image, sigma=[0.75 * c if c > 1.05 else 0.0 for c in coarser], truncate=3.0)
+    low = tuple(max(round(n / c), 2) for n, c in zip(image.shape, coarser, strict=True))
+    tensor = F.interpolate(torch.from_numpy(blurred)[None, None], size=low, mode="trilinear", align_corners=True)
+    del blurred
+    magnitude = torch.from_numpy(rician_fast(tensor[0, 0].numpy(), sigma, rng))[None, None]
+    return F.interpolate(magnitude, size=image.shape, mode="trilinear", align_corners=True)[0, 0].numpy()
+
+
 def rician_fast(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """`rician` with torch's normal sampler (seeded from `rng`), about 2.5x faster on one core than
     numpy's; other numbers than `rician`'s, which brain_mr's presets keep for their bytes."""

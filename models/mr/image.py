@@ -6,14 +6,15 @@
   proton density, one smooth field), weighted by how much each reaches the signal on this
   sequence: T2 texture shows on a T2-weighted image, T1 texture on a T1-weighted one.
 - The coil and B1 field multiplies it.
-- The acquisition's own resolution and slice thickness blur and resample it
-  (`models.mr.acquisition`).
-- Complex Gaussian noise at the drawn SNR is added and the magnitude taken (Rician). Signals stay
-  signed until then, so opposed-phase and inversion-recovery cancellation at tissue borders
-  happens as in a scanner.
+- The scan samples it at its own resolution and slice thickness (blurred, then on the scan's
+  grid), complex Gaussian noise at the drawn SNR is added there and the magnitude taken (Rician),
+  and the result is interpolated back to the output grid (`models.mr.acquisition.scan`): the noise
+  is white at the scan's resolution, as in a real thick-slice image. Signals stay signed until the
+  magnitude, so opposed-phase and inversion-recovery cancellation at tissue borders happens as in
+  a scanner.
 
 SNR is the mean signal of the labelled (body) voxels over the noise standard deviation of each
-channel. The stored image is uint16: the 99.8th percentile of the body maps to STORED_TOP.
+channel, at the scan's resolution. The stored image is uint16: the 99.8th percentile of the body maps to STORED_TOP.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.mr.acquisition import coil_field, resample, rician_fast
+from models.mr.acquisition import coil_field, scan
 from models.mr.sequence import Sequence
 from models.mr.signal import sensitivities, signal
 from models.mr.tissue import Properties
@@ -75,11 +76,10 @@ def form_image(
     field *= coil
     image *= field
     del field
-    image = resample(image, spacing_mm, acquired.resolution_mm)
     stride = (slice(None, None, 2),) * 3
     inside = body[stride]
     level = float(np.abs(image[stride][inside]).mean()) if inside.any() else float(np.abs(image).mean())
-    image = rician_fast(image, max(level, 1e-6) / acquired.snr, rng)
+    image = scan(image, spacing_mm, acquired.resolution_mm, max(level, 1e-6) / acquired.snr, rng)
     top = float(np.percentile(image[stride][inside], 99.8)) if inside.any() else float(image.max())
     image *= np.float32(STORED_TOP / max(top, 1e-6))
     np.rint(image, out=image)
