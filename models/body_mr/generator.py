@@ -23,7 +23,7 @@ from models.body_mr.tissues import gd_share, mr_tissue
 from models.measure import measure
 from models.mr import qc
 from models.mr import sequence as mr_sequence
-from models.mr.image import Acquired, form_image, tissue_signals
+from models.mr.image import Acquired, form_image
 from models.mr.sequence import Sequence
 from models.mr.signal import enhance
 from models.mr.tissue import sample_properties
@@ -100,8 +100,7 @@ class BodyMR:
             formed = form_image(tissue, label > 0, seq, props, spacing, acquired, rng)
             image = formed.image
             measurements = measure(image, label, spacing, self.label_dict)
-            signals = tissue_signals(seq, props)
-            expected = qc.expected_medians(label, tissue, signals, formed.coil, self.label_dict, CHECKED)
+            expected = qc.expected_medians(label, tissue, formed.signals, formed.coil, self.label_dict, CHECKED)
             result = qc.check(image, measurements.labels, expected, qc.noise_level(expected, acquired.snr))
             if result.passed:
                 break

@@ -31,7 +31,7 @@ from models.measure import measure
 from models.mr import qc
 from models.mr import sequence as mr_sequence
 from models.mr.acquisition import Acquisition, acquire, bias_field, sample_acquisition
-from models.mr.image import Acquired, form_image, tissue_signals
+from models.mr.image import Acquired, form_image
 from models.mr.sequence import Sequence
 from models.mr.signal import enhance
 from models.mr.tissue import sample_properties
@@ -177,8 +177,7 @@ class BrainMR:
             formed = form_image(tissue, label > 0, seq, props, spacing, acquired, rng)
             image = formed.image
             measurements = measure(image, label, spacing, LABELS)
-            signals = tissue_signals(seq, props)
-            expected = qc.expected_medians(label, tissue, signals, formed.coil, LABELS, physics.CHECKED)
+            expected = qc.expected_medians(label, tissue, formed.signals, formed.coil, LABELS, physics.CHECKED)
             result = qc.check(image, measurements.labels, expected, qc.noise_level(expected, acquired.snr))
             if result.passed:
                 break

@@ -47,6 +47,7 @@ class Acquired:
 @dataclass(frozen=True)
 class Formed:
     image: np.ndarray  # uint16
+    signals: np.ndarray  # each tissue's noise-free signal (`tissue_signals`)
     coil: np.ndarray  # the coil field at every other voxel per axis (what QC expects the image to carry)
 
 
@@ -65,7 +66,8 @@ def form_image(
 ) -> Formed:
     """The image of `tissue` (indices of `models.mr.tissue.NAMES`); `body`: the voxels SNR and
     scaling are measured over."""
-    image = tissue_signals(sequence, props)[tissue]
+    signals = tissue_signals(sequence, props)
+    image = signals[tissue]
     g1, g2 = sensitivities(sequence, props)
     # T1 and T2 vary independently per voxel; their effects add in quadrature (PD's too, gain 1).
     amplitude = (VOXEL_SPREAD * np.sqrt(g1**2 + g2**2 + 1.0)).astype(np.float32)
@@ -84,4 +86,4 @@ def form_image(
     image *= np.float32(STORED_TOP / max(top, 1e-6))
     np.rint(image, out=image)
     np.clip(image, 0, STORED_MAX, out=image)
-    return Formed(image.astype(np.uint16), coil[stride].copy())
+    return Formed(image.astype(np.uint16), signals, coil[stride].copy())
