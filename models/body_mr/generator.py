@@ -66,6 +66,7 @@ class BodyMR:
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
         self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
+        mr_sequence.check_timings(self.params)
         grid = (self.shape, self.spacing)
         self.label_dict, self.masks = patient.anatomy_setup(self.params, options.params, grid, LABELS, "body_mr")
 

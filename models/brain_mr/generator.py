@@ -97,7 +97,9 @@ class BrainMR:
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
         self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS}, options.params)
-        if "physics" not in self.params["contrast"]:
+        if "physics" in self.params["contrast"]:
+            mr_sequence.check_timings(self.params)
+        else:
             given = sorted(set(options.params) & set(MR_PARAMS))
             if given:
                 raise ParamError(f"params.{given[0]}", "sets an MR sequence: only with params.contrast=physics")

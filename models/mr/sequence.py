@@ -135,7 +135,8 @@ def sample_sequence(
     protocol = PROTOCOLS[base]
     tr = _draw(fixed.get("tr_ms"), protocol.tr, rng)
     te = _draw(fixed.get("te_ms"), protocol.te if protocol.echo is None else _echo(protocol.echo, field_t), rng)
-    flip = _draw(fixed.get("flip_deg"), protocol.flip, rng)
+    # A fixed flip angle is the gradient-echo excitation's; spin-echo sequences keep their 90 degrees.
+    flip = _draw(fixed.get("flip_deg") if protocol.family in ("GRE", "MPRAGE") else None, protocol.flip, rng)
     ti = None
     if protocol.nulls is not None:
         ti = _draw(fixed.get("ti_ms"), _null_ti(protocol.nulls, field_t, tr), rng)
@@ -203,6 +204,24 @@ def params(allowed: tuple[str, ...], default: tuple[str, ...], phases: tuple[str
         "gd_phase": Choice(phases, phases),  # only for `_gd` sequences
         "snr": Range((2.0, 1000.0), (15.0, 60.0)),
     }
+
+
+def check_timings(parsed: dict[str, Any]) -> None:
+    """Refuse, before any work, fixed timings a chosen sequence cannot run with: an echo or
+    inversion time that is not shorter than the repetition time (`parsed` as `params(...)` parse)."""
+    for name in parsed["sequence"]:
+        protocol = PROTOCOLS[name.removesuffix(GD)]
+        for field_t in sorted({FIELD_CHOICES[f] for f in parsed["field_strength_t"]}):
+            tr = parsed["tr_ms"] or protocol.tr
+            te = parsed["te_ms"] or (protocol.te if protocol.echo is None else _echo(protocol.echo, field_t))
+            if te[1] >= tr[0]:
+                field = "params.te_ms" if parsed["te_ms"] else "params.tr_ms"
+                raise ParamError(field, f"{name} needs TE < TR: TE up to {te[1]:g} ms, TR from {tr[0]:g} ms")
+            ti = parsed["ti_ms"] if protocol.nulls or protocol.ti else None
+            ti = ti or (protocol.ti if protocol.nulls is None else None)  # a nulling TI is always < TR
+            if ti is not None and ti[1] >= tr[0]:
+                field = "params.ti_ms" if parsed["ti_ms"] else "params.tr_ms"
+                raise ParamError(field, f"{name} needs TI < TR: TI up to {ti[1]:g} ms, TR from {tr[0]:g} ms")
 
 
 def draw(declared: dict[str, Param], parsed: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:

@@ -21,6 +21,8 @@ MR_CASES = [
         ("SNR infinite", BODY, "snr=.inf", "generator.params.snr: must be a finite number, got inf"),
         ("gadolinium phase", BODY, "gd_phase=equilibrium", "generator.params.gd_phase: must be one of"),
         ("scan slice zero", BODY, "scan_slice_mm=0", "generator.params.scan_slice_mm: must lie within"),
+        ("TR shorter than TE", BODY, "tr_ms=50", "generator.params.tr_ms: T2w needs TE < TR"),
+        ("TI past TR", BODY, "sequence=STIR ti_ms=4000 tr_ms=3500", "generator.params.ti_ms: STIR needs TI < TR"),
         ("brain sequence without physics", BRAIN, "te_ms=80", "generator.params.te_ms: sets an MR sequence"),
         ("brain STIR", BRAIN, "contrast=physics sequence=STIR", "generator.params.sequence"),
     )

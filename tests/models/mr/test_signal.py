@@ -124,3 +124,10 @@ def test_every_table_row_is_drawn_near_its_published_mean():
                 assert np.median(t1[:, INDEX[name]]) == pytest.approx(m.t1[f][0], rel=0.05), name
     assert set(MIXED) | set(MEASURED) | {"venous_blood"} == set(NAMES)
     assert set(FIELD_CHOICES.values()) == set(FIELDS)
+
+
+def test_a_fixed_flip_angle_is_the_gradient_echo_excitation_and_spin_echo_keeps_90():
+    rng = np.random.default_rng(0)
+    assert sample_sequence("T2w", 1.5, {"flip_deg": 12.0}, None, rng).flip_deg == 90.0
+    assert sample_sequence("T1w_fs", 1.5, {"flip_deg": 12.0}, None, rng).flip_deg == 12.0
+    assert sample_sequence("MPRAGE", 3.0, {"flip_deg": 8.0}, None, rng).flip_deg == 8.0
