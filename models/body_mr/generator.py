@@ -39,16 +39,16 @@ SEQUENCES = mr_sequence.names(("T1w", "T2w", "PDw", "T1w_fs", "T2w_fs", "in_phas
 
 ANATOMY = ("body_region", "sex", "age", "habitus", "inspiration", "bladder_fill", "inplane_mm", "slice_mm")
 LESIONS = ("lesion_rate", "lesion_kinds", "lesion_size_mm")
-PARAMS: dict[str, Param] = {
-    **{name: CT_PARAMS[name] for name in (*ANATOMY, *LESIONS)},
-    **mr_sequence.params(SEQUENCES, SEQUENCES),
+PATIENT_PARAMS: dict[str, Param] = {name: CT_PARAMS[name] for name in (*ANATOMY, *LESIONS)}
+MR_PARAMS: dict[str, Param] = mr_sequence.params(SEQUENCES, SEQUENCES)
+SCAN_PARAMS: dict[str, Param] = {
     "bias": Range((0.0, 1.0), (0.05, 0.25)),  # standard deviation of the log coil / B1 field
     "scan_inplane_mm": Range((0.3, 4.0), (1.0, 2.0)),  # the scan's own in-plane resolution
     "scan_slice_mm": Range((0.5, 10.0), (3.0, 6.0)),  # and slice thickness
 }
+PARAMS: dict[str, Param] = {**PATIENT_PARAMS, **MR_PARAMS, **SCAN_PARAMS}
 # Labels QC ranks: phantom_ct's checked organs, the prostate and the hepatic tumour.
 CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
-MR_PARAMS = {name: PARAMS[name] for name in mr_sequence.params(SEQUENCES, SEQUENCES)}
 
 
 class BodyMR:
@@ -71,13 +71,12 @@ class BodyMR:
         self.label_dict, self.masks = patient.anatomy_setup(self.params, options.params, grid, LABELS, "body_mr")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
-        anatomy_params = {name: PARAMS[name] for name in (*ANATOMY, *LESIONS)}
-        drawn = sample(anatomy_params, self.params, rng)
+        drawn = sample(PATIENT_PARAMS, self.params, rng)
         setup = (self.shape, self.spacing, self.shape_given)
         person = patient.draw_patient(drawn, self.params["lesion_size_mm"], self.masks, setup, rng)
         acquisition = mr_sequence.draw(MR_PARAMS, self.params, rng)
         seq = Sequence.from_json(acquisition["sequence"])
-        scan = sample({k: PARAMS[k] for k in ("bias", "scan_inplane_mm", "scan_slice_mm")}, self.params, rng)
+        scan = sample(SCAN_PARAMS, self.params, rng)
         return {
             "modality": "MR",
             **person,

@@ -38,13 +38,21 @@ def resample(image: np.ndarray, spacing: tuple[float, ...], resolution_mm: tuple
     """`image` as a scan of `resolution_mm` would see it, on its own grid again."""
     coarser = [r / s for r, s in zip(resolution_mm, spacing, strict=True)]
     if max(coarser) > 1.05:
-        sigma = [0.75 * c if c > 1.05 else 0.0 for c in coarser]  # SynthSeg's blur for a thicker voxel
-        image = ndimage.gaussian_filter(image, sigma=sigma, truncate=3.0)
-        low = tuple(max(round(n / c), 2) for n, c in zip(image.shape, coarser, strict=True))
-        tensor = torch.from_numpy(image)[None, None]
-        tensor = F.interpolate(tensor, size=low, mode="trilinear", align_corners=True)
-        image = F.interpolate(tensor, size=image.shape, mode="trilinear", align_corners=True)[0, 0].numpy()
+        image = _back(_on_scan_grid(image, coarser), image.shape)
     return image
+
+
+def _on_scan_grid(image: np.ndarray, coarser: list[float]) -> torch.Tensor:
+    """`image` blurred for a voxel `coarser` times larger per axis (SynthSeg's blur) and sampled on
+    that coarser grid, as a (1, 1, ...) tensor."""
+    sigma = [0.75 * c if c > 1.05 else 0.0 for c in coarser]
+    blurred = ndimage.gaussian_filter(image, sigma=sigma, truncate=3.0)
+    low = tuple(max(round(n / c), 2) for n, c in zip(image.shape, coarser, strict=True))
+    return F.interpolate(torch.from_numpy(blurred)[None, None], size=low, mode="trilinear", align_corners=True)
+
+
+def _back(tensor: torch.Tensor, shape: tuple[int, ...]) -> np.ndarray:
+    return F.interpolate(tensor, size=shape, mode="trilinear", align_corners=True)[0, 0].numpy()
 
 
 def rician(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -72,12 +80,9 @@ def scan(
     coarser = [r / s for r, s in zip(resolution_mm, spacing, strict=True)]
     if max(coarser) <= 1.05:
         return rician_fast(image, sigma, rng)
-    blurred = ndimage.gaussian_filter(image, sigma=[0.75 * c if c > 1.05 else 0.0 for c in coarser], truncate=3.0)
-    low = tuple(max(round(n / c), 2) for n, c in zip(image.shape, coarser, strict=True))
-    tensor = F.interpolate(torch.from_numpy(blurred)[None, None], size=low, mode="trilinear", align_corners=True)
-    del blurred
-    magnitude = torch.from_numpy(rician_fast(tensor[0, 0].numpy(), sigma, rng))[None, None]
-    return F.interpolate(magnitude, size=image.shape, mode="trilinear", align_corners=True)[0, 0].numpy()
+    low = _on_scan_grid(image, coarser)
+    magnitude = torch.from_numpy(rician_fast(low[0, 0].numpy(), sigma, rng))[None, None]
+    return _back(magnitude, image.shape)
 
 
 def rician_fast(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:

@@ -217,8 +217,8 @@ def check_timings(parsed: dict[str, Any]) -> None:
             if te[1] >= tr[0]:
                 field = "params.te_ms" if parsed["te_ms"] else "params.tr_ms"
                 raise ParamError(field, f"{name} needs TE < TR: TE up to {te[1]:g} ms, TR from {tr[0]:g} ms")
-            ti = parsed["ti_ms"] if protocol.nulls or protocol.ti else None
-            ti = ti or (protocol.ti if protocol.nulls is None else None)  # a nulling TI is always < TR
+            # Inversion sequences only; a nulling TI (protocol.ti None) is always < TR unless fixed.
+            ti = (parsed["ti_ms"] or protocol.ti) if protocol.nulls or protocol.ti else None
             if ti is not None and ti[1] >= tr[0]:
                 field = "params.ti_ms" if parsed["ti_ms"] else "params.tr_ms"
                 raise ParamError(field, f"{name} needs TI < TR: TI up to {ti[1]:g} ms, TR from {tr[0]:g} ms")
