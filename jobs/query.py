@@ -21,8 +21,9 @@ import pyarrow.csv as pacsv
 
 from jobs.cli import add_storage_options, parse, run, storage_options, whole
 from pipeline import catalog
+from pipeline.columns import shown_columns
 
-TABLE_COLUMNS = ("study_id", "generator", "modality", "contrast", "body_region", "sex", "age", "qc_pass")
+TABLE_COLUMNS = (*shown_columns(), "series")  # series: where the dataset has them
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -99,6 +100,8 @@ def format_table(table: pa.Table) -> str:
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ",".join(value)  # series
     if isinstance(value, list):
         return "x".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
     return "" if value is None else str(value)

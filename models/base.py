@@ -85,7 +85,11 @@ class Study:
 
     `measurements` may be left None: the worker measures the study then (off the device's path).
     `columns` fills the generator's declared `columns` by name; `timing` is free-form, for
-    benchmarks and logs (never the catalog)."""
+    benchmarks and logs (never the catalog).
+
+    A study of several series (`models.series`) has an image of (series, z, y, x), `series`
+    naming them in order, and `series_measurements` one per series (or None: the worker measures
+    them); `measurements` then describes the first series. The label map is shared."""
 
     image: np.ndarray
     label: np.ndarray
@@ -94,15 +98,23 @@ class Study:
     qc: QC = field(default_factory=QC)
     columns: dict[str, Any] = field(default_factory=dict)
     timing: dict[str, Any] = field(default_factory=dict)
+    series: tuple[str, ...] = ()
+    series_measurements: tuple[Measurements, ...] | None = None
+
+    def series_image(self, k: int) -> np.ndarray:
+        """The image of series `k` (the image itself for a single-series study)."""
+        return self.image[k] if self.series else self.image
 
 
 @dataclass(frozen=True)
 class GeneratorOptions:
-    """What a dataset config says about its generator; `None` means the generator's default."""
+    """What a dataset config says about its generator; `None` means the generator's default.
+    `series`: the series each study holds (`models.series`); None: one, as the generator draws it."""
 
     shape: tuple[int, int, int] | None = None
     spacing_mm: tuple[float, float, float] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    series: tuple[str, ...] | None = None
 
 
 @runtime_checkable
@@ -112,7 +124,9 @@ class Generator(Protocol):
     `columns` are the generator's own catalog columns (name -> Arrow type name: "double",
     "int64", "string", "bool"; `{}` for none), filled from each study's `Study.columns`;
     `shape` is the output size (z, y, x) it makes when `generator.shape` is null. A generator may
-    also be `Preparing` (see below). `models.registry.create` refuses one that lacks a member."""
+    also be `Preparing` (see below), and may render several series (`series_names`, the names
+    it knows; `models.series`). `models.registry.create` refuses one that lacks a member, and
+    `generator.series` for one that has no `series_names`."""
 
     name: str
     version: str

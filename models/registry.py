@@ -34,7 +34,10 @@ def available() -> list[str]:
 def create(name: str, options: GeneratorOptions) -> Generator:
     """Build generator `name`; options it cannot honour raise `ParamError` naming the field, and a
     generator that lacks a member of the contract (`models.base.Generator`) is refused by name."""
-    generator = _factory(name)(options)
+    factory = _factory(name)
+    if options.series is not None and not hasattr(factory, "series_names"):
+        raise GeneratorError(f"generator.series: {name} renders one series per study (it has no series_names)")
+    generator = factory(options)
     missing = [member for member in MEMBERS if not hasattr(generator, member)]
     if missing:
         raise GeneratorError(

@@ -67,7 +67,7 @@ class Catalog:
 
     @cached_property
     def schema(self) -> pa.Schema:
-        return schema(self.info.labels, self.info.columns)
+        return schema(self.info.labels, self.info.columns, self.info.series)
 
     @property
     def columns(self) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from models.series import MAX_SERIES
 from pipeline.errors import ConfigError
 from pipeline.fields import SHOWN, build, check_fields, shown_key
 
@@ -34,6 +35,7 @@ MAX_VOXELS = 2**30
 MAX_SPACING_MM = 50.0
 MAX_WORKERS = 100_000
 MAX_PER_WORKER = 1024.0
+SERIES_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 # The storage options `dataset.json` records (by name; none of them a credential). Everything
 # else (keys, tokens, client_kwargs, config_kwargs) is left out of the record.
 RECORDED_OPTIONS = ("endpoint_url", "anon", "profile", "region_name", "requester_pays", "use_ssl", "version_aware")
@@ -41,6 +43,20 @@ RECORDED_OPTIONS = ("endpoint_url", "anon", "profile", "region_name", "requester
 
 def _fail(key: str, message: str) -> None:
     raise ConfigError(f"{key}: {message}")
+
+
+def check_series(series: tuple[str, ...]) -> None:
+    """Series names become column suffixes (`pipeline.columns`): a letter then letters, digits or
+    `_`, distinct even in lower case. Which names a generator knows, it checks itself."""
+    if not 1 <= len(series) <= MAX_SERIES:
+        _fail("generator.series", f"must list 1 to {MAX_SERIES} series (or be null for one), got {len(series)}")
+    for k, name in enumerate(series):
+        if not SERIES_NAME.match(name):
+            _fail(f"generator.series[{k}]", f"must be a letter then letters, digits or _ (32 at most), got {name!r}")
+    lower = [name.lower() for name in series]
+    twice = sorted({n for n in lower if lower.count(n) > 1})
+    if twice:
+        _fail("generator.series", f"lists {twice[0]!r} twice (names are compared in lower case)")
 
 
 def _positive_triple(key: str, value: tuple | None) -> tuple | None:
@@ -80,11 +96,14 @@ class GeneratorConfig:
     shape: tuple[int, ...] | None = None  # z, y, x; None = the generator's default
     spacing_mm: tuple[float, ...] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    series: tuple[str, ...] | None = None  # several series per study (models.series); None = one
 
     def __post_init__(self) -> None:
         check_fields(self)
         if not self.name:
             _fail("generator.name", "must name a generator")
+        if self.series is not None:
+            check_series(self.series)
         _positive_triple("generator.shape", self.shape)
         _positive_triple("generator.spacing_mm", self.spacing_mm)
         if self.shape is not None and (max(self.shape) > MAX_SIDE or math.prod(self.shape) > MAX_VOXELS):
@@ -267,6 +286,8 @@ def content_hash(config: GenerateConfig, generator_version: str) -> str:
     same dataset may be resumed from another machine, cluster size or credential.
     """
     data = to_dict(config)
+    if data["generator"].get("series") is None:
+        del data["generator"]["series"]  # one series: the hash datasets made before series had
     content = {
         "dataset": data["dataset"],
         "generator": {**data["generator"], "version": generator_version},

@@ -35,6 +35,7 @@ class DatasetInfo:
     shard_size: int
     status: str
     raw: dict[str, Any]
+    series: tuple[str, ...] = ()  # the series every study holds (empty: one, in the 3-D layout)
 
 
 def record(config: GenerateConfig, generator: Generator, status: str = "running") -> dict[str, Any]:
@@ -48,6 +49,7 @@ def record(config: GenerateConfig, generator: Generator, status: str = "running"
         "generator": {"name": generator.name, "version": generator.version},
         "labels": {"name": generator.label_dict.name, "entries": generator.label_dict.to_json()},
         "columns": dict(generator.columns),
+        **({"series": list(config.generator.series)} if config.generator.series else {}),
         "n_studies": config.dataset.n_studies,
         "n_shards": config.dataset.n_shards,
         "shard_size": config.dataset.shard_size,
@@ -71,6 +73,7 @@ def read(store: Store) -> DatasetInfo:
             shard_size=int(raw["shard_size"]),
             status=raw["status"],
             raw=raw,
+            series=tuple(str(name) for name in raw.get("series", ())),
         )
     except FileNotFoundError:
         if store.list(CATALOG_DIR):

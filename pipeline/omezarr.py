@@ -3,6 +3,11 @@
 Each array is written as a single shard object (the sharding codec) of inner chunks, so a patch
 read touches only the inner chunks it overlaps while a whole study stays a handful of objects:
 `zarr.json` x 5 plus one shard per array. The shard index carries a crc32c.
+
+A study of several series is one multi-channel image: axes `c, z, y, x`, the series as channels
+named in `omero`, inner chunks of one channel (1 x 64^3), so a patch of one series reads only
+that series' chunks. Its label map has the same axes with `c` of 1 (NGFF: each dimension of a
+label is the image's or 1). A study of one series keeps `z, y, x`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ IMAGE_PATH = "0"
 LABEL_NAME = "anatomy"
 LABEL_PATH = f"labels/{LABEL_NAME}/0"
 AXES = ("z", "y", "x")
+SERIES_AXES = ("c", *AXES)
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,10 @@ class Encoding:
         return (BloscCodec(cname=cname, clevel=min(self.level, 9), shuffle=shuffle, typesize=dtype.itemsize),)
 
     def chunks_for(self, shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """Inner chunk and shard shape: one shard covers the whole array."""
-        chunk = tuple(min(c, n) for c, n in zip(self.chunk, shape, strict=True))
+        """Inner chunk and shard shape: one shard covers the whole array; a leading series axis
+        is chunked one series at a time."""
+        inner = (1, *self.chunk) if len(shape) == 4 else self.chunk
+        chunk = tuple(min(c, n) for c, n in zip(inner, shape, strict=True))
         shard = tuple(-(-n // c) * c for n, c in zip(shape, chunk, strict=True))
         return chunk, shard
 
@@ -63,16 +71,30 @@ def checksum(image: np.ndarray, label: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def multiscales(name: str, spacing_mm: tuple[float, float, float]) -> list[dict[str, Any]]:
+def multiscales(name: str, spacing_mm: tuple[float, float, float], series: bool = False) -> list[dict[str, Any]]:
+    axes = [{"name": axis, "type": "space", "unit": "millimeter"} for axis in AXES]
+    scale = list(spacing_mm)
+    if series:
+        axes, scale = [{"name": "c", "type": "channel"}, *axes], [1.0, *scale]
     return [
         {
             "name": name,
-            "axes": [{"name": axis, "type": "space", "unit": "millimeter"} for axis in AXES],
-            "datasets": [
-                {"path": IMAGE_PATH, "coordinateTransformations": [{"type": "scale", "scale": list(spacing_mm)}]}
-            ],
+            "axes": axes,
+            "datasets": [{"path": IMAGE_PATH, "coordinateTransformations": [{"type": "scale", "scale": scale}]}],
         }
     ]
+
+
+def omero(study: Study) -> dict[str, Any]:
+    """The series as named channels, each windowed on its own 0.5-99.5 % range (viewers' defaults)."""
+    channels = []
+    for k, name in enumerate(study.series):
+        image = study.series_image(k)
+        low, high = (float(v) for v in np.percentile(image[:: max(image.shape[0] // 16, 1)], (0.5, 99.5)))
+        info = np.iinfo(image.dtype) if np.issubdtype(image.dtype, np.integer) else np.finfo(image.dtype)
+        window = {"min": float(info.min), "max": float(info.max), "start": low, "end": max(high, low + 1.0)}
+        channels.append({"label": name, "active": k == 0, "color": "FFFFFF", "window": window})
+    return {"channels": channels, "rdefs": {"model": "greyscale", "defaultZ": int(study.label.shape[0] // 2)}}
 
 
 def image_label(labels: LabelDict) -> dict[str, Any]:
@@ -92,10 +114,12 @@ def encode_study(
     and no reads: zarr writing straight to an object store would also HEAD and LIST as it goes."""
     objects: dict[str, Any] = {}
     spacing = tuple(float(s) for s in study.spacing_mm)
+    series = bool(study.series)
+    ome: dict[str, Any] = {"version": OME_VERSION, "multiscales": multiscales(name, spacing, series)}
+    if series:
+        ome["omero"] = omero(study)
     root = zarr.create_group(
-        zarr.storage.MemoryStore(store_dict=objects),
-        zarr_format=3,
-        attributes={"ome": {"version": OME_VERSION, "multiscales": multiscales(name, spacing)}, "medsynth": extra},
+        zarr.storage.MemoryStore(store_dict=objects), zarr_format=3, attributes={"ome": ome, "medsynth": extra}
     )
     _write_array(root, IMAGE_PATH, study.image, encoding)
     root.create_group("labels", attributes={"ome": {"version": OME_VERSION, "labels": [LABEL_NAME]}})
@@ -105,11 +129,11 @@ def encode_study(
             "ome": {
                 "version": OME_VERSION,
                 "image-label": image_label(labels),
-                "multiscales": multiscales(LABEL_NAME, spacing),
+                "multiscales": multiscales(LABEL_NAME, spacing, series),
             }
         },
     )
-    _write_array(root, LABEL_PATH, study.label, encoding)
+    _write_array(root, LABEL_PATH, study.label[None] if series else study.label, encoding)
     return {key: buffer.to_bytes() for key, buffer in objects.items()}
 
 
@@ -123,7 +147,7 @@ def _write_array(root: zarr.Group, path: str, data: np.ndarray, encoding: Encodi
         shards=shard,
         compressors=encoding.compressors(data.dtype),
         fill_value=0,
-        dimension_names=AXES,
+        dimension_names=SERIES_AXES if data.ndim == 4 else AXES,
     )
     array[...] = data
 
@@ -176,8 +200,16 @@ def open_study(store: ZarrStore) -> zarr.Group:
 
 
 def read_arrays(store: ZarrStore) -> tuple[np.ndarray, np.ndarray]:
+    """The image as stored ((series, z, y, x) for several series) and the label map (z, y, x)."""
     group = open_study(store)
-    return np.asarray(group[IMAGE_PATH][...]), np.asarray(group[LABEL_PATH][...])
+    label = np.asarray(group[LABEL_PATH][...])
+    return np.asarray(group[IMAGE_PATH][...]), label[0] if label.ndim == 4 else label
+
+
+def series_names(group: zarr.Group) -> tuple[str, ...]:
+    """The series of a study group, in order (empty for a single-series study)."""
+    channels = group.attrs.get("ome", {}).get("omero", {}).get("channels", [])
+    return tuple(str(c.get("label")) for c in channels)
 
 
 def validate(group: zarr.Group) -> list[str]:
@@ -186,17 +218,23 @@ def validate(group: zarr.Group) -> list[str]:
     ome = group.attrs.get("ome", {})
     if ome.get("version") != OME_VERSION:
         problems.append(f"ome.version is {ome.get('version')!r}, expected {OME_VERSION!r}")
-    scale = _check_multiscales(ome.get("multiscales"), "image", problems)
-    image = _check_array(group, IMAGE_PATH, problems)
+    series = series_names(group)
+    axes = SERIES_AXES if series else AXES
+    scale = _check_multiscales(ome.get("multiscales"), "image", bool(series), problems)
+    image = _check_array(group, IMAGE_PATH, axes, problems)
     labels_ome = _attrs(group, "labels", problems).get("ome", {})
     if LABEL_NAME not in labels_ome.get("labels", []):
         problems.append(f"labels group does not list {LABEL_NAME!r}")
     label_ome = _attrs(group, f"labels/{LABEL_NAME}", problems).get("ome", {})
     _check_image_label(label_ome.get("image-label"), problems)
-    label_scale = _check_multiscales(label_ome.get("multiscales"), "label", problems)
-    label = _check_array(group, LABEL_PATH, problems)
-    if image is not None and label is not None and image.shape != label.shape:
-        problems.append(f"label shape {label.shape} differs from image shape {image.shape}")
+    label_scale = _check_multiscales(label_ome.get("multiscales"), "label", bool(series), problems)
+    label = _check_array(group, LABEL_PATH, axes, problems)
+    if image is not None and series and image.shape[0] != len(series):
+        problems.append(f"image has {image.shape[0]} series, omero names {len(series)}")
+    if image is not None and label is not None:
+        expected = (1, *image.shape[1:]) if series else image.shape
+        if label.shape != expected:
+            problems.append(f"label shape {label.shape} differs from {expected} (the image is {image.shape})")
     if scale is not None and label_scale is not None and scale != label_scale:
         problems.append(f"label scale {label_scale} differs from image scale {scale}")
     return problems
@@ -210,7 +248,7 @@ def _attrs(group: zarr.Group, path: str, problems: list[str]) -> dict[str, Any]:
         return {}
 
 
-def _check_multiscales(value: Any, what: str, problems: list[str]) -> list[float] | None:
+def _check_multiscales(value: Any, what: str, series: bool, problems: list[str]) -> list[float] | None:
     try:
         (entry,) = value
         axes = [(a["name"], a["type"], a.get("unit")) for a in entry["axes"]]
@@ -219,28 +257,35 @@ def _check_multiscales(value: Any, what: str, problems: list[str]) -> list[float
     except (TypeError, KeyError, ValueError):
         problems.append(f"{what} multiscales metadata is missing or malformed")
         return None
-    if axes != [(axis, "space", "millimeter") for axis in AXES]:
-        problems.append(f"{what} axes are {axes}, expected z, y, x in millimetres")
+    expected = [(axis, "space", "millimeter") for axis in AXES]
+    if series:
+        expected = [("c", "channel", None), *expected]
+    if axes != expected:
+        problems.append(f"{what} axes are {axes}, expected {'c (channel), ' if series else ''}z, y, x in millimetres")
     if dataset.get("path") != IMAGE_PATH or transform.get("type") != "scale":
         problems.append(f"{what} dataset must be path '0' with a scale transform")
     scale = transform.get("scale")
+    if series and isinstance(scale, list) and scale[:1] == [1.0]:
+        scale = scale[1:]  # the series axis is not spatial
     if not (isinstance(scale, list) and len(scale) == 3 and all(float(s) > 0 for s in scale)):
-        problems.append(f"{what} scale {scale!r} is not 3 positive spacings")
+        problems.append(
+            f"{what} scale {transform.get('scale')!r} is not {'1 then ' if series else ''}3 positive spacings"
+        )
         return None
     return [float(s) for s in scale]
 
 
-def _check_array(group: zarr.Group, path: str, problems: list[str]) -> zarr.Array | None:
+def _check_array(group: zarr.Group, path: str, axes: tuple[str, ...], problems: list[str]) -> zarr.Array | None:
     try:
         array = group[path]
     except KeyError:
         problems.append(f"missing array {path!r}")
         return None
-    if not isinstance(array, zarr.Array) or array.ndim != 3:
-        problems.append(f"{path!r} is not a 3-D array")
+    if not isinstance(array, zarr.Array) or array.ndim != len(axes):
+        problems.append(f"{path!r} is not a {len(axes)}-D array")
         return None
-    if tuple(array.metadata.dimension_names or ()) != AXES:
-        problems.append(f"{path!r} dimension_names are {array.metadata.dimension_names}, expected {AXES}")
+    if tuple(array.metadata.dimension_names or ()) != axes:
+        problems.append(f"{path!r} dimension_names are {array.metadata.dimension_names}, expected {axes}")
     return array
 
 

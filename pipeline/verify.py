@@ -24,7 +24,7 @@ from pipeline.config import GenerateConfig, from_dict
 from pipeline.errors import CatalogError, ConfigError
 from pipeline.fields import whole_number
 from pipeline.manifest import encode_part
-from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, checksum, open_study, validate
+from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, checksum, open_study, series_names, validate
 from pipeline.sources import sources
 from pipeline.worker import ShardWorker
 
@@ -102,9 +102,17 @@ def check_row(catalog: Catalog, r: dict[str, Any]) -> list[Finding]:
         return finding(f"cannot be decoded ({type(exc).__name__}: {str(exc).strip()[:200]})")
     if problems:
         return finding("invalid OME-Zarr metadata: " + "; ".join(problems))
-    for name, array, dtype in (("image", image, r["image_dtype"]), ("label", label, r["label_dtype"])):
-        if list(array.shape) != list(r["shape_zyx"]) or str(array.dtype) != dtype:
-            return finding(f"{name} is {array.dtype}{list(array.shape)}, catalog says {dtype}{r['shape_zyx']}")
+    series = catalog.info.series
+    if series_names(group) != series:
+        return finding(f"holds the series {list(series_names(group))}, the dataset has {list(series)}")
+    lead = ([len(series)], [1]) if series else ([], [])  # a series axis first: the image's, the label's 1
+    for name, array, dtype, first in (
+        ("image", image, r["image_dtype"], lead[0]),
+        ("label", label, r["label_dtype"], lead[1]),
+    ):
+        expected = [*first, *r["shape_zyx"]]
+        if list(array.shape) != expected or str(array.dtype) != dtype:
+            return finding(f"{name} is {array.dtype}{list(array.shape)}, catalog says {dtype}{expected}")
     if checksum(np.asarray(image), np.asarray(label)) != r["checksum"]:
         return finding("checksum mismatch: the decoded arrays differ from what was written")
     return []
@@ -154,5 +162,5 @@ def _repair_shard(catalog: Catalog, worker: ShardWorker, shard: int, study_ids: 
         fixed.append(worker.write_spec(spec, context, group=r["image_path"].rsplit("/", 1)[0]))
     # A deliberate replacement of a committed part: the rows are the same studies, rewritten.
     task = layout.shard_task(shard, catalog.info.shard_size, catalog.info.n_studies)
-    part = encode_part(fixed, catalog.info.labels, catalog.info.columns, worker.identity(task))
+    part = encode_part(fixed, catalog.info.labels, catalog.info.columns, worker.identity(task), catalog.info.series)
     catalog.store.write_atomic(layout.part_path(shard), part)

@@ -57,7 +57,7 @@ class ShardResult:
 
 def generator_options(config: GenerateConfig) -> GeneratorOptions:
     g = config.generator
-    return GeneratorOptions(shape=g.shape, spacing_mm=g.spacing_mm, params=dict(g.params))
+    return GeneratorOptions(shape=g.shape, spacing_mm=g.spacing_mm, params=dict(g.params), series=g.series)
 
 
 class ShardWorker:
@@ -106,7 +106,8 @@ class ShardWorker:
     def context(self, shard: int) -> RowContext:
         """What every row of `shard` written here shares."""
         extra = dict(self.generator.columns)
-        return RowContext(shard, self.generator.version, self.describe(), self.generator.label_dict, extra)
+        series = self.config.generator.series or ()
+        return RowContext(shard, self.generator.version, self.describe(), self.generator.label_dict, extra, series)
 
     def write_spec(self, spec: StudySpec, context: RowContext, group: str | None = None) -> dict[str, Any]:
         """Render one study from its spec and write it (regeneration, repair); returns its row."""
@@ -117,7 +118,7 @@ class ShardWorker:
     def _write(
         self, spec: StudySpec, study: Study, render_s: float, context: RowContext, group: str | None = None
     ) -> dict[str, Any]:
-        check_study(spec, study, context.labels)  # here, on the pool: off the render thread
+        check_study(spec, study, context.labels, context.series)  # here, on the pool: off the render thread
         t0 = time.perf_counter()
         group = group or layout.study_path(context.shard, spec.study_id, self.config.storage.prefix_hash)
         digest = checksum(study.image, study.label)
@@ -128,7 +129,7 @@ class ShardWorker:
 
     def _commit(self, task: layout.ShardTask, rows: list[dict[str, Any]], context: RowContext) -> bool:
         try:
-            part = encode_part(rows, context.labels, context.extra, self.identity(task))
+            part = encode_part(rows, context.labels, context.extra, self.identity(task), context.series)
             self.store.commit(layout.part_path(task.shard), part)
             return True
         except CommitConflict:
@@ -145,24 +146,42 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def check_study(spec: StudySpec, study: Study, labels: LabelDict) -> None:
-    """The generator contract: matching 3-D arrays, supported dtypes, known label values.
+def check_study(spec: StudySpec, study: Study, labels: LabelDict, series: tuple[str, ...] = ()) -> None:
+    """The generator contract: matching 3-D arrays (a (series, z, y, x) image holding `series` in
+    order for a study of several), supported dtypes, known label values.
 
-    Fills in per-label measurements when the generator did not provide them."""
+    Fills in per-label measurements (per series) when the generator did not provide them."""
     where = f"study {spec.study_id} ({spec.generator})"
-    if study.image.ndim != 3 or study.image.shape != study.label.shape:
+    if tuple(study.series) != tuple(series):
+        raise GeneratorError(f"{where}: rendered the series {list(study.series)}, the dataset has {list(series)}")
+    volume = study.image.shape[1:] if series else study.image.shape
+    if study.label.ndim != 3 or volume != study.label.shape or study.image.ndim != 3 + bool(series):
         raise GeneratorError(
             f"{where}: image {study.image.shape} and label {study.label.shape} must be equal 3-D shapes"
+            + (f" (the image with {len(series)} series first)" if series else "")
         )
+    if series and study.image.shape[0] != len(series):
+        raise GeneratorError(f"{where}: the image holds {study.image.shape[0]} series, not {len(series)}")
     if str(study.image.dtype) not in IMAGE_DTYPES or str(study.label.dtype) not in LABEL_DTYPES:
         raise GeneratorError(f"{where}: unsupported dtypes image={study.image.dtype} label={study.label.dtype}")
     if len(study.spacing_mm) != 3 or any(not float(s) > 0 for s in study.spacing_mm):
         raise GeneratorError(f"{where}: spacing {study.spacing_mm} must be 3 positive numbers")
+    spacing = tuple(study.spacing_mm)
+    if series and study.series_measurements is None:
+        study.series_measurements = tuple(
+            measure(study.image[k], study.label, spacing, labels) for k in range(len(series))
+        )
     if study.measurements is None:
-        study.measurements = measure(study.image, study.label, tuple(study.spacing_mm), labels)
-    failures = image_failures(study.image)  # whatever the generator's own QC said
-    if failures:
-        study.qc = replace(study.qc, passed=False, failures=(*study.qc.failures, *failures))
+        study.measurements = (
+            study.series_measurements[0]
+            if study.series_measurements
+            else measure(study.image, study.label, spacing, labels)
+        )
+    for k in range(max(len(series), 1)):  # whatever the generator's own QC said
+        failures = image_failures(study.series_image(k))
+        if failures:
+            named = tuple(f"{series[k]}: {f}" for f in failures) if series else failures
+            study.qc = replace(study.qc, passed=False, failures=(*study.qc.failures, *named))
     # Every labelled voxel must carry a dictionary value: compare counts (cheap) before searching.
     counted = sum(stats.voxels for stats in study.measurements.labels.values())
     if counted != int(np.count_nonzero(study.label)):

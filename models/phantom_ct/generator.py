@@ -18,15 +18,16 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from models import series
 from models.anatomy import source
 from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.errors import ParamError
 from models.measure import measure
 from models.options import Choice, Param, Range, Setting, Subset, parse_params, sample
 from models.phantom_ct import anatomy, lesions, patient, qc
-from models.phantom_ct.render import form_image, paint
+from models.phantom_ct.render import form_phases, paint
 from models.phantom_ct.skeleton import VERTEBRAE
-from models.phantom_ct.tissue import PHASES, sample_hu
+from models.phantom_ct.tissue import ALL_PHASES, PHASES, sample_phases
 
 DEFAULT_SHAPE = (192, 256, 256)  # z, y, x
 SHAPE_LIMITS = (16, 1024)
@@ -35,7 +36,7 @@ MAX_REDRAWS = 3
 
 PARAMS: dict[str, Param] = {
     "body_region": Choice(tuple(patient.REGIONS), tuple(patient.REGIONS)),
-    "contrast": Choice(PHASES, PHASES),
+    "contrast": Choice(ALL_PHASES, PHASES),  # delayed only when asked for
     "sex": Choice(("F", "M"), ("F", "M")),
     "age": Range((18.0, 90.0), (20.0, 85.0)),  # organ size trends, bone density
     "habitus": Range((0.0, 1.0), (0.0, 1.0)),  # 0 lean .. 1 obese: subcutaneous and visceral fat
@@ -52,6 +53,8 @@ PARAMS: dict[str, Param] = {
 # Where the anatomy comes from; the masks' own parameters. Not drawn with PARAMS, so procedural
 # studies keep the draws (and the bytes) they always had.
 ANATOMY_PARAMS: dict[str, Param] = {"anatomy": Setting("phantom", allowed=("phantom", "masks")), **source.PARAMS}
+# With several series (`generator.series`, contrast phases): drawn after everything else.
+SERIES_PARAMS: dict[str, Param] = series.PARAMS
 
 LABELS = (
     "body",
@@ -114,6 +117,7 @@ LABELS = (
 class PhantomCT:
     name = "phantom_ct"
     version = "0.2.0"
+    series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
     columns: ClassVar[dict[str, str]] = {
         "habitus": "double",
@@ -126,34 +130,55 @@ class PhantomCT:
         self.shape_given = options.shape is not None
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
+        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **SERIES_PARAMS}, options.params)
+        self.series = series.check(options.series, ALL_PHASES, self.name)
+        series.refuse_options(self.series, options.params, steered=("contrast",))
         grid = (self.shape, self.spacing)
         self.label_dict, self.masks = patient.anatomy_setup(self.params, options.params, grid, LABELS, "phantom_ct")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         drawn = sample(PARAMS, self.params, rng)
         setup = (self.shape, self.spacing, self.shape_given)
-        return {"modality": "CT", **patient.draw_patient(drawn, self.params["lesion_size_mm"], self.masks, setup, rng)}
+        params = {
+            "modality": "CT",
+            **patient.draw_patient(drawn, self.params["lesion_size_mm"], self.masks, setup, rng),
+        }
+        if self.series is not None:
+            params.update(contrast=self.series[0], **series.draw(self.series, self.params["misregistration_mm"], rng))
+        return params
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
+        """The study; with several series, one image per phase of the same anatomy (`form_phases`)."""
         p = spec.params
         spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
+        phases = tuple(p.get("series") or (p["contrast"],))
         for attempt in range(MAX_REDRAWS + 1):
             rng = study_rng(spec.seed, RENDER_STREAM, attempt)
             label, tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
-            image = form_image(tissue, sample_hu(p["contrast"], p["age"], rng), spacing, p["noise_hu"], rng)
+            images = form_phases(tissue, sample_phases(phases, p["age"], rng), spacing, p["noise_hu"], rng)
             del tissue
-            measurements = measure(image, label, spacing, self.label_dict)
-            result = qc.check(image, measurements.labels, p["contrast"], p["body_region"], p["qc_tolerance_hu"])
-            if result.passed:
+            stacked = series.stack(images, p, spacing) if "series" in p else None
+            images = list(stacked) if stacked is not None else images
+            measured = [measure(image, label, spacing, self.label_dict) for image in images]
+            results = [
+                qc.check(image, m.labels, phase, p["body_region"], p["qc_tolerance_hu"])
+                for image, m, phase in zip(images, measured, phases, strict=True)
+            ]
+            passed, failures = series.judged([(r.passed, r.failures) for r in results], phases)
+            if passed:
                 break
+        if "series" not in p:
+            failures = results[0].failures
         columns = {
             "habitus": p["habitus"],
             "inspiration": p["inspiration"],
             "noise_hu": p["noise_hu"],
             "lesion_count": len(p["lesions"]),
         }
-        return Study(image, label, spacing, measurements, QC(result.passed, attempt, result.failures), columns)
+        qc_result = QC(passed, attempt, failures)
+        if stacked is None:
+            return Study(images[0], label, spacing, measured[0], qc_result, columns)
+        return Study(stacked, label, spacing, measured[0], qc_result, columns, {}, phases, tuple(measured))
 
     def label_map(self, params: dict[str, Any], seed: int) -> tuple[np.ndarray, tuple[float, float, float]]:
         """Only the label map of a study (the anatomy `render` would draw first), and its spacing:

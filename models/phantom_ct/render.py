@@ -53,34 +53,47 @@ def form_image(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """CT image in HU (int16) from a tissue map and this study's HU per tissue."""
-    image = hu[tissue]
+    return form_phases(tissue, [hu], spacing_mm, noise_hu, rng)[0]
+
+
+def form_phases(
+    tissue: np.ndarray,
+    phases: list[np.ndarray],
+    spacing_mm: tuple[float, float, float],
+    noise_hu: float,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """One CT image per phase (its HU per tissue) of the same anatomy: the texture and the lung
+    vessels are drawn once, the reconstruction noise once per phase (a new acquisition)."""
     texture = coarse_field(tissue.shape, tuple(1.5 / s for s in spacing_mm), rng)
+    vessels = _lung_vessels(tissue, spacing_mm, rng)
     amplitude = texture_table()
-    for z in range(0, tissue.shape[0], SLAB):
-        image[z : z + SLAB] += amplitude[tissue[z : z + SLAB]] * texture[z : z + SLAB]
-    del texture
-    _lung_vessels(image, tissue, hu, spacing_mm, rng)
-    image = system_blur(image, spacing_mm)
-    fbp_noise(image, noise_hu, rng)
-    np.rint(image, out=image)
-    np.clip(image, HU_MIN, HU_MAX, out=image)
-    return image.astype(np.int16)
+    images = []
+    for hu in phases:
+        image = hu[tissue]
+        for z in range(0, tissue.shape[0], SLAB):
+            image[z : z + SLAB] += amplitude[tissue[z : z + SLAB]] * texture[z : z + SLAB]
+        if vessels is not None:
+            box, near = vessels
+            image[box][near] = hu[TISSUE_INDEX["aorta"]]
+        image = system_blur(image, spacing_mm)
+        fbp_noise(image, noise_hu, rng)
+        np.rint(image, out=image)
+        np.clip(image, HU_MIN, HU_MAX, out=image)
+        images.append(image.astype(np.int16))
+    return images
 
 
 def _lung_vessels(
-    image: np.ndarray,
-    tissue: np.ndarray,
-    hu: np.ndarray,
-    spacing_mm: tuple[float, float, float],
-    rng: np.random.Generator,
-) -> None:
+    tissue: np.ndarray, spacing_mm: tuple[float, float, float], rng: np.random.Generator
+) -> tuple[tuple[slice, ...], np.ndarray] | None:
     """Vessel-like curves in the lungs: where two independent smooth fields are both near zero
-    (the intersection of two level surfaces is a set of curves), filled with blood. Made only
-    over the lungs' bounding box."""
+    (the intersection of two level surfaces is a set of curves), to be filled with blood. Made
+    only over the lungs' bounding box: (the box, the vessel voxels in it), or None without lungs."""
     lung = tissue == TISSUE_INDEX["lung"]
     found = np.argwhere(lung.any(axis=(1, 2))), np.argwhere(lung.any(axis=(0, 2))), np.argwhere(lung.any(axis=(0, 1)))
     if any(f.size == 0 for f in found):
-        return
+        return None
     box = tuple(slice(int(f.min()), int(f.max()) + 1) for f in found)
     shape = tuple(s.stop - s.start for s in box)
     sigma = tuple(9.0 / s for s in spacing_mm)
@@ -88,4 +101,4 @@ def _lung_vessels(
     near = np.abs(coarse_field(shape, sigma, rng)) < width  # type: ignore[arg-type]
     near &= np.abs(coarse_field(shape, sigma, rng)) < width  # type: ignore[arg-type]
     near &= lung[box]
-    image[box][near] = hu[TISSUE_INDEX["aorta"]]
+    return box, near

@@ -5,7 +5,19 @@ water 0; muscle 35-55; liver 45-65; spleen 35-55; kidney 20-45; blood 30-50; can
 200-400; cortical bone 500-1900). Arterial and portal venous ranges follow typical multiphase
 abdominal CT: aorta 150-350 HU arterial, liver parenchyma ~100-120 HU portal venous.
 Each study draws one value per tissue uniformly inside its range: a fixed, published envelope with
-honest patient-to-patient and scanner-to-scanner spread.
+honest patient-to-patient and scanner-to-scanner spread. A study of several phases draws one
+position per tissue inside its ranges, shared by every phase (the same patient: a tissue bright
+for its range in one phase is so in all), so a tissue the agent does not reach keeps its value.
+
+The delayed (equilibrium) phase, 3-5 min after injection, follows from the portal venous one:
+iodine is a small extracellular agent whose plasma concentration washes out, so every tissue's
+enhancement over its unenhanced value is the portal venous enhancement times DELAYED_FRACTION,
+the ratio of the population plasma curve at 4 min to that at 1.1 min (Parker GJM et al., Magn
+Reson Med 2006;56:993-1000, `models.mr.signal.blood_gd_mm`: 0.535 / 0.872 = 0.61). A
+hypervascular hepatic tumour washes out faster than liver: in the delayed phase the adjacent
+liver is 1.07-1.35 times the tumour (the percentage attenuation ratio: median 121 % for
+hepatocellular carcinoma, and >= 107 % in every one of the 14 pathologically proven ones, in
+PubMed 23255745, a quantitative definition of washout on triphasic MDCT), drawn per study.
 """
 
 from __future__ import annotations
@@ -14,7 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PHASES = ("non_contrast", "arterial", "portal_venous")
+PHASES = ("non_contrast", "arterial", "portal_venous")  # what a study draws from by default
+ALL_PHASES = (*PHASES, "delayed")
+DELAYED_FRACTION = 0.61
+HCC_WASHOUT = (1.07, 1.35)  # liver over hepatic tumour, delayed phase
 
 HURange = tuple[float, float]
 
@@ -28,6 +43,12 @@ class Tissue:
     texture_hu: float = 0.0  # standard deviation of the tissue's own texture
 
     def range(self, phase: str) -> HURange:
+        if phase == "delayed":
+            portal = self.range("portal_venous")
+            return (
+                self.non_contrast[0] + DELAYED_FRACTION * (portal[0] - self.non_contrast[0]),
+                self.non_contrast[1] + DELAYED_FRACTION * (portal[1] - self.non_contrast[1]),
+            )
         shifted = {"arterial": self.arterial, "portal_venous": self.portal_venous}.get(phase)
         return shifted or self.non_contrast
 
@@ -84,10 +105,23 @@ BONE_LOSS_HU_PER_YEAR = 2.0
 
 def sample_hu(phase: str, age: float, rng: np.random.Generator) -> np.ndarray:
     """One study's HU per tissue index, drawn uniformly inside each published range."""
-    lo, hi = np.array([t.range(phase) for t in TISSUES], dtype=np.float64).T
-    hu = rng.uniform(lo, hi)
-    hu[TISSUE_INDEX["cancellous"]] -= BONE_LOSS_HU_PER_YEAR * max(age - 35.0, 0.0)
-    return hu.astype(np.float32)
+    return sample_phases((phase,), age, rng)[0]
+
+
+def sample_phases(phases: tuple[str, ...], age: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """One study's HU per tissue index in each of `phases`: one uniform position per tissue
+    inside its ranges, shared by the phases (then the tumour's delayed washout, if asked)."""
+    position = rng.random(len(TISSUES))
+    washout = float(rng.uniform(*HCC_WASHOUT)) if "delayed" in phases else None
+    out = []
+    for phase in phases:
+        lo, hi = np.array([t.range(phase) for t in TISSUES], dtype=np.float64).T
+        hu = lo + (hi - lo) * position  # numpy's uniform(lo, hi): the same doubles, one phase at a time
+        hu[TISSUE_INDEX["cancellous"]] -= BONE_LOSS_HU_PER_YEAR * max(age - 35.0, 0.0)
+        if phase == "delayed":
+            hu[TISSUE_INDEX["hepatic_tumor"]] = hu[TISSUE_INDEX["liver"]] / washout
+        out.append(hu.astype(np.float32))
+    return out
 
 
 def texture_table() -> np.ndarray:

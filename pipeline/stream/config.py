@@ -28,6 +28,9 @@ class StreamConfig:
     normalize: str = "auto"  # auto: ct for CT, zscore for MR; ct: window to [0, 1]; zscore; none
     window: tuple[float, float] = (-1000.0, 1000.0)  # HU window of "ct" normalisation
     classes: tuple[str, ...] | None = None  # label names -> class 1..K (rest 0), int64; None: raw values
+    # Several series: a tuple of names (stacked as channels in that order), "random" (one per
+    # sample, drawn from the epoch seed), or None (the first).
+    series: str | tuple[str, ...] | None = None
     seed: int = 0
     epoch: int = 0
     shuffle: bool = True
@@ -60,6 +63,10 @@ class StreamConfig:
             raise ConfigError(f"normalize: must be one of {list(NORMALIZE)}, got {self.normalize!r}")
         if len(self.window) != 2 or not self.window[0] < self.window[1]:
             raise ConfigError(f"window: must be (low, high) with low < high, got {self.window}")
+        if isinstance(self.series, str) and self.series != "random":
+            raise ConfigError(f"series: must be a tuple of series names, 'random' or None, got {self.series!r}")
+        if isinstance(self.series, tuple) and (not self.series or len(set(self.series)) != len(self.series)):
+            raise ConfigError(f"series: must be distinct series names, got {self.series}")
         for name in ("classes", "pos_labels"):
             names = getattr(self, name)
             if names is not None and (not names or len(set(names)) != len(names)):

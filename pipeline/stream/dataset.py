@@ -26,11 +26,12 @@ import zarr
 from torch.utils.data import IterableDataset, get_worker_info
 
 from pipeline import catalog
+from pipeline.columns import stream_columns
 from pipeline.errors import ConfigError
 from pipeline.fields import build, whole_number
 from pipeline.stream import plan
 from pipeline.stream.config import StreamConfig
-from pipeline.stream.reader import ROW_COLUMNS, StudyReader, check_labels
+from pipeline.stream.reader import StudyReader, check_labels, check_series
 
 
 class StudyStream(IterableDataset):
@@ -38,9 +39,12 @@ class StudyStream(IterableDataset):
         self.config = build(StreamConfig, keywords, "")
         cat = catalog.open(uri, self.config.storage_options)
         check_labels(self.config, cat.info.labels)
+        check_series(self.config, cat.info.series, uri)
         self.uri = uri
-        self.rows = cat.query(self.config.where, columns=list(ROW_COLUMNS))
-        self._columns = {name: self.rows.column(name).to_pylist() for name in ROW_COLUMNS}
+        self.series = cat.info.series
+        names = stream_columns(self.series)
+        self.rows = cat.query(self.config.where, columns=list(names))
+        self._columns = {name: self.rows.column(name).to_pylist() for name in names}
         self.labels = cat.info.labels
         self.store = cat.store
         self.rank, self.world_size = _distributed(self.config)
@@ -113,7 +117,7 @@ class StudyStream(IterableDataset):
 
     def _get_reader(self) -> StudyReader:
         if self._reader is None:
-            self._reader = StudyReader(self.store, self.labels, self.config)
+            self._reader = StudyReader(self.store, self.labels, self.config, self.series)
         return self._reader
 
     def __getstate__(self) -> dict[str, Any]:

@@ -22,10 +22,11 @@ import ray
 
 from pipeline import catalog, sql
 from pipeline.catalog import Catalog
+from pipeline.columns import stream_columns
 from pipeline.errors import CatalogError
 from pipeline.fields import build, whole_number
 from pipeline.stream.config import StreamConfig
-from pipeline.stream.reader import ROW_COLUMNS, StudyReader, check_labels
+from pipeline.stream.reader import StudyReader, check_labels, check_series
 
 
 def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dataset:
@@ -33,6 +34,7 @@ def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dat
     whole_number("concurrency", concurrency, 1, 1024)
     cat = catalog.open(uri, config.storage_options)
     check_labels(config, cat.info.labels)
+    check_series(config, cat.info.series, uri)
     cat.count(config.where)  # a bad clause fails here, in one line, before Ray does any work
     found = cat.sources()
     pieces = []
@@ -58,22 +60,23 @@ def ray_dataset(uri: str, concurrency: int = 2, **keywords: Any) -> ray.data.Dat
 def _selected(cat: Catalog, files: Sequence[str], where: sql.Clauses, keep: str | None) -> ray.data.Dataset:
     paths = [cat.store.path(f) for f in files]
     rows = ray.data.read_parquet(paths, filesystem=cat.store.fs, schema=cat.schema)
-    return rows.map_batches(_Select(where, keep), batch_format="pyarrow", batch_size=None)
+    return rows.map_batches(_Select(where, keep, cat.info.series), batch_format="pyarrow", batch_size=None)
 
 
 class _Select:
     """The WHERE clause applied to each block of catalog rows, by DuckDB as in jobs.query."""
 
-    def __init__(self, where: sql.Clauses, keep: str | None = None) -> None:
+    def __init__(self, where: sql.Clauses, keep: str | None = None, series: tuple[str, ...] = ()) -> None:
         self.where = where
         self.keep = keep
+        self.columns = list(stream_columns(series))
 
     def __call__(self, block: pa.Table) -> pa.Table:
         # No files at all, and no temp directory (DuckDB would allow reading its own).
         con = duckdb.connect(config={"enable_external_access": False, "temp_directory": ""})
         try:
             con.register("catalog", block)
-            text = sql.select(list(ROW_COLUMNS), [self.where, self.keep])
+            text = sql.select(self.columns, [self.where, self.keep])
             return con.sql(text).to_arrow_table()
         except duckdb.Error as exc:
             raise CatalogError(f"query: {exc}") from None
@@ -85,7 +88,7 @@ class _Load:
     """Loads each selected study's samples: patches_per_study patches, or the whole volume."""
 
     def __init__(self, cat: Catalog, config: StreamConfig) -> None:
-        self.reader = StudyReader(cat.store, cat.info.labels, config)
+        self.reader = StudyReader(cat.store, cat.info.labels, config, cat.info.series)
         self.per_study = config.patches_per_study
         self.epoch = config.epoch
 
@@ -94,7 +97,7 @@ class _Load:
         # Numbers only, so iter_torch_batches converts every column; the study id is s%09d of `index`.
         out: dict[str, np.ndarray] = {}
         for key in samples[0]:
-            if key in ("study_id", "modality"):
+            if key in ("study_id", "modality", "series"):  # strings; series_index says which
                 continue
             values = [s[key] for s in samples]
             out[key] = np.stack([v.numpy() for v in values]) if hasattr(values[0], "numpy") else np.asarray(values)

@@ -22,22 +22,13 @@ from zarr.core.buffer import Buffer, BufferPrototype
 from zarr.storage import WrapperStore
 
 from models import LabelDict
+from pipeline.columns import suffix
 from pipeline.errors import ConfigError
 from pipeline.storage import Store
 from pipeline.stream.cache import StudyCache
 from pipeline.stream.config import StreamConfig
 
-ROW_COLUMNS = (
-    "study_id",
-    "index",
-    "image_path",
-    "label_path",
-    "shape_zyx",
-    "spacing_mm",
-    "modality",
-    "intensity_mean",
-    "intensity_std",
-)
+SERIES_STREAM = 1  # the "random" series draw's own stream of (seed, epoch, index, patch)
 POSITIVE_SAMPLE = 4096  # positive voxels remembered per study for balanced sampling
 OPEN_ARRAYS = 16  # per process
 
@@ -68,9 +59,10 @@ class CountingStore(WrapperStore):
 class StudyReader:
     """Turns (catalog row, patch k) into a sample dict. One per process."""
 
-    def __init__(self, store: Store, labels: LabelDict, config: StreamConfig) -> None:
+    def __init__(self, store: Store, labels: LabelDict, config: StreamConfig, series: tuple[str, ...] = ()) -> None:
         self.store = store
         self.config = config
+        self.series = series  # the dataset's (empty: one series, 3-D arrays)
         self.cache = (
             StudyCache(root=Path(config.cache_dir).expanduser(), limit_bytes=int(config.cache_limit_gb * 2**30))
             if config.cache_dir and not store.is_local
@@ -111,17 +103,34 @@ class StudyReader:
             for path in [p for p in self._arrays if p.startswith(f"{group}/")]:
                 del self._arrays[path]
 
+    def chosen(self, r: dict[str, Any], patch: int, epoch: int) -> list[int]:
+        """The series (indices into the dataset's) that sample `patch` of `epoch` stacks."""
+        wanted = self.config.series
+        if wanted is None:
+            return [0]
+        if wanted == "random":
+            key = [self.config.seed, epoch, r["index"], patch, SERIES_STREAM]
+            return [int(np.random.default_rng(np.random.SeedSequence(key)).integers(len(self.series)))]
+        return [self.series.index(name) for name in wanted]
+
     def _read(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
         image, label = self._array(r["image_path"]), self._array(r["label_path"])
+        chosen = self.chosen(r, patch, epoch)
         if self.config.patch_size is None:
-            origin = (0, 0, 0)
-            image_data, label_data = image[...], label[...]
+            origin: tuple[int, ...] = (0, 0, 0)
+            window: tuple[slice, ...] = (slice(None),) * 3
         else:
             rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, epoch, r["index"], patch]))
             origin = self._origin(r, rng, label)
-            image_data, label_data = _crop(image, label, origin, self.config.patch_size)
-        return {
-            "image": torch.from_numpy(self._normalize(image_data, r))[None],
+            window = tuple(slice(o, o + p) for o, p in zip(origin, self.config.patch_size, strict=True))
+        lead = (0,) if self.series else ()  # the label's series axis (of 1)
+        label_data = _pad(label[(*lead, *window)], self.config.patch_size, edge=False)
+        channels = [
+            self._normalize(_pad(image[(*((k,) if self.series else ()), *window)], self.config.patch_size), r, k)
+            for k in chosen
+        ]
+        sample = {
+            "image": torch.from_numpy(channels[0][None] if len(channels) == 1 else np.stack(channels)),
             "label": torch.from_numpy(self._classes(label_data))[None],
             "study_id": r["study_id"],
             "index": r["index"],
@@ -130,6 +139,10 @@ class StudyReader:
             "origin": torch.tensor(origin, dtype=torch.int64),
             "spacing_mm": torch.tensor(r["spacing_mm"], dtype=torch.float32),
         }
+        if self.series:
+            sample["series"] = ",".join(self.series[k] for k in chosen)
+            sample["series_index"] = torch.tensor(chosen, dtype=torch.int64)
+        return sample
 
     def _array(self, path: str) -> zarr.Array:
         with self._lock:
@@ -162,7 +175,7 @@ class StudyReader:
         """A fixed random sample of the study's positive voxels (flat indices), cached."""
         key = r["index"]
         if key not in self._positives:
-            flat = np.flatnonzero(self.positive_lut[label[...]])
+            flat = np.flatnonzero(self.positive_lut[label[0] if self.series else label[...]])
             rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, key]))
             self._positives[key] = (
                 rng.choice(flat, min(flat.size, POSITIVE_SAMPLE), replace=False) if flat.size else flat
@@ -171,8 +184,9 @@ class StudyReader:
                 self._positives.popitem(last=False)
         return self._positives[key]
 
-    def _normalize(self, data: np.ndarray, r: dict[str, Any]) -> np.ndarray:
-        """float32, normalised in place: one conversion, no further copies of the patch."""
+    def _normalize(self, data: np.ndarray, r: dict[str, Any], k: int = 0) -> np.ndarray:
+        """float32, normalised in place: one conversion, no further copies of the patch; z-scores
+        by series `k`'s own statistics."""
         out = data.astype(np.float32)
         mode = self.config.normalize
         if mode == "auto":
@@ -183,7 +197,8 @@ class StudyReader:
             out -= np.float32(lo)
             out *= np.float32(1.0 / (hi - lo))
         elif mode == "zscore":
-            mean, std = r["intensity_mean"], r["intensity_std"]
+            end = f"_{suffix(self.series[k])}" if self.series else ""
+            mean, std = r[f"intensity_mean{end}"], r[f"intensity_std{end}"]
             if mean is None or not std:
                 mean, std = float(out.mean()), float(out.std()) or 1.0
             out -= np.float32(mean)
@@ -196,17 +211,26 @@ class StudyReader:
         return label if label.dtype == np.uint8 else label.astype(np.int32)
 
 
-def _crop(
-    image: zarr.Array, label: zarr.Array, origin: tuple[int, ...], patch: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The patch at `origin`, zero-padded at the far end where the volume is smaller."""
-    window = tuple(slice(o, o + p) for o, p in zip(origin, patch, strict=True))
-    image_data, label_data = image[window], label[window]
-    if image_data.shape != tuple(patch):
-        pad = [(0, p - n) for p, n in zip(patch, image_data.shape, strict=True)]
-        image_data = np.pad(image_data, pad, mode="edge")
-        label_data = np.pad(label_data, pad)
-    return image_data, label_data
+def _pad(data: np.ndarray, patch: tuple[int, ...] | None, edge: bool = True) -> np.ndarray:
+    """A patch read near the far end of a smaller volume, padded to `patch` (the image by its
+    edge values, the label with background)."""
+    if patch is None or data.shape == tuple(patch):
+        return data
+    pad = [(0, p - n) for p, n in zip(patch, data.shape, strict=True)]
+    return np.pad(data, pad, mode="edge") if edge else np.pad(data, pad)
+
+
+def check_series(config: StreamConfig, series: tuple[str, ...], uri: str) -> None:
+    """`series` names series of the dataset (checked when the stream is made)."""
+    if config.series is None:
+        return
+    if not series:
+        raise ConfigError(f"series: {uri} holds one series per study; leave series=None")
+    if config.series == "random":
+        return
+    for name in config.series:
+        if name not in series:
+            raise ConfigError(f"series: no series {name!r} in {uri} (it has {list(series)})")
 
 
 def check_labels(config: StreamConfig, labels: LabelDict) -> None:
