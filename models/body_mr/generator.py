@@ -18,14 +18,13 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from models import series
 from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.body_mr.tissues import gd_share, mr_tissue
-from models.measure import measure
-from models.mr import qc
 from models.mr import sequence as mr_sequence
-from models.mr.image import Acquired, form_image
+from models.mr.image import Acquired
+from models.mr.render import image_series
 from models.mr.sequence import Sequence
-from models.mr.signal import enhance
 from models.mr.tissue import sample_properties
 from models.options import Param, Range, parse_params, sample
 from models.phantom_ct import patient
@@ -54,6 +53,7 @@ CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 class BodyMR:
     name = "body_mr"
     version = "0.1.0"
+    series_names = SEQUENCES  # a study may hold several sequences of one patient
     columns: ClassVar[dict[str, str]] = {
         **mr_sequence.COLUMNS,
         "habitus": "double",
@@ -65,8 +65,10 @@ class BodyMR:
         self.shape_given = options.shape is not None
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS}, options.params)
+        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}, options.params)
         mr_sequence.check_timings(self.params)
+        self.series = series.check(options.series, SEQUENCES, self.name)
+        series.refuse_options(self.series, options.params, steered=mr_sequence.SERIES_STEERED)
         grid = (self.shape, self.spacing)
         self.label_dict, self.masks = patient.anatomy_setup(self.params, options.params, grid, LABELS, "body_mr")
 
@@ -77,7 +79,7 @@ class BodyMR:
         acquisition = mr_sequence.draw(MR_PARAMS, self.params, rng)
         seq = Sequence.from_json(acquisition["sequence"])
         scan = sample(SCAN_PARAMS, self.params, rng)
-        return {
+        params = {
             "modality": "MR",
             **person,
             **acquisition,
@@ -85,29 +87,49 @@ class BodyMR:
             "bias": round(float(scan["bias"]), 4),
             "scan_resolution_mm": [round(float(v), 3) for v in (scan["scan_slice_mm"], *[scan["scan_inplane_mm"]] * 2)],
         }
+        if self.series is not None:  # every series at the study's field; the first one's sequence is the study's
+            each = mr_sequence.draw_series(self.series, MR_PARAMS, self.params, seq.field_t, rng)
+            first = Sequence.from_json(each[0]["sequence"])
+            params.update(each[0], contrast=first.gd_phase or "non_contrast", series_acquisitions=each)
+            params.update(series.draw(self.series, self.params["misregistration_mm"], rng))
+        return params
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
         p = spec.params
         spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
-        seq = Sequence.from_json(p["sequence"])
-        acquired = Acquired(tuple(p["scan_resolution_mm"]), float(p["bias"]), float(p["snr"]))  # type: ignore[arg-type]
+        acquisitions = [
+            (Sequence.from_json(a["sequence"]), Acquired(tuple(p["scan_resolution_mm"]), float(p["bias"]), a["snr"]))  # type: ignore[arg-type]
+            for a in p.get("series_acquisitions") or [{"sequence": p["sequence"], "snr": float(p["snr"])}]
+        ]
+        first = acquisitions[0][0]
         for attempt in range(MAX_REDRAWS + 1):
             rng = study_rng(spec.seed, RENDER_STREAM, attempt)
             label, ct_tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
             tissue = mr_tissue(ct_tissue, spacing)
             del ct_tissue
-            props = enhance(sample_properties(seq.field_t, p["age"], rng), seq, gd_share(seq.gd_phase))
-            formed = form_image(tissue, label > 0, seq, props, spacing, acquired, rng)
-            image = formed.image
-            measurements = measure(image, label, spacing, self.label_dict)
-            expected = qc.expected_medians(label, tissue, formed.signals, formed.coil, self.label_dict, CHECKED)
-            result = qc.check(image, measurements.labels, expected, qc.noise_level(expected, acquired.snr))
-            if result.passed:
+            props = sample_properties(first.field_t, p["age"], rng)
+            share = lambda seq: gd_share(seq.gd_phase)  # noqa: E731
+            imaged = image_series(tissue, label, self.label_dict, CHECKED, acquisitions, props, share, p, rng)
+            if imaged.passed:
                 break
         columns = {
-            **mr_sequence.columns(seq, acquired.snr),
+            **mr_sequence.columns(first, acquisitions[0][1].snr),
             "habitus": p["habitus"],
             "inspiration": p["inspiration"],
             "lesion_count": len(p["lesions"]),
         }
-        return Study(image, label, spacing, measurements, QC(result.passed, attempt, result.failures), columns)
+        qc_result = QC(imaged.passed, attempt, imaged.failures)
+        if "series" not in p:
+            return Study(imaged.images[0], label, spacing, imaged.measured[0], qc_result, columns)
+        names = tuple(p["series"])
+        return Study(
+            np.stack(imaged.images),
+            label,
+            spacing,
+            imaged.measured[0],
+            qc_result,
+            columns,
+            {},
+            names,
+            tuple(imaged.measured),
+        )

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from models import series
 from models.anatomy import source
 from models.anatomy.place import Pose
 from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
@@ -28,12 +29,11 @@ from models.brain_mr.spatial import Warp, sample_warp, warp_labels
 from models.brain_mr.template import LABELS, VALUE, template
 from models.errors import ParamError
 from models.measure import measure
-from models.mr import qc
 from models.mr import sequence as mr_sequence
 from models.mr.acquisition import Acquisition, acquire, bias_field, sample_acquisition
-from models.mr.image import Acquired, form_image
+from models.mr.image import Acquired
+from models.mr.render import image_series
 from models.mr.sequence import Sequence
-from models.mr.signal import enhance
 from models.mr.tissue import sample_properties
 from models.options import Choice, Param, Range, Setting, parse_params, sample
 
@@ -85,6 +85,8 @@ MAX_REDRAWS = 3
 class BrainMR:
     name = "brain_mr"
     version = "0.2.0"
+    # Several sequences of one head (`generator.series`): the physical ones, so contrast=physics.
+    series_names = mr_sequence.names(physics.SEQUENCES_BASE)
     columns: ClassVar[dict[str, str]] = {
         "resolution_mm": "double",
         "noise": "double",
@@ -96,7 +98,15 @@ class BrainMR:
     def __init__(self, options: GeneratorOptions) -> None:
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS}, options.params)
+        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS, **series.PARAMS}, options.params)
+        self.series = series.check(options.series, self.series_names, self.name)
+        series.refuse_options(self.series, options.params, steered=mr_sequence.SERIES_STEERED)
+        if self.series is not None:
+            if self.params["contrast"] not in (CONTRASTS, ("physics",)):
+                raise ParamError(
+                    "params.contrast", "generator.series are physical sequences: contrast=physics or unset"
+                )
+            self.params["contrast"] = ("physics",)
         if "physics" in self.params["contrast"]:
             mr_sequence.check_timings(self.params)
         else:
@@ -124,6 +134,12 @@ class BrainMR:
         spacing = self.spacing or tuple(1.0 * n / s for n, s in zip(DEFAULT_SHAPE, self.shape, strict=True))
         placed = {"anatomy": "masks", **self.masks.sample(rng, _pose(warp))[1]} if self.masks is not None else {}
         mr = mr_sequence.draw(MR_PARAMS, self.params, rng) if d["contrast"] == "physics" else {}
+        if self.series is not None:  # every series at the study's field; the first one's sequence is the study's
+            field_t = Sequence.from_json(mr["sequence"]).field_t
+            each = mr_sequence.draw_series(self.series, MR_PARAMS, self.params, field_t, rng)
+            mr.update(
+                each[0], series_acquisitions=each, **series.draw(self.series, self.params["misregistration_mm"], rng)
+            )
         return {
             **mr,
             **placed,
@@ -167,30 +183,34 @@ class BrainMR:
         QC checks the orderings that sequence implies and redraws the render stream on failure."""
         p = spec.params
         spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
-        seq = Sequence.from_json(p["sequence"])
         resolution = tuple(p["acquisition"]["resolution_mm"])
-        acquired = Acquired(resolution, float(p["bias"]), float(p["snr"]))  # type: ignore[arg-type]
+        acquisitions = [
+            (Sequence.from_json(a["sequence"]), Acquired(resolution, float(p["bias"]), float(a["snr"])))  # type: ignore[arg-type]
+            for a in p.get("series_acquisitions") or [{"sequence": p["sequence"], "snr": p["snr"]}]
+        ]
+        first = acquisitions[0][0]
         table, share = physics.tissue_table(), physics.gd_share()
         for attempt in range(MAX_REDRAWS + 1):
             rng = study_rng(spec.seed, RENDER_STREAM, attempt)
             label, warp, lesion_count = self._labels(p, rng)
             tissue = table[label]
-            props = enhance(sample_properties(seq.field_t, None, rng), seq, share)
-            formed = form_image(tissue, label > 0, seq, props, spacing, acquired, rng)
-            image = formed.image
-            measurements = measure(image, label, spacing, LABELS)
-            expected = qc.expected_medians(label, tissue, formed.signals, formed.coil, LABELS, physics.CHECKED)
-            result = qc.check(image, measurements.labels, expected, qc.noise_level(expected, acquired.snr))
-            if result.passed:
+            props = sample_properties(first.field_t, None, rng)
+            imaged = image_series(tissue, label, LABELS, physics.CHECKED, acquisitions, props, lambda _: share, p, rng)
+            if imaged.passed:
                 break
         columns = {
             "resolution_mm": max(resolution),
             "noise": None,
             "flipped": warp.flip,
             "lesion_count": lesion_count,
-            **mr_sequence.columns(seq, acquired.snr),
+            **mr_sequence.columns(first, acquisitions[0][1].snr),
         }
-        return Study(image, label, spacing, measurements, QC(result.passed, attempt, result.failures), columns)
+        qc_result = QC(imaged.passed, attempt, imaged.failures)
+        if "series" not in p:
+            return Study(imaged.images[0], label, spacing, imaged.measured[0], qc_result, columns)
+        names = tuple(p["series"])
+        measured = tuple(imaged.measured)
+        return Study(np.stack(imaged.images), label, spacing, measured[0], qc_result, columns, {}, names, measured)
 
     def _labels(self, p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, Warp, int]:
         """The study's label map (template or mask, warped, lesions painted), its warp and lesion count."""

@@ -51,8 +51,24 @@ class Formed:
     coil: np.ndarray  # the coil field at every other voxel per axis (what QC expects the image to carry)
 
 
+@dataclass(frozen=True)
+class Fields:
+    """What the series of one study share: the tissues' unit texture field and the coil field."""
+
+    texture: np.ndarray
+    coil: np.ndarray
+
+
 def tissue_signals(sequence: Sequence, props: Properties) -> np.ndarray:
     return signal(sequence, props).astype(np.float32)
+
+
+def draw_fields(
+    shape: tuple[int, ...], spacing_mm: tuple[float, float, float], bias: float, rng: np.random.Generator
+) -> Fields:
+    texture = coarse_field(shape, tuple(TEXTURE_MM / s for s in spacing_mm), rng)
+    coil = coil_field(shape, bias, rng) if bias > 0 else np.ones(shape, np.float32)
+    return Fields(texture, coil)
 
 
 def form_image(
@@ -66,15 +82,30 @@ def form_image(
 ) -> Formed:
     """The image of `tissue` (indices of `models.mr.tissue.NAMES`); `body`: the voxels SNR and
     scaling are measured over."""
+    fields = draw_fields(tissue.shape, spacing_mm, acquired.bias, rng)
+    return form_series(tissue, body, sequence, props, spacing_mm, acquired, fields, rng)
+
+
+def form_series(
+    tissue: np.ndarray,
+    body: np.ndarray,
+    sequence: Sequence,
+    props: Properties,
+    spacing_mm: tuple[float, float, float],
+    acquired: Acquired,
+    fields: Fields,
+    rng: np.random.Generator,
+) -> Formed:
+    """`form_image` with the texture and coil fields already drawn: one series of a study whose
+    series share them (only the scan's noise is drawn here)."""
     signals = tissue_signals(sequence, props)
     image = signals[tissue]
     g1, g2 = sensitivities(sequence, props)
     # T1 and T2 vary independently per voxel; their effects add in quadrature (PD's too, gain 1).
     amplitude = (VOXEL_SPREAD * np.sqrt(g1**2 + g2**2 + 1.0)).astype(np.float32)
-    field = coarse_field(tissue.shape, tuple(TEXTURE_MM / s for s in spacing_mm), rng)
-    field *= amplitude[tissue]
+    field = fields.texture * amplitude[tissue]
     field += np.float32(1.0)
-    coil = coil_field(tissue.shape, acquired.bias, rng) if acquired.bias > 0 else np.ones(tissue.shape, np.float32)
+    coil = fields.coil
     field *= coil
     image *= field
     del field

@@ -231,3 +231,21 @@ def draw(declared: dict[str, Param], parsed: dict[str, Any], rng: np.random.Gene
     phase = d["gd_phase"] if d["sequence"].endswith(GD) else None
     seq = sample_sequence(d["sequence"], FIELD_CHOICES[d["field_strength_t"]], fixed, phase, rng)
     return {"sequence": seq.to_json(), "snr": round(float(d["snr"]), 3)}
+
+
+# What `generator.series` decides for every series of an MR study, refused as parameters with it.
+SERIES_STEERED = ("sequence", "tr_ms", "te_ms", "ti_ms", "flip_deg")
+
+
+def draw_series(
+    names: tuple[str, ...], declared: dict[str, Param], parsed: dict[str, Any], field_t: float, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """Each series' acquisition (JSON, as `draw` makes one): its sequence's timings at the study's
+    field strength, gadolinium at one phase drawn for the study (`_gd` series only: one injection),
+    and its own SNR."""
+    phase = declared["gd_phase"].sample(parsed["gd_phase"], rng)
+    out = []
+    for name in names:
+        seq = sample_sequence(name, field_t, {}, phase if name.endswith(GD) else None, rng)
+        out.append({"sequence": seq.to_json(), "snr": round(float(declared["snr"].sample(parsed["snr"], rng)), 3)})
+    return out
