@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from models import series
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
 from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
@@ -77,6 +78,10 @@ SETTINGS: dict[str, Param] = {
 
 
 class MaisiCT:
+    # Several series under one label map (`generator.series`): MAISI's CT modality codes, each
+    # series with its own latent noise.
+    series_names = MODALITIES
+
     name = "maisi_ct"
     columns: ClassVar[dict[str, str]] = {
         "label_source": "string",
@@ -87,12 +92,14 @@ class MaisiCT:
 
     def __init__(self, options: GeneratorOptions) -> None:
         given = dict(options.params)
-        known = {*PARAMS, *SETTINGS, *PHANTOM_PARAMS}
+        known = {*PARAMS, *SETTINGS, *PHANTOM_PARAMS, *series.PARAMS}
         unknown = sorted(set(given) - known)
         if unknown:
             raise ParamError(f"params.{unknown[0]}", f"unknown parameter (known: {', '.join(sorted(known))})")
         anatomy = {k: given.pop(k) for k in PHANTOM_PARAMS if k in given}
-        self.params = parse_params({**PARAMS, **SETTINGS}, given)
+        self.params = parse_params({**PARAMS, **SETTINGS, **series.PARAMS}, given)
+        self.series = series.check(options.series, MODALITIES, "maisi_ct")
+        series.refuse_options(self.series, options.params, steered=("modality_code",))
         self.defs = definitions(self.params["network"])
         self.source = self.params["label_source"]
         self._check_source(options, anatomy)
@@ -158,6 +165,14 @@ class MaisiCT:
         return f"{VERSION}+{self.defs.network}.{weights.fingerprint(self.weights_dir)[:12]}"
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
+        params = self._sample(rng)
+        if self.series is not None:  # the first series' code is the study's
+            params.update(
+                modality_code=self.series[0], **series.draw(self.series, self.params["misregistration_mm"], rng)
+            )
+        return params
+
+    def _sample(self, rng: np.random.Generator) -> dict[str, Any]:
         drawn = sample(PARAMS, self.params, rng)
         common = {"num_inference_steps": self.params["num_inference_steps"]}
         if self.anatomy is not None:
@@ -227,19 +242,28 @@ class MaisiCT:
         label, spacing = prepared if prepared is not None else self._condition(spec)
         label_xyz = to_maisi(label)
         plan = sizing.decode_plan(label_xyz.shape, _gpu_gib(device))
-        code = int(maisi_config("modality_mapping")[p["modality_code"]])
+        names = tuple(p.get("series") or (p["modality_code"],))
         timing = Timing()
         for attempt in range(self.params["max_redraws"] + 1):
-            noise = study_rng(spec.seed, LATENT_STREAM, attempt).standard_normal(
-                sampler.latent_shape(label_xyz.shape), dtype=np.float32
-            )
-            hu = sampler.sample(
-                label_xyz, spacing_to_maisi(spacing), code, noise, p["num_inference_steps"], plan, timing
-            )
-            image = from_maisi(np.rint(hu).astype(np.int16))
-            image[label == 0] = int(HU_MIN)
-            result = qc.check(image, label, self.params["qc_tolerance_hu"])
-            if result.passed:
+            images, results = [], []
+            for k, name in enumerate(names):
+                noise = _latent(spec.seed, attempt, k).standard_normal(
+                    sampler.latent_shape(label_xyz.shape), dtype=np.float32
+                )
+                code = int(maisi_config("modality_mapping")[name])
+                hu = sampler.sample(
+                    label_xyz, spacing_to_maisi(spacing), code, noise, p["num_inference_steps"], plan, timing
+                )
+                image = from_maisi(np.rint(hu).astype(np.int16))
+                image[label == 0] = int(HU_MIN)
+                images.append(image)
+            if "series" in p:
+                images = list(series.stack(images, p, spacing))
+            for image in images:
+                found = qc.check(image, label, self.params["qc_tolerance_hu"])
+                results.append((found.passed, tuple(found.failures)))
+            passed, failures = series.judged(results, names) if "series" in p else results[0]
+            if passed:
                 break
         # Per-label measurements are left to the worker's writer threads, off the GPU's path.
         columns = {
@@ -249,12 +273,13 @@ class MaisiCT:
             "num_inference_steps": p["num_inference_steps"],
         }
         return Study(
-            image,
+            np.stack(images) if "series" in p else images[0],
             label,
             spacing,
-            qc=QC(result.passed, attempt, tuple(result.failures)),
+            qc=QC(passed, attempt, failures),
             columns=columns,
             timing={"steps_s": timing.steps_s, "decode_s": timing.decode_s, "decode_plan": plan.source},
+            series=names if "series" in p else (),
         )
 
     def _sampler(self, device: torch.device) -> Sampler:
@@ -301,3 +326,10 @@ def _gpu_gib(device: torch.device) -> float | None:
     if device.type != "cuda":
         return None
     return torch.cuda.get_device_properties(device).total_memory / 2**30
+
+
+def _latent(seed: int, attempt: int, k: int) -> np.random.Generator:
+    """The latent noise of series `k` (the first series' is the single-series study's)."""
+    if k == 0:
+        return study_rng(seed, LATENT_STREAM, attempt)
+    return np.random.default_rng(np.random.SeedSequence([seed, LATENT_STREAM, attempt, k]))
