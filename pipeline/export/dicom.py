@@ -105,10 +105,12 @@ def image_series(study: ExportStudy, identity: StudyIdentity, compression: str =
     # UIDs name the bytes: the same study under another compression is another series (PS3.3
     # C.12.1.1.1: a SOP Instance UID identifies one encoding of one content), the same options
     # the same UIDs again.
-    series_uid = identity.uid(f"image-series/{compression}")
+    # The first series keeps the single-series UIDs; the others are named by their series.
+    role = "" if study.number == 1 else f"{study.name}/"
+    series_uid = identity.uid(f"image-series/{role}{compression}")
     slices = []
     for k in range(study.image.shape[0]):
-        sop_uid = identity.uid(f"image/{compression}/{k}")
+        sop_uid = identity.uid(f"image/{role}{compression}/{k}")
         ds = Dataset()
         ds.file_meta = _file_meta(SOP_CLASSES[modality], sop_uid)
         identity.apply(ds)
@@ -116,8 +118,10 @@ def image_series(study: ExportStudy, identity: StudyIdentity, compression: str =
         ds.SOPInstanceUID = sop_uid
         ds.Modality = modality
         ds.SeriesInstanceUID = series_uid
-        ds.SeriesNumber = 1
-        ds.SeriesDescription = f"medsynth {study.row['generator']} {study.row.get('contrast') or ''}".strip()
+        ds.SeriesNumber = study.number
+        ds.SeriesDescription = (
+            f"medsynth {study.row['generator']} {study.name or study.row.get('contrast') or ''}".strip()
+        )
         ds.InstanceNumber = k + 1
         # Value 3: AXIAL is a CT defined term (C.8.2.1.1.1); MR has none for a plain slice (C.8.3.1.1.1).
         ds.ImageType = ["DERIVED", "PRIMARY", "AXIAL" if modality == "CT" else "OTHER"]

@@ -63,11 +63,18 @@ class DicomWriter:
         self.options = options
 
     def write(self, study: ExportStudy) -> list[Path]:
+        """One image series per series of the study (one study, one frame of reference), then the
+        segmentation, which references the first."""
         identity = dicom.StudyIdentity(study, self.namespace)
-        slices = dicom.image_series(study, identity, self.options.compression)
-        paths = dicom.write_series(slices, self.out / study.study_id / "image")
+        paths: list[Path] = []
+        first: list = []
+        for view in study.views():
+            slices = dicom.image_series(view, identity, self.options.compression)
+            folder = "image" if view.name is None else f"image_{view.number:02d}_{view.name}"
+            paths += dicom.write_series(slices, self.out / study.study_id / folder)
+            first = first or slices
         seg = segmentation.segmentation(
-            study, self.labels, slices, identity, self.options.segmentation, self.options.compression
+            study.views()[0], self.labels, first, identity, self.options.segmentation, self.options.compression
         )
         return [*paths, segmentation.write(seg, self.out / study.study_id / "segmentation.dcm")]
 
@@ -93,6 +100,8 @@ def export(
     # An MR dataset's acquisition columns (models.mr.sequence.COLUMNS) fill the DICOM MR attributes.
     acquisition = [c for c in MR_COLUMNS if c in cat.columns]
     columns = [*ROW_COLUMNS, *acquisition, "image_dtype", "image_bytes", "label_bytes"]
+    if cat.info.series:
+        columns.append("series")
     rows = cat.query(where, columns=columns, limit=limit).to_pylist()
     if fmt == "dicom":
         for row in rows:
@@ -101,7 +110,7 @@ def export(
                 raise ConfigError(f"--format dicom: {problem}")
     ensure_local_folder(out, "--out")
     writer: Writer = (
-        NiftiWriter(out, cat.info.labels, cat.info.name)
+        NiftiWriter(out, cat.info.labels, cat.info.name, cat.info.series)
         if fmt == "nifti"
         else DicomWriter(out, cat.info.labels, cat.info.config_hash, dicom_options)
     )

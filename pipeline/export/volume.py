@@ -7,11 +7,13 @@ OME-Zarr `scale` transform says. Every export format maps from this one frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from models.mr.sequence import Sequence, columns
 from pipeline.errors import StorageError
 from pipeline.omezarr import IMAGE_PATH, checksum, read_arrays
 from pipeline.storage import Store
@@ -30,20 +32,40 @@ ROW_COLUMNS = (
     "spacing_mm",
     "checksum",
     "created_at",
+    "params_json",  # a study of several series: what each one was acquired with
 )
 
 
 @dataclass(frozen=True)
 class ExportStudy:
     study_id: str
-    image: np.ndarray  # z, y, x, stored dtype
+    image: np.ndarray  # z, y, x, stored dtype ((series, z, y, x) for a study of several)
     label: np.ndarray  # z, y, x
     spacing_mm: tuple[float, float, float]  # z, y, x
     row: dict[str, Any]  # the catalog row (ROW_COLUMNS)
+    series: tuple[str, ...] = ()  # a study of several series; a view of one names it in `name`
+    name: str | None = None
+    number: int = 1  # of this series within the study (1 for the first)
 
     @property
     def modality(self) -> str:
         return str(self.row["modality"])
+
+    def views(self) -> list[ExportStudy]:
+        """The study's series, each a single-series study of its own: its image, and its row with
+        the contrast (and MR acquisition) that series had. A single-series study is its own view."""
+        if not self.series:
+            return [self]
+        params = json.loads(self.row["params_json"]) if self.row.get("params_json") else {}
+        acquisitions = params.get("series_acquisitions") or [None] * len(self.series)
+        views = []
+        for k, (name, acquisition) in enumerate(zip(self.series, acquisitions, strict=True)):
+            row = {**self.row, "contrast": name}
+            if acquisition is not None:  # MR: each series' own sequence, timings and SNR
+                seq = Sequence.from_json(acquisition["sequence"])
+                row.update(columns(seq, acquisition["snr"]), contrast=seq.gd_phase or "non_contrast")
+            views.append(replace(self, image=self.image[k], row=row, series=(), name=name, number=k + 1))
+        return views
 
     def ras_affine(self) -> np.ndarray:
         """Voxel (x, y, z) indices to RAS+ millimetres, the NIfTI convention: LPS with x and y negated."""
@@ -64,4 +86,5 @@ def read(store: Store, row: dict[str, Any]) -> ExportStudy:
             f"(python -m jobs.verify {store.uri} --repair)"
         )
     spacing = tuple(float(s) for s in row["spacing_mm"])
-    return ExportStudy(row["study_id"], image, label, spacing, row)  # type: ignore[arg-type]
+    series = tuple(row.get("series") or ())
+    return ExportStudy(row["study_id"], image, label, spacing, row, series)  # type: ignore[arg-type]
