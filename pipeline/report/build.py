@@ -44,7 +44,8 @@ def build(cat: Catalog, out: Path, where: str | None = None, previews: int = 6) 
                 log=False,
                 note=f"Median intensity inside each label ({contrast}); published CT ranges per contrast phase "
                 "where the label is one tissue. MR is grouped by sequence where it has one and has no "
-                "reference: its stored intensities have no absolute scale.",
+                "reference: its stored intensities have no absolute scale. A dataset of several series "
+                "shows each series.",
             )
             for contrast, found in summary.intensities.items()
         ],
@@ -52,7 +53,10 @@ def build(cat: Catalog, out: Path, where: str | None = None, previews: int = 6) 
         figures.throughput(summary),
     ]
     if previews:
-        drawn.append(figures.previews(_sample(cat, where, summary, previews), cat.info.labels))
+        sampled = _sample(cat, where, summary, previews)
+        drawn.append(figures.previews(sampled, cat.info.labels))
+        if cat.info.series:
+            drawn.append(figures.series_strip(sampled[0], cat.info.labels))
     html = page.render(summary, drawn, _tiles(summary))
     temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     temp.write_text(html, encoding="utf-8")
@@ -61,7 +65,7 @@ def build(cat: Catalog, out: Path, where: str | None = None, previews: int = 6) 
 
 
 def _sample(cat: Catalog, where: str | None, summary: Summary, n: int) -> list:
-    rows = cat.query(where, columns=[*ROW_COLUMNS, "index"]).to_pylist()
+    rows = cat.query(where, columns=[*ROW_COLUMNS, "index", *(["series"] if cat.info.series else [])]).to_pylist()
     picks = np.unique(np.linspace(0, len(rows) - 1, num=min(n, len(rows))).round().astype(int))
     return [read(cat.store, rows[i]) for i in picks]
 

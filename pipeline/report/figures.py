@@ -137,8 +137,33 @@ def throughput(summary: Summary) -> Figure:
     return Figure("throughput", "Throughput and storage", caption, _png(fig))
 
 
+def series_strip(study: ExportStudy, labels: LabelDict) -> Figure:
+    """Every series of one study: the same axial slice of each, alone and under the one label map."""
+    shown = study.views()
+    fig, axes = plt.subplots(2, len(shown), figsize=(2.8 * len(shown), 5.6), squeeze=False)
+    colours = overlay_colours(labels, int(study.label.max()))
+    for k, view in enumerate(shown):
+        lo, hi = window(view.image, view.modality)
+        axial = views(view.image, study.label, study.spacing_mm)[0]
+        for row, overlay in ((0, False), (1, True)):
+            ax = axes[row][k]
+            ax.imshow(axial.image, cmap="gray", vmin=lo, vmax=hi, aspect=axial.aspect, interpolation="nearest")
+            if overlay:
+                ax.imshow(colours[axial.label], aspect=axial.aspect, interpolation="nearest")
+            ax.set_title(f"{view.number}. {view.name}" if not overlay else "labels", fontsize=8)
+            ax.axis("off")
+    fig.tight_layout()
+    caption = (
+        f"Study {study.study_id}: its {len(shown)} series on one grid (the central axial slice of each), "
+        "and the one label map every series shares."
+    )
+    return Figure("series", "Series of one study", caption, _png(fig))
+
+
 def previews(studies: Sequence[ExportStudy], labels: LabelDict) -> Figure:
-    """Axial, coronal and sagittal slices with the label overlay, one row per sampled study."""
+    """Axial, coronal and sagittal slices with the label overlay, one row per sampled study (its
+    first series when it has several)."""
+    studies = [study.views()[0] for study in studies]
     fig, axes = plt.subplots(len(studies), 3, figsize=(11.0, 3.6 * len(studies)), squeeze=False)
     for row, study in zip(axes, studies, strict=True):
         lo, hi = window(study.image, study.modality)

@@ -15,8 +15,10 @@ import pyarrow as pa
 
 from models import references as published
 from models.labels import snake_case
+from models.phantom_ct.tissue import ALL_PHASES
 from pipeline.catalog import Catalog
-from pipeline.sql import Clauses
+from pipeline.columns import suffix
+from pipeline.sql import Clauses, literal
 
 COUNTED = ("generator", "modality", "contrast", "body_region", "sex")
 # An MR dataset's acquisition columns (models.mr.sequence.COLUMNS) also counted where present.
@@ -70,7 +72,16 @@ def summarise(cat: Catalog, where: str | None = None) -> Summary:
     sequences = [value for value, _ in counts.get("sequence", []) if value != "-"]
     group = "sequence" if sequences else "contrast"
     intensities: dict[str, list[Distribution]] = {}
-    for value, _ in counts[group]:
+    if cat.info.series:  # every study holds every series: one group per series, its own columns
+        counts["series"] = [
+            (name, cat.count([where, f"list_contains(series, {literal(name)})"])) for name in cat.info.series
+        ]
+        for name in cat.info.series:
+            phase = name if modality == "CT" and name in ALL_PHASES else None
+            found = _distributions(cat, names, f"_hu_{suffix(name)}", where, phase, references=phase is not None)
+            if found:
+                intensities[name] = found
+    for value, _ in [] if cat.info.series else counts[group]:
         within = "{} = '{}'".format(group, value.replace("'", "''")) if value != "-" else f"{group} IS NULL"
         phase = value if modality == "CT" and value != "-" else None
         found = _distributions(cat, names, "_hu", [where, within], phase, references=modality == "CT")
@@ -95,7 +106,7 @@ def summarise(cat: Catalog, where: str | None = None) -> Summary:
         redraws=[(int(r["qc_redraws"]), int(r["n"])) for r in redraws],
         rows=rows.select(list(ROW_COLUMNS)),
         stored_bytes=np.asarray(rows.column("image_bytes")) + np.asarray(rows.column("label_bytes")),
-        raw_bytes=_raw_bytes(rows),
+        raw_bytes=_raw_bytes(rows, max(len(cat.info.series), 1)),
         modality=modality,
     )
 
@@ -124,8 +135,8 @@ def _distributions(
     return found
 
 
-def _raw_bytes(rows: pa.Table) -> np.ndarray:
+def _raw_bytes(rows: pa.Table, n_series: int = 1) -> np.ndarray:
     voxels = np.array([int(np.prod(shape)) for shape in rows.column("shape_zyx").to_pylist()], dtype=np.int64)
     image = np.array([np.dtype(d).itemsize for d in rows.column("image_dtype").to_pylist()], dtype=np.int64)
     label = np.array([np.dtype(d).itemsize for d in rows.column("label_dtype").to_pylist()], dtype=np.int64)
-    return voxels * (image + label)
+    return voxels * (image * n_series + label)
