@@ -10,7 +10,8 @@ Each check raises `ContractBroken` (an `AssertionError`) saying what broke. What
 
 - the members of `models.base.Generator`, and params that are JSON and name a modality;
 - a study of the declared shape, with an image of a supported dtype and a uint8 label map whose
-  values are in the label dictionary, spacing positive;
+  values are in the label dictionary, spacing positive; with `options.series`, an image of
+  (series, z, y, x) naming those series in order;
 - determinism and regeneration: a second instance renders the spec read back from its JSON row
   to the same bytes, and specs are a function of (dataset seed, index) alone;
 - pickling: a pickled and restored generator renders the same bytes (Ray ships them);
@@ -91,7 +92,10 @@ class Contract:
 
     def check_study(self) -> None:
         study, expected = self.study, tuple(self.spec.params.get("shape") or self.generator.shape)
-        _require(study.image.shape == study.label.shape == expected, (study.image.shape, expected))
+        series = tuple(self.options.series or ())
+        _require(tuple(study.series) == series, f"rendered the series {study.series}, asked for {series}")
+        image_shape = (len(series), *expected) if series else expected
+        _require(study.image.shape == image_shape and study.label.shape == expected, (study.image.shape, expected))
         _require(study.image.dtype in IMAGE_DTYPES, f"image dtype {study.image.dtype}")
         _require(study.label.dtype == np.uint8, f"label dtype {study.label.dtype}")
         known = {0, *(lb.value for lb in self.generator.label_dict)}
@@ -125,7 +129,9 @@ class Contract:
 
     def check_bad_options(self) -> None:
         for params, field_name in self.bad_options:
-            options = GeneratorOptions(self.options.shape, self.options.spacing_mm, {**self.options.params, **params})
+            options = GeneratorOptions(
+                self.options.shape, self.options.spacing_mm, {**self.options.params, **params}, self.options.series
+            )
             try:
                 create(self.name, options)
             except ParamError as exc:

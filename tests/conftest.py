@@ -180,6 +180,27 @@ def built_dataset(tmp_path_factory) -> GenerateConfig:
     return cfg
 
 
+SERIES = ("non_contrast", "arterial", "portal_venous", "delayed")
+
+
+@pytest.fixture(scope="session")
+def series_dataset(tmp_path_factory) -> GenerateConfig:
+    """Four abdominal phantom_ct studies of four phases each, every one with a hepatic tumour, in
+    32^3 chunks (a patch of one series overlaps a few of its own 8 chunks)."""
+    cfg = small_config(
+        tmp_path_factory.mktemp("series") / "ds",
+        "dataset.n_studies=4",
+        "generator.shape=[48,64,64]",
+        f"generator.series=[{','.join(SERIES)}]",
+        "generator.params.body_region=abdomen",
+        "generator.params.lesion_rate=1",
+        "generator.params.lesion_kinds=[hepatic_tumor]",
+        "generator.params.lesion_size_mm=[20,30]",
+    )
+    build_in_process(cfg)
+    return cfg
+
+
 @pytest.fixture(scope="session")
 def body_mr_dataset(tmp_path_factory) -> GenerateConfig:
     """Four small body_mr studies, one per sequence family with its DICOM attributes (spin echo,

@@ -87,8 +87,9 @@ def study_window(store: Store, group: str, modality: str) -> tuple[float, float]
         return SOFT_TISSUE
     try:
         array = zarr.open_array(store.zarr_store(group), path=IMAGE_PATH, mode="r")
-        step = max(1, round((int(np.prod(array.shape)) / WINDOW_SAMPLE) ** (1 / 3)))
-        sample = np.asarray(array[::step, ::step, ::step])
+        lead = (0,) if array.ndim == 4 else ()  # several series: the first one's window
+        step = max(1, round((int(np.prod(array.shape[-3:])) / WINDOW_SAMPLE) ** (1 / 3)))
+        sample = np.asarray(array[(*lead, slice(None, None, step), slice(None, None, step), slice(None, None, step))])
     except (OSError, ValueError, KeyError) as exc:
         raise StorageError(f"{store.uri}/{group}: cannot read the image ({exc})") from None
     return window(sample, modality)

@@ -50,6 +50,21 @@ CASES = {
         GeneratorOptions(shape=(40, 48, 40), params={"contrast": "physics"}),
         [({"sequence": "STIR"}, "params.sequence"), ({"tr_ms": -1}, "params.tr_ms")],
     ),
+    "phantom_ct series": lambda m: Contract(
+        "phantom_ct",
+        GeneratorOptions(shape=(32, 48, 48), params={"misregistration_mm": 2.0}, series=("non_contrast", "delayed")),
+        [({"contrast": "arterial"}, "params.contrast"), ({"misregistration_mm": 11}, "params.misregistration_mm")],
+    ),
+    "body_mr series": lambda m: Contract(
+        "body_mr",
+        GeneratorOptions(shape=(32, 48, 48), series=("T2w", "opposed_phase", "T1w_fs_gd")),
+        [({"sequence": "T2w"}, "params.sequence"), ({"te_ms": 80}, "params.te_ms")],
+    ),
+    "brain_mr series": lambda m: Contract(
+        "brain_mr",
+        GeneratorOptions(shape=(40, 48, 40), series=("MPRAGE", "FLAIR", "MPRAGE_gd")),
+        [({"contrast": "T1"}, "params.contrast"), ({"flip_deg": 9}, "params.flip_deg")],
+    ),
     "maisi_ct": lambda m: Contract(
         "maisi_ct", GeneratorOptions(shape=(32, 256, 256), params=TINY), [({"network": "big"}, "params.network")]
     ),

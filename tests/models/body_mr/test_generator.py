@@ -3,11 +3,13 @@ exactly the anatomy's, gadolinium phases enhance as they should, and quality con
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
-from models import GeneratorOptions, make_spec
+from models import GeneratorOptions, ParamError, make_spec
 from models.base import RENDER_STREAM, study_rng
 from models.mr import qc
 from models.phantom_ct import patient
@@ -181,3 +183,50 @@ def test_three_tesla_lowers_liver_against_muscle_on_t1_as_the_table_says():
     high = render("T1w", n=2, field_strength_t=3, **fixed)
     for (_, a, _, _), (_, b, _, _) in zip(low, high, strict=True):
         assert organ(b, "liver") / organ(b, "left autochthon") < organ(a, "liver") / organ(a, "left autochthon")
+
+
+# --- several series: sequences of one patient -----------------------------------------------
+
+SERIES = ("T1w_fs", "T2w", "opposed_phase", "T1w_fs_gd")
+
+
+def test_sequences_of_one_study_share_the_patient_and_only_gd_series_enhance():
+    params = {
+        "body_region": "abdomen",
+        "lesion_rate": 1.0,
+        "lesion_kinds": ["hepatic_tumor"],
+        "lesion_size_mm": [40, 50],
+    }
+    g = create("body_mr", GeneratorOptions(shape=SHAPE, params=params, series=SERIES))
+    for i in range(2):
+        spec = make_spec(g, 11, i)
+        study = g.render(spec, CPU)
+        assert study.series == SERIES and study.image.shape == (4, *SHAPE) and study.qc.passed
+        each = spec.params["series_acquisitions"]
+        assert [a["sequence"]["name"] for a in each] == list(SERIES)
+        assert len({a["sequence"]["field_t"] for a in each}) == 1  # one scanner session
+        assert [a["sequence"]["gd_minutes"] is not None for a in each] == [False, False, False, True]
+        assert spec.params["sequence"] == each[0]["sequence"] and spec.params["contrast"] == "non_contrast"
+        rng = study_rng(spec.seed, RENDER_STREAM, study.qc.redraws)
+        label, _ = patient.draw_anatomy(spec.params, rng, g.label_dict, None, "body_mr")
+        assert np.array_equal(study.label, label)  # one label map, exactly the anatomy's
+        m = [{n: s.median for n, s in ms.labels.items() if s.voxels >= 20} for ms in study.series_measurements]
+        before, after = m[0], m[3]  # the same fat-suppressed T1 sequence, before and after gadolinium
+        muscle = "left autochthon"
+        assert after["aorta"] / after[muscle] > 1.5 * before["aorta"] / before[muscle]
+        if "hepatic tumor" in before:
+            assert after["hepatic tumor"] / after[muscle] > 1.2 * before["hepatic tumor"] / before[muscle]
+        assert m[1]["aorta"] > m[1]["liver"]  # T2w: static blood bright, liver dark
+
+
+@pytest.mark.parametrize(
+    ("series", "params", "field"),
+    [
+        (("T1w", "FLAIR"), {}, "series[1]"),
+        (("T1w",), {"sequence": "T2w"}, "params.sequence"),
+        (("T1w", "T2w"), {"tr_ms": 500}, "params.tr_ms"),
+    ],
+)
+def test_series_options_are_checked_naming_the_field(series, params, field):
+    with pytest.raises(ParamError, match=rf"^generator\.{re.escape(field)}:"):
+        create("body_mr", GeneratorOptions(shape=SHAPE, params=params, series=series))

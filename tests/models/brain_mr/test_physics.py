@@ -80,3 +80,25 @@ def test_sequence_options_need_contrast_physics():
         create("brain_mr", GeneratorOptions(shape=SMALL, params={"contrast": "T2", "te_ms": 90}))
     with pytest.raises(ParamError, match=r"params\.sequence"):
         create("brain_mr", GeneratorOptions(shape=SMALL, params={"contrast": "physics", "sequence": "STIR"}))
+
+
+def test_series_of_one_head_share_labels_and_the_tumour_enhances_only_on_gd():
+    options = GeneratorOptions(shape=(40, 48, 40), params={"tumour_rate": 1.0, "tumour_mm": [25, 35]}, series=SERIES)
+    g = create("brain_mr", options)
+    spec = make_spec(g, 5, 0)
+    study = g.render(spec, torch.device("cpu"))
+    assert study.series == SERIES and study.image.shape == (3, 40, 48, 40) and study.qc.passed
+    assert spec.params["contrast"] == "physics" and spec.params["sequence"]["name"] == "MPRAGE"
+    white = VALUE["left cerebral white matter"]
+    tumour = VALUE["tumour"]
+    ratio = [
+        float(np.median(study.image[k][study.label == tumour]) / np.median(study.image[k][study.label == white]))
+        for k in range(3)
+    ]
+    assert ratio[2] > 1.3 * ratio[0]  # MPRAGE_gd against MPRAGE: only the tumour takes gadolinium
+    assert abs(ratio[1] - ratio[0]) > 0.05  # FLAIR is another contrast of the same head
+    with pytest.raises(ParamError, match=r"^generator\.params\.contrast"):
+        create("brain_mr", GeneratorOptions(shape=(40, 48, 40), params={"contrast": "T1"}, series=SERIES))
+
+
+SERIES = ("MPRAGE", "FLAIR", "MPRAGE_gd")
