@@ -18,6 +18,7 @@ from tests.conftest import small_config
 from tests.jobs.bad_input_cases import CASES, SMALL, Case
 from tests.jobs.bad_input_masks import MASK_CASES
 from tests.jobs.bad_input_mr import MR_CASES
+from tests.jobs.bad_input_series import SERIES_CASES
 
 
 def prepare(setup: str, root: Path, source: Path, other: Path) -> None:
@@ -112,7 +113,9 @@ def silent() -> Iterator[str]:
 
 
 @pytest.mark.parametrize(
-    "case", [*CASES, *MASK_CASES, *MR_CASES], ids=[c.name for c in [*CASES, *MASK_CASES, *MR_CASES]]
+    "case",
+    [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES],
+    ids=[c.name for c in [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES]],
 )
 def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session, capsys, monkeypatch):
     root = tmp_path / "ds"

@@ -85,3 +85,15 @@ def test_nothing_outside_the_catalog_is_readable_not_even_duckdbs_temp_folder(bu
     cursor = cat.session.cursor(cat, cat.sources())
     with pytest.raises(duckdb.Error, match=r"disabled by configuration|Permission"):
         cursor.sql("SELECT content FROM read_text('.tmp/secret.txt')").fetchall()
+
+
+def test_studies_are_selected_by_series(series_dataset, built_dataset, capsys):
+    uri = series_dataset.storage.uri
+    code = run(query.main, [uri, "list_contains(series, 'arterial') AND liver_hu_arterial > liver_hu", "--format", "json"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and len(rows) == 4
+    assert rows[0]["series"] == ["non_contrast", "arterial", "portal_venous", "delayed"]
+    assert run(query.main, [uri, "list_contains(series, 'nope')"]) == 0
+    assert "(0 of 0 matching studies)" in capsys.readouterr().out
+    assert run(query.main, [built_dataset.storage.uri, "list_contains(series, 'arterial')"]) == 2
+    assert "unknown column 'series'" in capsys.readouterr().err

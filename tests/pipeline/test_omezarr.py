@@ -1,5 +1,7 @@
 import hashlib
+import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -100,3 +102,33 @@ def test_validate_reports_broken_metadata(written):
     problems = validate(group)
     assert any("ome.version" in p for p in problems)
     assert any("multiscales" in p for p in problems)
+
+
+def test_a_study_of_several_series_is_one_multichannel_image(series_dataset, tmp_path):
+    """(series, z, y, x) named in omero, one series per inner chunk, one shard object per array,
+    and a label map of the same axes with a series axis of 1 (NGFF: a label's dimension is the
+    image's or 1)."""
+    from tests.conftest import SERIES
+
+    root = f"{series_dataset.storage.uri}/studies/000000/s000000001.zarr"
+    group = open_study(zarr.storage.LocalStore(root, read_only=True))
+    assert validate(group) == []
+    image, label = group["0"], group["labels/anatomy/0"]
+    assert image.shape == (4, 48, 64, 64) and image.chunks == (1, 32, 32, 32) and image.shards == (4, 64, 64, 64)
+    assert tuple(image.metadata.dimension_names) == ("c", "z", "y", "x")
+    assert label.shape == (1, 48, 64, 64) and tuple(label.metadata.dimension_names) == ("c", "z", "y", "x")
+    ome = group.attrs["ome"]
+    assert [c["label"] for c in ome["omero"]["channels"]] == list(SERIES)
+    (scale,) = ome["multiscales"][0]["datasets"][0]["coordinateTransformations"]
+    assert ome["multiscales"][0]["axes"][0] == {"name": "c", "type": "channel"} and scale["scale"][0] == 1.0
+    assert os.listdir(f"{root}/0/c") == ["0"] and os.listdir(f"{root}/0/c/0/0/0") == ["0"]  # one shard object
+    arrays = read_arrays(zarr.storage.LocalStore(root, read_only=True))
+    assert arrays[0].shape == (4, 48, 64, 64) and arrays[1].shape == (48, 64, 64)
+    # A series axis that disagrees with its names is reported.
+    copy = tmp_path / "study.zarr"
+    shutil.copytree(root, copy)
+    doc = json.loads((copy / "zarr.json").read_text())
+    doc["attributes"]["ome"]["omero"]["channels"].pop()
+    (copy / "zarr.json").write_text(json.dumps(doc))
+    problems = validate(open_study(zarr.storage.LocalStore(str(copy), read_only=True)))
+    assert any("omero names 3" in p for p in problems), problems

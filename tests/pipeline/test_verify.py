@@ -99,3 +99,24 @@ def test_python_callers_get_the_same_checks_as_the_cli(dataset, threads):
 
     with pytest.raises(ConfigError, match="--threads: must be a whole number"):
         verify(catalog.open(str(dataset)), threads=threads)
+
+
+def test_the_checksum_covers_every_series(series_dataset, tmp_path):
+    """Damage the last series' bytes only (its inner chunks sit last in the shard): verify names it."""
+    root = tmp_path / "ds"
+    shutil.copytree(series_dataset.storage.uri, root)
+    assert verify(catalog.open(str(root))).ok
+    shard = root / "studies/000001/s000000002.zarr/0/c/0/0/0/0"
+    cat = catalog.open(str(root))
+    row = cat.query("index = 2", columns=["image_path"]).to_pylist()[0]
+    from pipeline.omezarr import chunk_sizes
+
+    sizes = chunk_sizes(cat.store, row["image_path"])
+    last = int(sizes[3].sum())
+    data = bytearray(shard.read_bytes())
+    end = len(data) - (16 * sizes.size + 4)  # the chunks, then the shard index
+    for i in range(end - last // 2, end - last // 2 + 8):
+        data[i] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    bad = {f.study_id: f.problem for f in verify(catalog.open(str(root))).findings}
+    assert set(bad) == {"s000000002"}

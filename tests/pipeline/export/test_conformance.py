@@ -19,6 +19,7 @@ import pytest
 
 from pipeline import catalog
 from pipeline.export import DicomOptions, export
+from tests.conftest import build_in_process, small_config
 from tests.pipeline.export import stored
 
 TOOLS = Path(sys.executable).parent  # the venv's bin: dicom3tools and dcmqi install their binaries here
@@ -171,3 +172,52 @@ def test_the_compressed_labelmap_seg_is_rle_with_one_frame_per_slice(exports):
     labelmap = pydicom.dcmread(out / study_id / "segmentation.dcm")
     assert int(labelmap.NumberOfFrames) == label.shape[0]
     assert labelmap.file_meta.TransferSyntaxUID == pydicom.uid.RLELossless
+
+
+def test_a_study_of_several_series_is_one_dicom_study_of_several_series(series_dataset, tmp_path):
+    """One Study Instance UID and Frame of Reference, one series per series in order, dciodvfy
+    clean, and the SEG referencing the first series."""
+    from tests.conftest import SERIES
+
+    cat = catalog.open(series_dataset.storage.uri)
+    export(cat, "dicom", tmp_path, where="index = 0", progress=False)
+    study = tmp_path / "s000000000"
+    folders = sorted(p for p in study.iterdir() if p.is_dir())
+    assert [f.name for f in folders] == [f"image_{k + 1:02d}_{name}" for k, name in enumerate(SERIES)]
+    firsts = [pydicom.dcmread(sorted(f.glob("*.dcm"))[0]) for f in folders]
+    assert len({ds.StudyInstanceUID for ds in firsts}) == 1 and len({ds.FrameOfReferenceUID for ds in firsts}) == 1
+    assert len({ds.SeriesInstanceUID for ds in firsts}) == 4 and [ds.SeriesNumber for ds in firsts] == [1, 2, 3, 4]
+    assert [ds.SeriesDescription.split()[-1] for ds in firsts] == list(SERIES)
+    seg = pydicom.dcmread(study / "segmentation.dcm")
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == firsts[0].SeriesInstanceUID
+    assert seg.StudyInstanceUID == firsts[0].StudyInstanceUID
+    problems = {
+        f.name: found
+        for f in [*(sorted(d.glob("*.dcm"))[0] for d in folders), study / "segmentation.dcm"]
+        if (found := dciodvfy(f))
+    }
+    assert not problems, problems
+
+
+def test_mr_series_carry_each_their_own_acquisition(tmp_path):
+    cfg = small_config(
+        tmp_path / "ds",
+        "generator.name=body_mr",
+        "dataset.n_studies=1",
+        "dataset.shard_size=1",
+        "generator.shape=[32,48,48]",
+        "generator.params.body_region=abdomen",
+        "generator.series=[T2w,in_phase,T1w_fs_gd]",
+    )
+    build_in_process(cfg)
+    cat = catalog.open(cfg.storage.uri)
+    export(cat, "dicom", tmp_path / "out", progress=False)
+    acquisitions = json.loads(cat.query(columns=["params_json"]).to_pylist()[0]["params_json"])["series_acquisitions"]
+    study = tmp_path / "out" / "s000000000"
+    for folder, acquisition in zip(sorted(p for p in study.iterdir() if p.is_dir()), acquisitions, strict=True):
+        first = sorted(folder.glob("*.dcm"))[0]
+        ds = pydicom.dcmread(first)
+        assert float(ds.EchoTime) == pytest.approx(acquisition["sequence"]["te_ms"], abs=0.01)
+        assert float(ds.RepetitionTime) == pytest.approx(acquisition["sequence"]["tr_ms"], abs=0.01)
+        assert ("ContrastBolusAgent" in ds) == acquisition["sequence"]["name"].endswith("_gd")
+        assert not dciodvfy(first), dciodvfy(first)

@@ -62,3 +62,23 @@ def test_mr_keeps_its_stored_integers(brain_dataset, tmp_path):
     assert volume.get_data_dtype() == np.uint16
     assert np.array_equal(np.asarray(volume.dataobj), image.transpose(2, 1, 0))
     assert np.array_equal(np.asarray(nib.load(tmp_path / "labels" / "s000000000.nii.gz").dataobj), label.T)
+
+
+def test_a_study_of_several_series_writes_one_image_per_series_and_one_label(series_dataset, tmp_path):
+    from tests.conftest import SERIES
+
+    cat = catalog.open(series_dataset.storage.uri)
+    summary = export(cat, "nifti", tmp_path, where="index = 1", progress=False)
+    assert (summary.studies, summary.files) == (1, 4 + 1 + 2)
+    image, label, _ = stored(cat, "s000000001")
+    for k, name in enumerate(SERIES):
+        volume = nib.load(tmp_path / "images" / f"s000000001_{name}.nii.gz")
+        assert np.array_equal(np.asarray(volume.dataobj), image[k].transpose(2, 1, 0))
+    assert np.array_equal(np.asarray(nib.load(tmp_path / "labels/s000000001.nii.gz").dataobj), label.transpose(2, 1, 0))
+    datalist = json.loads((tmp_path / "datalist.json").read_text())
+    (entry,) = load_decathlon_datalist(tmp_path / "datalist.json", data_list_key="training")
+    assert datalist["series"] == list(SERIES) and all(name in entry for name in SERIES)
+    assert [str(p) for p in entry["image"]] == [str(entry[name]) for name in SERIES]
+    stacked = LoadImage(image_only=True, ensure_channel_first=True)(entry["image"])  # series as channels
+    assert tuple(stacked.shape) == (4, *image.shape[1:][::-1])
+    assert np.array_equal(np.asarray(stacked[2]), image[2].transpose(2, 1, 0))

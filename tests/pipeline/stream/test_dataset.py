@@ -275,3 +275,79 @@ def test_bad_keywords_fail_when_the_stream_is_made(uri, keywords, message):
 def test_bad_loader_arguments_fail_when_the_loader_is_made(uri, keywords, message):
     with pytest.raises(ConfigError, match=message):
         StreamLoader(StudyStream(uri), **keywords)
+
+
+# --- studies of several series ----------------------------------------------------------------
+
+
+def series_key(sample) -> tuple:
+    return (sample["study_id"], int(sample["patch"]), sample["series"], tuple(sample["origin"].tolist()))
+
+
+def test_series_stack_as_channels_in_the_order_asked(series_dataset):
+    uri = series_dataset.storage.uri
+    asked = ("delayed", "non_contrast")
+    stream = StudyStream(uri, series=asked, normalize="none", shuffle=False)
+    sample = next(iter(stream))
+    group = zarr.open_group(f"{uri}/studies/000000/s000000000.zarr", mode="r")
+    image, label = group["0"][...], group["labels/anatomy/0"][...]
+    assert sample["image"].shape == (2, 48, 64, 64) and sample["label"].shape == (1, 48, 64, 64)
+    assert np.array_equal(sample["image"][0].numpy(), image[3]) and np.array_equal(sample["image"][1].numpy(), image[0])
+    assert np.array_equal(sample["label"][0].numpy(), label[0]) and sample["series"] == "delayed,non_contrast"
+    assert sample["series_index"].tolist() == [3, 0]
+    first = next(iter(StudyStream(uri, normalize="none", shuffle=False)))  # None: the first series
+    assert first["image"].shape == (1, 48, 64, 64) and np.array_equal(first["image"][0].numpy(), image[0])
+
+
+def test_each_series_is_z_scored_by_its_own_statistics(series_dataset):
+    uri = series_dataset.storage.uri
+    sample = next(iter(StudyStream(uri, series=("non_contrast", "arterial"), normalize="zscore", shuffle=False)))
+    body = sample["label"][0] > 0
+    for k in range(2):
+        assert abs(float(sample["image"][k][body].mean())) < 1e-3
+        assert abs(float(sample["image"][k][body].std()) - 1.0) < 1e-2
+
+
+def test_random_series_is_drawn_from_the_epoch_seed_and_resumes_exactly(series_dataset):
+    uri = series_dataset.storage.uri
+    options = {"series": "random", "patch_size": (16, 16, 16), "patches_per_study": 4, "seed": 9}
+    full = list(map(series_key, StudyStream(uri, **options)))
+    assert full == list(map(series_key, StudyStream(uri, **options)))
+    assert {k[2] for k in full} == {"non_contrast", "arterial", "portal_venous", "delayed"}
+    other = StudyStream(uri, **options)
+    other.set_epoch(1)
+    assert list(map(series_key, other)) != full
+    stream = StudyStream(uri, **options)
+    it = iter(stream)
+    head = [series_key(next(it)) for _ in range(5)]
+    resumed = StudyStream(uri, **options)
+    resumed.load_state_dict(stream.state_dict())
+    assert head + list(map(series_key, resumed)) == full
+    shares = [list(map(series_key, StudyStream(uri, **options, rank=r, world_size=2))) for r in range(2)]
+    assert sorted(shares[0] + shares[1]) == sorted(full) and not set(shares[0]) & set(shares[1])
+
+
+def test_a_patch_of_one_series_reads_only_that_series_chunks(series_dataset):
+    uri = series_dataset.storage.uri
+    stream = StudyStream(uri, series=("arterial",), patch_size=PATCH, shuffle=False, normalize="none")
+    reader = StudyReader(stream.store, stream.labels, stream.config, stream.series)
+    row = {name: values[1] for name, values in stream._columns.items()}
+    reader.read(row, 0, 0)
+    for patch in range(1, 5):
+        before = reader.bytes_read[0]
+        origin = reader.read(row, patch, 0)["origin"].tolist()
+        read = reader.bytes_read[0] - before
+        overlapped = overlapped_bytes(stream.store, row["image_path"], [1, *origin], [1, *PATCH])
+        overlapped += overlapped_bytes(stream.store, row["label_path"], [0, *origin], [1, *PATCH])
+        assert overlapped <= read <= 1.5 * overlapped, (read, overlapped)
+        every = overlapped_bytes(stream.store, row["image_path"], [0, *origin], [4, *PATCH])
+        assert read < 0.6 * every  # one of four series, not all of them
+
+
+def test_series_options_are_checked_against_the_dataset(series_dataset, uri):
+    with pytest.raises(ConfigError, match=r"^series: no series 'venous'"):
+        StudyStream(series_dataset.storage.uri, series=("venous",))
+    with pytest.raises(ConfigError, match=r"^series: must be a tuple"):
+        StudyStream(series_dataset.storage.uri, series="arterial")
+    with pytest.raises(ConfigError, match=r"^series: .* holds one series per study"):
+        StudyStream(uri, series="random")

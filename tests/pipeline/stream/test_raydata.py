@@ -58,3 +58,14 @@ def test_a_compacted_catalog_streams_the_same_samples(uri, tmp_path):  # noqa: F
     )
     assert indices == list(range(6))
     assert sorted(s["study_id"] for s in StudyStream(str(copy), **options)) == [f"s{i:09d}" for i in range(6)]
+
+
+def test_series_come_stacked_as_in_the_study_stream(series_dataset):
+    root = series_dataset.storage.uri
+    options = {"series": ("portal_venous", "arterial"), "normalize": "none", "shuffle": False}
+    batches = list(ray_dataset(root, where="index < 2", **options).iter_torch_batches(batch_size=1))
+    assert len(batches) == 2 and batches[0]["image"].shape == (1, 2, 48, 64, 64)
+    expected = {s["study_id"]: s for s in StudyStream(root, where="index < 2", **options)}
+    for batch in batches:
+        sample = expected[f"s{int(batch['index'][0]):09d}"]
+        assert torch.equal(batch["image"][0], sample["image"]) and batch["series_index"][0].tolist() == [2, 1]
