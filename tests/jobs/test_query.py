@@ -89,7 +89,9 @@ def test_nothing_outside_the_catalog_is_readable_not_even_duckdbs_temp_folder(bu
 
 def test_studies_are_selected_by_series(series_dataset, built_dataset, capsys):
     uri = series_dataset.storage.uri
-    code = run(query.main, [uri, "list_contains(series, 'arterial') AND liver_hu_arterial > liver_hu", "--format", "json"])
+    code = run(
+        query.main, [uri, "list_contains(series, 'arterial') AND liver_hu_arterial > liver_hu", "--format", "json"]
+    )
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and len(rows) == 4
     assert rows[0]["series"] == ["non_contrast", "arterial", "portal_venous", "delayed"]

@@ -196,3 +196,17 @@ def test_a_prepared_study_renders_the_same_and_is_not_kept():
     for i in range(5):  # never more than a couple of label maps held
         g.prepare(make_spec(g, 0, i))
     assert len(g._prepared) <= 2
+
+
+def test_series_are_modality_codes_under_one_label_map_each_with_its_own_noise():
+    series = ("ct_wo_contrast", "ct_contrast")
+    g = create("maisi_ct", GeneratorOptions(shape=SHAPE, params=FAST, series=series))
+    spec = make_spec(g, 0, 0)
+    assert spec.params["series"] == list(series) and spec.params["modality_code"] == "ct_wo_contrast"
+    study = g.render(spec, CPU)
+    assert study.series == series and study.image.shape == (2, *SHAPE) and study.label.shape == SHAPE
+    _, _, single = rendered()
+    assert np.array_equal(study.label, single.label)  # the same anatomy as the single-series study
+    assert not np.array_equal(study.image[0], study.image[1])  # another code, another latent noise
+    with pytest.raises(ParamError, match=r"^generator\.params\.modality_code"):
+        create("maisi_ct", GeneratorOptions(shape=SHAPE, params={**FAST, "modality_code": "ct"}, series=series))

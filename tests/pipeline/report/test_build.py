@@ -52,3 +52,23 @@ def test_body_mr_report_groups_intensities_by_sequence_without_ct_references(bod
     assert {v for v, _ in summary.counts["sequence"]} == set(summary.intensities)
     html = build(cat, tmp_path / "mr.html", previews=2).read_text()
     assert {"intensity-STIR", "intensity-T2w"} <= set(figures(html))
+
+
+def test_a_report_of_several_series_shows_each_series_and_a_strip_of_one_study(series_dataset, tmp_path):
+    from tests.conftest import SERIES
+
+    cat = catalog.open(series_dataset.storage.uri)
+    summary = summarise(cat)
+    assert summary.counts["series"] == [(name, 4) for name in SERIES]
+    assert list(summary.intensities) == list(SERIES)
+    aorta = {
+        name: next(d for d in found if d.label == "aorta").quantiles[2] for name, found in summary.intensities.items()
+    }
+    assert aorta["arterial"] > aorta["portal_venous"] > aorta["delayed"] > aorta["non_contrast"]
+    delayed_liver = next(d for d in summary.intensities["delayed"] if d.label == "liver")
+    assert delayed_liver.reference is not None  # the delayed phase has its published-derived range
+    assert summary.raw_bytes[0] == 48 * 64 * 64 * (2 * 4 + 1)  # four int16 series and one uint8 label map
+    drawn = figures(build(cat, tmp_path / "r.html", previews=2).read_text())
+    assert {f"intensity-{name}" for name in SERIES} | {"series", "previews"} <= set(drawn)
+    strip = matplotlib.image.imread(io.BytesIO(drawn["series"]), format="png")
+    assert strip.shape[1] > 1.5 * strip.shape[0]  # one column per series
