@@ -1,7 +1,8 @@
 """Per-label measurements of a study: voxel counts, volumes, intensity statistics.
 
 For integer images (CT in HU, MR in uint16) one joint histogram of (label, intensity) gives every
-label's count, mean and exact median in a single pass over the volume.
+label's count, mean and exact median, and the image's and the labelled voxels' mean and standard
+deviation, in a single pass over the volume.
 """
 
 from __future__ import annotations
@@ -50,9 +51,8 @@ def measure(
     integer = np.issubdtype(image.dtype, np.integer)
     span = int(image.max()) - int(image.min()) + 1 if integer and image.size else 1
     if integer and span <= MAX_BINS:
-        per_label = _integer_stats(image, label, labels, voxel_ml)
-    else:
-        per_label = _float_stats(image, label, labels, voxel_ml)
+        return _from_histogram(image, label, labels, voxel_ml)
+    per_label = _float_stats(image, label, labels, voxel_ml)
     foreground = image[label > 0]
     return Measurements(
         labels=per_label,
@@ -82,14 +82,18 @@ def image_failures(image: np.ndarray) -> tuple[str, ...]:
     return ()
 
 
-def _integer_stats(image: np.ndarray, label: np.ndarray, labels: LabelDict, voxel_ml: float) -> dict[str, LabelStats]:
-    n_values = int(max(lb.value for lb in labels)) + 1
+def _from_histogram(image: np.ndarray, label: np.ndarray, labels: LabelDict, voxel_ml: float) -> Measurements:
+    """Every statistic from one joint histogram of (label value, intensity): built in place in
+    one index array, so a 192 x 256 x 256 study costs a single pass and one bincount."""
+    n_values = max(int(max(lb.value for lb in labels)), int(label.max()) if label.size else 0) + 1
     offset = int(image.min())
     bins = int(image.max()) - offset + 1
-    joint = np.bincount(
-        (label.astype(np.int64) * bins + (image.astype(np.int64) - offset)).ravel(), minlength=n_values * bins
-    )
-    joint = joint[: n_values * bins].reshape(n_values, bins)
+    index = label.astype(np.intp)
+    index *= bins
+    index += image
+    index -= offset
+    joint = np.bincount(index.ravel(), minlength=n_values * bins)[: n_values * bins].reshape(n_values, bins)
+    del index
     centres = np.arange(bins, dtype=np.float64) + offset
     stats = {}
     for lb in labels:
@@ -102,7 +106,23 @@ def _integer_stats(image: np.ndarray, label: np.ndarray, labels: LabelDict, voxe
         median = float(centres[np.searchsorted(cumulative, (count + 1) // 2)])
         mean = float(hist @ centres / count)
         stats[lb.name] = LabelStats(count, count * voxel_ml, mean, median)
-    return stats
+    every = joint.sum(axis=0)
+    foreground = every - joint[0]
+    mean, std = _moments(every, centres)
+    fg_mean, fg_std = _moments(foreground, centres) if foreground.any() else (0.0, 1.0)
+    return Measurements(
+        labels=stats,
+        image=ImageStats(min=float(offset), max=float(offset + bins - 1), mean=mean, std=std),
+        foreground_mean=fg_mean,
+        foreground_std=fg_std,
+    )
+
+
+def _moments(hist: np.ndarray, centres: np.ndarray) -> tuple[float, float]:
+    """Mean and (population) standard deviation of the values a histogram counts."""
+    n = float(hist.sum())
+    mean = float(hist @ centres) / n
+    return mean, float(np.sqrt(max(float(hist @ (centres - mean) ** 2) / n, 0.0)))
 
 
 def _float_stats(image: np.ndarray, label: np.ndarray, labels: LabelDict, voxel_ml: float) -> dict[str, LabelStats]:

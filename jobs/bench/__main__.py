@@ -11,7 +11,19 @@ from pathlib import Path
 from jobs.bench.report import RESULTS
 from jobs.cli import run
 
-BENCHMARKS = ("generate", "storage", "stream", "phantom", "brain", "maisi", "scale", "export", "anatomy", "mr")
+BENCHMARKS = (
+    "generate",
+    "storage",
+    "stream",
+    "phantom",
+    "brain",
+    "maisi",
+    "scale",
+    "export",
+    "anatomy",
+    "mr",
+    "series",
+)
 
 
 def main(argv: Sequence[str]) -> int:

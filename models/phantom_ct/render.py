@@ -68,11 +68,12 @@ def form_phases(
     texture = coarse_field(tissue.shape, tuple(1.5 / s for s in spacing_mm), rng)
     vessels = _lung_vessels(tissue, spacing_mm, rng)
     amplitude = texture_table()
+    for z in range(0, tissue.shape[0], SLAB):  # each tissue's own texture, the same in every phase
+        texture[z : z + SLAB] *= amplitude[tissue[z : z + SLAB]]
     images = []
     for hu in phases:
         image = hu[tissue]
-        for z in range(0, tissue.shape[0], SLAB):
-            image[z : z + SLAB] += amplitude[tissue[z : z + SLAB]] * texture[z : z + SLAB]
+        image += texture
         if vessels is not None:
             box, near = vessels
             image[box][near] = hu[TISSUE_INDEX["aorta"]]
