@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m jobs.bench scale
 	$(BIN)/python -m jobs.bench anatomy
 	$(BIN)/python -m jobs.bench mr
+	$(BIN)/python -m jobs.bench series
 
 # The CUDA image for clusters (infra/docker/Dockerfile); needs Docker, so it is not part of `test`.
 image:

@@ -78,8 +78,8 @@ def committed(config) -> str | None:
 def save(sample: Sample) -> None:
     path = Path(str(resources.files("pipeline").joinpath("data/sizing.json")))
     data = json.loads(path.read_text())
-    key = (sample.generator, list(sample.shape), sample.codec)
-    kept = [s for s in data["samples"] if (s["generator"], s["shape"], s["codec"]) != key]
+    key = (sample.generator, list(sample.shape), sample.codec, sample.series)
+    kept = [s for s in data["samples"] if (s["generator"], s["shape"], s["codec"], s.get("series", 1)) != key]
     entry = {**asdict(sample), "shape": list(sample.shape)}
     data["samples"] = sorted([*kept, entry], key=lambda s: (s["generator"], s["shape"]))
     path.write_text(json.dumps(data, indent=1) + "\n")

@@ -30,6 +30,10 @@ from pipeline.worker import check_study, generator_options
 
 # A worker keeps this share of bare rendering speed (jobs.bench generate: pipeline 1 worker / bare).
 PIPELINE_EFFICIENCY = 0.87
+# What each series after the first adds to a study's worker time, as a share of a one-series study
+# (jobs.bench series: 4 phantom_ct phases took 2.52x one, so (2.52 - 1) / 3); its image bytes grow
+# with the series count (3.96x for 4) and its objects stay the same (one shard per array).
+SERIES_MARGINAL = 0.51
 OBJECTS_PER_RUN = 2  # dataset.json written, then marked complete
 
 
@@ -46,6 +50,19 @@ class Sample:
     render_s: float  # per study, one worker
     device: str  # cpu | gpu
     measured_on: str
+    series: int = 1  # series per study where it was measured
+
+    def with_series(self, n: int) -> Sample:
+        """This sample for studies of `n` series (see SERIES_MARGINAL)."""
+        if n == self.series:
+            return self
+        per_series = self.render_s / (1.0 + SERIES_MARGINAL * (self.series - 1))
+        return replace(
+            self,
+            image_bytes=self.image_bytes * n / self.series,
+            render_s=per_series * (1.0 + SERIES_MARGINAL * (n - 1)),
+            series=n,
+        )
 
     def scaled(self, shape: tuple[int, int, int]) -> Sample:
         factor = math.prod(shape) / math.prod(self.shape)
@@ -105,6 +122,7 @@ def estimate(config: GenerateConfig, sample: Sample, workers: int) -> Plan:
     d = config.dataset
     if workers < 1:
         raise ConfigError(f"--workers: must be at least 1, got {workers}")
+    sample = sample.with_series(len(config.generator.series or ()) or 1)
     per_worker = (1.0 / sample.render_s) * (PIPELINE_EFFICIENCY if sample.device == "cpu" else 1.0)
     rate = per_worker * workers
     studies_bytes = d.n_studies * (sample.image_bytes + sample.label_bytes)
@@ -137,7 +155,7 @@ def shipped() -> list[Sample]:
 
 def nearest(samples: list[Sample], generator: str, shape: tuple[int, int, int], codec: str) -> Sample:
     """The sample of `generator` closest in voxels to `shape` (same codec preferred), scaled to it."""
-    mine = [s for s in samples if s.generator == generator]
+    mine = [s for s in samples if s.generator == generator and s.series == 1]  # `estimate` scales to series
     if not mine:
         raise ConfigError(f"generator.name: no measured sample of {generator!r}; run python -m jobs.plan --measure 3")
     same = [s for s in mine if s.codec == codec] or mine
@@ -149,24 +167,25 @@ def measure(config: GenerateConfig, n: int, where: str) -> Sample:
     """Render `n` studies of the configured generator here (CPU) and encode them as a worker would."""
     generator = create(config.generator.name, generator_options(config))
     encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
-    context = RowContext(0, generator.version, "plan", generator.label_dict, dict(generator.columns))
+    series = config.generator.series or ()
+    context = RowContext(0, generator.version, "plan", generator.label_dict, dict(generator.columns), series)
     seconds, images, labels, objects, rows = [], [], [], [], []
     for index in range(n):
         spec = make_spec(generator, config.dataset.seed, index)
         started = time.perf_counter()
         study = generator.render(spec, torch.device("cpu"))
         seconds.append(time.perf_counter() - started)
-        check_study(spec, study, generator.label_dict)
+        check_study(spec, study, generator.label_dict, series)
         encoded = encode_study(spec.study_id, study, generator.label_dict, encoding, {})
         images.append(stored_bytes(encoded, IMAGE_PATH))
         labels.append(stored_bytes(encoded, LABEL_PATH))
         objects.append(len(encoded))
         written = Written("x", images[-1], labels[-1], checksum(study.image, study.label), 0.0)
         rows.append(row(spec, study, written, seconds[-1], context))
-    one = len(encode_part(rows[:1], generator.label_dict, context.extra))
-    many = len(encode_part(rows, generator.label_dict, context.extra))
+    one = len(encode_part(rows[:1], generator.label_dict, context.extra, series=series))
+    many = len(encode_part(rows, generator.label_dict, context.extra, series=series))
     per_row = (many - one) / (n - 1) if n > 1 else float(one)  # distinct rows: repeats would compress
-    shape = tuple(int(v) for v in study.image.shape)
+    shape = tuple(int(v) for v in study.label.shape)
     return Sample(
         generator=generator.name,
         shape=shape,  # type: ignore[arg-type]
@@ -179,6 +198,7 @@ def measure(config: GenerateConfig, n: int, where: str) -> Sample:
         render_s=statistics.median(seconds[1:] if n > 2 else seconds),  # the first pays one-off setup
         device="cpu",
         measured_on=where,
+        series=max(len(series), 1),
     )
 
 

@@ -114,3 +114,18 @@ def test_export_benchmark_measures_every_format_against_render(tmp_path):
             assert report["metrics"][f"{name}_{way}_s_per_study"] > 0
             assert report["ratios"][f"{name}_{way}_bytes_over_omezarr"] > 0.5
         assert report["metrics"][f"{name}_report_s"] > 0
+
+
+@pytest.mark.slow
+def test_series_benchmark_times_four_series_against_one_and_streams_two_against_one(tmp_path):
+    _, report = bench("series", tmp_path)
+    assert set(report["goals"]) == {"four_over_one_time", "two_over_one_patches_per_s"}
+    ratios = report["ratios"]
+    assert set(ratios) == {
+        "four_over_one_time",
+        "four_over_one_render",
+        "four_over_one_bytes",
+        "two_over_one_patches_per_s",
+    }
+    assert 3.0 < ratios["four_over_one_bytes"] < 4.5  # four images, one label map
+    assert all(v > 0 for v in ratios.values())

@@ -3,7 +3,7 @@
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.sizing import PIPELINE_EFFICIENCY, Sample, estimate, measure, nearest, shipped
+from pipeline.sizing import PIPELINE_EFFICIENCY, SERIES_MARGINAL, Sample, estimate, measure, nearest, shipped
 from tests.conftest import small_config
 
 SAMPLE = Sample("phantom_ct", (100, 100, 100), "blosc-zstd", 900.0, 100.0, 7, 2000.0, 50.0, 2.0, "cpu", "test")
@@ -46,3 +46,16 @@ def test_measuring_renders_and_encodes_like_a_worker():
     assert sample.shape == (32, 48, 48) and sample.objects == 7 and sample.device == "cpu"
     assert 0 < sample.label_bytes < sample.image_bytes < 32 * 48 * 48 * 2
     assert sample.row_bytes > 0 and sample.part_fixed_bytes > sample.row_bytes and sample.render_s > 0
+
+
+def test_a_plan_of_several_series_scales_the_image_bytes_and_the_time():
+    cfg = small_config("/tmp/unused", "dataset.n_studies=1000", "generator.series=[non_contrast,arterial,delayed]")
+    plan = estimate(cfg, SAMPLE, workers=1)
+    assert plan.sample.series == 3 and plan.sample.image_bytes == pytest.approx(3 * 900.0)
+    assert plan.sample.label_bytes == 100.0 and plan.objects == 1000 * 7 + 500 + 2  # still one shard per array
+    assert plan.sample.render_s == pytest.approx(2.0 * (1 + 2 * SERIES_MARGINAL))
+    measured = measure(
+        small_config("/tmp/unused", "generator.shape=[32,48,48]", "generator.series=[arterial,delayed]"), 2, "here"
+    )
+    assert measured.series == 2 and measured.shape == (32, 48, 48)
+    assert estimate(cfg, measured, workers=1).sample.image_bytes == pytest.approx(measured.image_bytes * 3 / 2)
