@@ -71,21 +71,6 @@ def draw_fields(
     return Fields(texture, coil)
 
 
-def form_image(
-    tissue: np.ndarray,
-    body: np.ndarray,
-    sequence: Sequence,
-    props: Properties,
-    spacing_mm: tuple[float, float, float],
-    acquired: Acquired,
-    rng: np.random.Generator,
-) -> Formed:
-    """The image of `tissue` (indices of `models.mr.tissue.NAMES`); `body`: the voxels SNR and
-    scaling are measured over."""
-    fields = draw_fields(tissue.shape, spacing_mm, acquired.bias, rng)
-    return form_series(tissue, body, sequence, props, spacing_mm, acquired, fields, rng)
-
-
 def form_series(
     tissue: np.ndarray,
     body: np.ndarray,
@@ -96,8 +81,9 @@ def form_series(
     fields: Fields,
     rng: np.random.Generator,
 ) -> Formed:
-    """`form_image` with the texture and coil fields already drawn: one series of a study whose
-    series share them (only the scan's noise is drawn here)."""
+    """The image of `tissue` (indices of `models.mr.tissue.NAMES`) on one sequence; `body`: the
+    voxels SNR and scaling are measured over. The texture and coil fields come drawn
+    (`draw_fields`), shared by every series of a study: only the scan's noise is drawn here."""
     signals = tissue_signals(sequence, props)
     image = signals[tissue]
     g1, g2 = sensitivities(sequence, props)
