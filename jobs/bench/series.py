@@ -23,13 +23,9 @@ from pathlib import Path
 import torch
 
 from jobs.bench.report import WORKDIR, Goal, Report
-from jobs.generate import DEFAULTS
+from jobs.bench.stream import make_dataset
 from models.phantom_ct.generator import DEFAULT_SHAPE
-from pipeline import config as config_module
-from pipeline import dataset
-from pipeline.layout import shard_task
 from pipeline.stream import StudyStream
-from pipeline.worker import ShardWorker
 
 PHASES = ("non_contrast", "arterial", "portal_venous", "delayed")
 PATCH = (96, 96, 96)
@@ -101,7 +97,8 @@ def run(quick: bool = False) -> Report:
     torch.set_num_threads(1)
     try:
         n_studies = 2 if quick else 4
-        uri = _dataset(workdir / "ds", n_studies, shape)
+        series = f"generator.series=[{','.join(PHASES)}]"
+        uri = make_dataset(workdir / "ds", n_studies, shape, series, "generator.params.body_region=abdomen")
         patch = tuple(min(p, n) for p, n in zip(PATCH, shape, strict=True))
         per_study = 2 if quick else 8
         rates: dict[int, list[float]] = {1: [], 2: []}
@@ -119,25 +116,6 @@ def run(quick: bool = False) -> Report:
         Goal("two_over_one_patches_per_s", ">=", 0.5),
     ]
     return report
-
-
-def _dataset(root: Path, n: int, shape: list[int]) -> str:
-    cfg = config_module.load(
-        [DEFAULTS],
-        [
-            f"dataset.n_studies={n}",
-            f"dataset.shard_size={n}",
-            f"generator.shape=[{','.join(map(str, shape))}]",
-            f"generator.series=[{','.join(PHASES)}]",
-            "generator.params.body_region=abdomen",
-            f"storage.uri={root}",
-        ],
-    )
-    worker = ShardWorker(cfg, "bench")
-    dataset.prepare(worker.store, cfg, worker.generator)
-    worker.run(shard_task(0, n, n))
-    worker.close()
-    return str(root)
 
 
 def _stream_rate(uri: str, series: tuple[str, ...], patch: tuple[int, ...], per_study: int, n_studies: int) -> float:

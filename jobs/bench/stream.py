@@ -48,7 +48,7 @@ def run(quick: bool = False) -> Report:
     report = Report("stream", notes={"shape_zyx": shape, "n_studies": n_studies, "patch": list(PATCH)})
     torch.set_num_threads(1)
     try:
-        uri = _dataset(workdir / "ds", n_studies, shape)
+        uri = make_dataset(workdir / "ds", n_studies, shape)
         files = _export_nifti(uri, workdir / "nifti")
         n_patches = 4 * n_studies
         report.metrics["stream_patches_per_s"] = _stream_rate(uri, n_patches)
@@ -78,7 +78,8 @@ def run(quick: bool = False) -> Report:
     return report
 
 
-def _dataset(root: Path, n: int, shape: list[int]) -> str:
+def make_dataset(root: Path, n: int, shape: list[int], *overrides: str) -> str:
+    """`n` phantom_ct studies of `shape` in one shard at `root`, made in-process as a worker would."""
     cfg = config_module.load(
         [DEFAULTS],
         [
@@ -86,6 +87,7 @@ def _dataset(root: Path, n: int, shape: list[int]) -> str:
             f"dataset.shard_size={n}",
             f"generator.shape=[{','.join(map(str, shape))}]",
             f"storage.uri={root}",
+            *overrides,
         ],
     )
     worker = ShardWorker(cfg, "bench")
