@@ -99,7 +99,7 @@ def check(seen: dict, viewer: Viewer, data_origin: str) -> None:
     assert shown and all(name in seen["text"] for name in shown[:5])
 
 
-@pytest.mark.parametrize("dataset", ["built_dataset", "brain_dataset"])
+@pytest.mark.parametrize("dataset", ["built_dataset", "brain_dataset", "series_dataset"])
 def test_a_study_renders_with_its_window_and_named_coloured_labels(dataset, browser, request):
     cfg = request.getfixturevalue(dataset)
     with open_view(catalog.open(cfg.storage.uri), "s000000001") as viewer:
