@@ -8,15 +8,20 @@ from pipeline import catalog
 from pipeline.omezarr import read_arrays
 
 
-def test_ome_zarr_py_finds_the_image_and_its_labels_at_the_right_scale(built_dataset):
-    cat = catalog.open(built_dataset.storage.uri)
-    row = cat.query("index = 2", columns=["image_path", "spacing_mm"]).to_pylist()[0]
+def opened(uri: str, index: int):
+    """ome-zarr-py's image and label nodes of study `index`, the stored arrays and the catalog row."""
+    cat = catalog.open(uri)
+    row = cat.query(f"index = {index}", columns=["image_path", "spacing_mm"]).to_pylist()[0]
     group = row["image_path"].removesuffix("/0")
     nodes = list(Reader(parse_url(cat.store.path(group)))())
-    image_node = nodes[0]
     (label_node,) = [n for n in nodes if any(isinstance(spec, Label) for spec in n.specs)]
-    assert any(isinstance(spec, Multiscales) for spec in image_node.specs)
     image, label = read_arrays(cat.store.zarr_store(group))
+    return cat, row, nodes[0], label_node, image, label
+
+
+def test_ome_zarr_py_finds_the_image_and_its_labels_at_the_right_scale(built_dataset):
+    cat, row, image_node, label_node, image, label = opened(built_dataset.storage.uri, 2)
+    assert any(isinstance(spec, Multiscales) for spec in image_node.specs)
     assert np.array_equal(np.asarray(image_node.data[0]), image)
     assert np.array_equal(np.asarray(label_node.data[0]), label)
     for node in (image_node, label_node):
@@ -31,13 +36,7 @@ def test_ome_zarr_py_finds_the_image_and_its_labels_at_the_right_scale(built_dat
 def test_ome_zarr_py_finds_every_series_with_the_labels_over_them(series_dataset):
     from tests.conftest import SERIES
 
-    cat = catalog.open(series_dataset.storage.uri)
-    row = cat.query("index = 1", columns=["image_path", "spacing_mm"]).to_pylist()[0]
-    group = row["image_path"].removesuffix("/0")
-    nodes = list(Reader(parse_url(cat.store.path(group)))())
-    image_node = nodes[0]
-    (label_node,) = [n for n in nodes if any(isinstance(spec, Label) for spec in n.specs)]
-    image, label = read_arrays(cat.store.zarr_store(group))
+    _, row, image_node, label_node, image, label = opened(series_dataset.storage.uri, 1)
     assert np.array_equal(np.asarray(image_node.data[0]), image) and image.shape[0] == len(SERIES)
     assert image_node.metadata["channel_names"] == list(SERIES)  # napari names its layers from these
     assert [a["name"] for a in image_node.metadata["axes"]] == ["c", "z", "y", "x"]
