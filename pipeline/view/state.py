@@ -9,6 +9,9 @@
   covers the whole patient; it is listed and can be switched on.
 - The global coordinate space is the study's voxel spacing in metres (neuroglancer's unit), so the
   scale bar reads millimetres, and the view opens at the volume's centre.
+- A study of several series gets one image layer per series, named by it, each at its own
+  position on the series axis (neuroglancer makes an OME-Zarr `channel` axis the local dimension
+  `c'`) with its own window; the first is shown, the others a click away.
 
 Formats: neuroglancer's JSON state (`src/viewer_state` in google/neuroglancer), its
 `neuroglancer_segment_properties` info file (`src/datasource/precomputed/segment_properties.md`),
@@ -51,9 +54,11 @@ class StudyView:
     modality: str
     shape_zyx: tuple[int, int, int]
     spacing_mm: tuple[float, float, float]
-    window: tuple[float, float]
+    window: tuple[float, float]  # of the first series
     labels: LabelDict
     present: tuple[int, ...]  # label values with a volume in the catalog row
+    series: tuple[str, ...] = ()  # a study of several series, and the window of each
+    windows: tuple[tuple[float, float], ...] = ()
 
 
 def describe(catalog: Catalog, study_id: str) -> StudyView:
@@ -69,25 +74,30 @@ def describe(catalog: Catalog, study_id: str) -> StudyView:
     group = str(row["image_path"]).removesuffix(f"/{IMAGE_PATH}")
     present = tuple(lb.value for lb in labels if (row[f"{lb.column}_ml"] or 0) > 0)
     modality = str(row["modality"])
+    series = catalog.info.series
+    windows = tuple(study_window(catalog.store, group, modality, k) for k in range(len(series)))
     return StudyView(
         study_id=study_id,
         group=group,
         modality=modality,
         shape_zyx=tuple(int(n) for n in row["shape_zyx"]),  # type: ignore[arg-type]
         spacing_mm=tuple(float(s) for s in row["spacing_mm"]),  # type: ignore[arg-type]
-        window=study_window(catalog.store, group, modality),
+        window=windows[0] if windows else study_window(catalog.store, group, modality),
         labels=labels,
         present=present,
+        series=series,
+        windows=windows,
     )
 
 
-def study_window(store: Store, group: str, modality: str) -> tuple[float, float]:
-    """The display window of the study's image; other modalities than CT read a strided subsample."""
+def study_window(store: Store, group: str, modality: str, series: int = 0) -> tuple[float, float]:
+    """The display window of the study's image (of its series `series` when it has several); other
+    modalities than CT read a strided subsample."""
     if modality == "CT":
         return SOFT_TISSUE
     try:
         array = zarr.open_array(store.zarr_store(group), path=IMAGE_PATH, mode="r")
-        lead = (0,) if array.ndim == 4 else ()  # several series: the first one's window
+        lead = (series,) if array.ndim == 4 else ()
         step = max(1, round((int(np.prod(array.shape[-3:])) / WINDOW_SAMPLE) ** (1 / 3)))
         sample = np.asarray(array[(*lead, slice(None, None, step), slice(None, None, step), slice(None, None, step))])
     except (OSError, ValueError, KeyError) as exc:
@@ -119,7 +129,6 @@ def state(view: StudyView, data_url: str, segments_url: str) -> dict[str, Any]:
     base = data_url.rstrip("/")
     names = {lb.value: lb.name for lb in view.labels}
     shown = [v for v in view.present if names[v] not in HIDDEN_BY_DEFAULT]
-    lo, hi = view.window
     extent = max(nx * dx, ny * dy, nz * dz) / min(dx, dy, dz)  # the longest side, in the finest voxels
     return {
         "dimensions": {"x": [dx * 1e-3, "m"], "y": [dy * 1e-3, "m"], "z": [dz * 1e-3, "m"]},
@@ -127,13 +136,7 @@ def state(view: StudyView, data_url: str, segments_url: str) -> dict[str, Any]:
         "crossSectionScale": extent / PANEL_PIXELS,
         "projectionScale": 2 * extent,
         "layers": [
-            {
-                "type": "image",
-                "name": f"{view.study_id} {view.modality}",
-                "source": f"zarr3://{base}/",
-                "shader": SHADER,
-                "shaderControls": {"normalized": {"range": [lo, hi]}},
-            },
+            *image_layers(view, base),
             {
                 "type": "segmentation",
                 "name": LABEL_NAME,
@@ -146,6 +149,31 @@ def state(view: StudyView, data_url: str, segments_url: str) -> dict[str, Any]:
         "selectedLayer": {"layer": LABEL_NAME, "visible": True},
         "layout": "4panel",
     }
+
+
+def image_layers(view: StudyView, base: str) -> list[dict[str, Any]]:
+    """The study's image layer, or one per series (the first visible)."""
+    source = f"zarr3://{base}/"
+    if not view.series:
+        lo, hi = view.window
+        name = f"{view.study_id} {view.modality}"
+        return [{"type": "image", "name": name, "source": source, "shader": SHADER, "shaderControls": _range(lo, hi)}]
+    return [
+        {
+            "type": "image",
+            "name": f"{k + 1}. {series}",
+            "source": source,
+            "localPosition": [k + 0.5],  # the centre of series k on the series axis (c')
+            "shader": SHADER,
+            "shaderControls": _range(*window),
+            "visible": k == 0,
+        }
+        for k, (series, window) in enumerate(zip(view.series, view.windows, strict=True))
+    ]
+
+
+def _range(lo: float, hi: float) -> dict[str, Any]:
+    return {"normalized": {"range": [lo, hi]}}
 
 
 def link(client_url: str, viewer_state: dict[str, Any]) -> str:

@@ -95,7 +95,8 @@ def check(seen: dict, viewer: Viewer, data_origin: str) -> None:
     )
     # Their names come from the dictionary (the segment-properties source), in the layer's list.
     names = {lb.value: lb.name for lb in viewer.study.labels}
-    shown = [names[int(v)] for v in viewer.state["layers"][1]["segments"]]
+    (segmentation,) = [layer for layer in viewer.state["layers"] if layer["type"] == "segmentation"]
+    shown = [names[int(v)] for v in segmentation["segments"]]
     assert shown and all(name in seen["text"] for name in shown[:5])
 
 
@@ -105,6 +106,28 @@ def test_a_study_renders_with_its_window_and_named_coloured_labels(dataset, brow
     with open_view(catalog.open(cfg.storage.uri), "s000000001") as viewer:
         seen = rendered(browser, viewer)
         check(seen, viewer, viewer.data.url)
+        if viewer.study.series:  # every series is a layer of its own, named in the layer bar
+            assert all(f"{k + 1}. {name}" in seen["text"] for k, name in enumerate(viewer.study.series))
+
+
+def test_each_series_layer_shows_its_own_series(series_dataset, browser):
+    """The arterial layer, switched on alone, shows another image than the non-contrast one: the
+    layers read their own positions on the series axis."""
+    with open_view(catalog.open(series_dataset.storage.uri), "s000000001") as viewer:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(viewer.url)
+        wait_until(page, "() => !!(window.viewer && window.viewer.isReady())")
+        pictures = []
+        for shown in ("1. non_contrast", "2. arterial"):
+            with viewer.client.txn() as s:
+                for layer in s.layers:
+                    layer.visible = layer.name == shown
+            wait_until(page, f"() => window.viewer.layerManager.getLayerByName('{shown}').visible === true")
+            wait_until(page, "() => window.viewer.isReady()")
+            time.sleep(0.5)
+            pictures.append(look(page)["rgb"].astype(float))
+        page.close()
+        assert np.abs(pictures[0] - pictures[1]).mean() > 1.0, np.abs(pictures[0] - pictures[1]).mean()
 
 
 @pytest.fixture

@@ -92,3 +92,15 @@ def test_direct_links_read_the_bucket_itself(s3):
     assert direct_url(open_store(s3.uri("ds"), s3.options)) == f"{s3.endpoint}/{s3.bucket}/ds"
     with pytest.raises(StorageError, match=r"--direct: .* is not on S3"):
         direct_url(open_store("/tmp/somewhere"))
+
+
+def test_a_study_of_several_series_gets_a_layer_per_series(series_dataset):
+    from tests.conftest import SERIES
+
+    view = describe(catalog.open(series_dataset.storage.uri), "s000000001")
+    assert view.series == SERIES and len(view.windows) == 4
+    *images, segmentation = state(view, DATA, SEGMENTS)["layers"]
+    assert [layer["name"] for layer in images] == [f"{k + 1}. {name}" for k, name in enumerate(SERIES)]
+    assert [layer["localPosition"] for layer in images] == [[0.5], [1.5], [2.5], [3.5]]
+    assert [layer["visible"] for layer in images] == [True, False, False, False]
+    assert all(layer["source"] == f"zarr3://{DATA}/" for layer in images) and segmentation["type"] == "segmentation"
