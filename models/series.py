@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from models.base import QC, Study
 from models.errors import ParamError
+from models.measure import Measurements
 from models.options import Param, Setting
 
 MAX_SERIES = 8
@@ -66,12 +68,34 @@ def draw(series: tuple[str, ...], limit_mm: float, rng: np.random.Generator) -> 
     return {"series": list(series), "series_shift_mm": draw_shifts(len(series), limit_mm, rng)}
 
 
-def judged(results: Sequence[tuple[bool, tuple[str, ...]]], names: Sequence[str]) -> tuple[bool, tuple[str, ...]]:
-    """Quality control of a study of several series: it passes when every series passes; each
-    failure is named by its series."""
+def judged(results: Sequence[tuple[bool, tuple[str, ...]]], params: dict[str, Any]) -> tuple[bool, tuple[str, ...]]:
+    """Quality control of a study from each series' (passed, failures): a single-series study's
+    own; with several, it passes when every series passes, each failure named by its series."""
+    if "series" not in params:
+        return results[0]
     passed = all(ok for ok, _ in results)
+    names = params["series"]
     failures = tuple(f"{name}: {f}" for name, (_, found) in zip(names, results, strict=True) for f in found)
     return passed, failures
+
+
+def study(
+    images: Sequence[np.ndarray],
+    label: np.ndarray,
+    spacing_mm: tuple[float, float, float],
+    measured: Sequence[Measurements] | None,
+    qc: QC,
+    columns: dict[str, Any],
+    params: dict[str, Any],
+    timing: dict[str, Any] | None = None,
+) -> Study:
+    """The `Study` of one image per series (`measured`: one per series, or None for the worker):
+    a single-series study's image as it always was, or the series stacked (series, z, y, x)."""
+    first = measured[0] if measured else None
+    if "series" not in params:
+        return Study(images[0], label, spacing_mm, first, qc, columns, timing or {})
+    every = tuple(measured) if measured else None
+    return Study(np.stack(images), label, spacing_mm, first, qc, columns, timing or {}, tuple(params["series"]), every)
 
 
 def draw_shifts(n_series: int, limit_mm: float, rng: np.random.Generator) -> list[list[float]]:
@@ -101,7 +125,8 @@ def shift(image: np.ndarray, shift_mm: Sequence[float], spacing_mm: Sequence[flo
     return moved.astype(image.dtype)
 
 
-def stack(images: Sequence[np.ndarray], params: dict[str, Any], spacing_mm: Sequence[float]) -> np.ndarray:
-    """The series' images as one (series, z, y, x) array, each moved by its recorded shift."""
-    shifts = params.get("series_shift_mm") or [[0.0, 0.0, 0.0]] * len(images)
-    return np.stack([shift(image, s, spacing_mm) for image, s in zip(images, shifts, strict=True)])
+def moved(images: Sequence[np.ndarray], params: dict[str, Any], spacing_mm: Sequence[float]) -> list[np.ndarray]:
+    """Each series' image moved by its recorded shift (a single-series study's as it is)."""
+    if "series" not in params:
+        return list(images)
+    return [shift(image, s, spacing_mm) for image, s in zip(images, params["series_shift_mm"], strict=True)]

@@ -21,9 +21,8 @@ import torch
 from models import series
 from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.body_mr.tissues import gd_share, mr_tissue
+from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
-from models.mr.image import Acquired
-from models.mr.render import image_series
 from models.mr.sequence import Sequence
 from models.mr.tissue import sample_properties
 from models.options import Param, Range, parse_params, sample
@@ -88,19 +87,15 @@ class BodyMR:
             "scan_resolution_mm": [round(float(v), 3) for v in (scan["scan_slice_mm"], *[scan["scan_inplane_mm"]] * 2)],
         }
         if self.series is not None:  # every series at the study's field; the first one's sequence is the study's
-            each = mr_sequence.draw_series(self.series, MR_PARAMS, self.params, seq.field_t, rng)
-            first = Sequence.from_json(each[0]["sequence"])
-            params.update(each[0], contrast=first.gd_phase or "non_contrast", series_acquisitions=each)
+            params.update(mr_sequence.draw_series(self.series, MR_PARAMS, self.params, seq.field_t, rng))
+            params["contrast"] = Sequence.from_json(params["sequence"]).gd_phase or "non_contrast"
             params.update(series.draw(self.series, self.params["misregistration_mm"], rng))
         return params
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
         p = spec.params
         spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
-        acquisitions = [
-            (Sequence.from_json(a["sequence"]), Acquired(tuple(p["scan_resolution_mm"]), float(p["bias"]), a["snr"]))  # type: ignore[arg-type]
-            for a in p.get("series_acquisitions") or [{"sequence": p["sequence"], "snr": float(p["snr"])}]
-        ]
+        acquisitions = mr_render.acquisitions(p, tuple(p["scan_resolution_mm"]))  # type: ignore[arg-type]
         first = acquisitions[0][0]
         for attempt in range(MAX_REDRAWS + 1):
             rng = study_rng(spec.seed, RENDER_STREAM, attempt)
@@ -109,7 +104,7 @@ class BodyMR:
             del ct_tissue
             props = sample_properties(first.field_t, p["age"], rng)
             share = lambda seq: gd_share(seq.gd_phase)  # noqa: E731
-            imaged = image_series(tissue, label, self.label_dict, CHECKED, acquisitions, props, share, p, rng)
+            imaged = mr_render.image_series(tissue, label, self.label_dict, CHECKED, acquisitions, props, share, p, rng)
             if imaged.passed:
                 break
         columns = {
@@ -119,17 +114,4 @@ class BodyMR:
             "lesion_count": len(p["lesions"]),
         }
         qc_result = QC(imaged.passed, attempt, imaged.failures)
-        if "series" not in p:
-            return Study(imaged.images[0], label, spacing, imaged.measured[0], qc_result, columns)
-        names = tuple(p["series"])
-        return Study(
-            np.stack(imaged.images),
-            label,
-            spacing,
-            imaged.measured[0],
-            qc_result,
-            columns,
-            {},
-            names,
-            tuple(imaged.measured),
-        )
+        return series.study(imaged.images, label, spacing, imaged.measured, qc_result, columns, p)

@@ -29,10 +29,9 @@ from models.brain_mr.spatial import Warp, sample_warp, warp_labels
 from models.brain_mr.template import LABELS, VALUE, template
 from models.errors import ParamError
 from models.measure import measure
+from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
 from models.mr.acquisition import Acquisition, acquire, bias_field, sample_acquisition
-from models.mr.image import Acquired
-from models.mr.render import image_series
 from models.mr.sequence import Sequence
 from models.mr.tissue import sample_properties
 from models.options import Choice, Param, Range, Setting, parse_params, sample
@@ -136,10 +135,8 @@ class BrainMR:
         mr = mr_sequence.draw(MR_PARAMS, self.params, rng) if d["contrast"] == "physics" else {}
         if self.series is not None:  # every series at the study's field; the first one's sequence is the study's
             field_t = Sequence.from_json(mr["sequence"]).field_t
-            each = mr_sequence.draw_series(self.series, MR_PARAMS, self.params, field_t, rng)
-            mr.update(
-                each[0], series_acquisitions=each, **series.draw(self.series, self.params["misregistration_mm"], rng)
-            )
+            mr.update(mr_sequence.draw_series(self.series, MR_PARAMS, self.params, field_t, rng))
+            mr.update(series.draw(self.series, self.params["misregistration_mm"], rng))
         return {
             **mr,
             **placed,
@@ -184,10 +181,7 @@ class BrainMR:
         p = spec.params
         spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
         resolution = tuple(p["acquisition"]["resolution_mm"])
-        acquisitions = [
-            (Sequence.from_json(a["sequence"]), Acquired(resolution, float(p["bias"]), float(a["snr"])))  # type: ignore[arg-type]
-            for a in p.get("series_acquisitions") or [{"sequence": p["sequence"], "snr": p["snr"]}]
-        ]
+        acquisitions = mr_render.acquisitions(p, resolution)  # type: ignore[arg-type]
         first = acquisitions[0][0]
         table, share = physics.tissue_table(), physics.gd_share()
         for attempt in range(MAX_REDRAWS + 1):
@@ -195,7 +189,9 @@ class BrainMR:
             label, warp, lesion_count = self._labels(p, rng)
             tissue = table[label]
             props = sample_properties(first.field_t, None, rng)
-            imaged = image_series(tissue, label, LABELS, physics.CHECKED, acquisitions, props, lambda _: share, p, rng)
+            imaged = mr_render.image_series(
+                tissue, label, LABELS, physics.CHECKED, acquisitions, props, lambda _: share, p, rng
+            )
             if imaged.passed:
                 break
         columns = {
@@ -206,11 +202,7 @@ class BrainMR:
             **mr_sequence.columns(first, acquisitions[0][1].snr),
         }
         qc_result = QC(imaged.passed, attempt, imaged.failures)
-        if "series" not in p:
-            return Study(imaged.images[0], label, spacing, imaged.measured[0], qc_result, columns)
-        names = tuple(p["series"])
-        measured = tuple(imaged.measured)
-        return Study(np.stack(imaged.images), label, spacing, measured[0], qc_result, columns, {}, names, measured)
+        return series.study(imaged.images, label, spacing, imaged.measured, qc_result, columns, p)
 
     def _labels(self, p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, Warp, int]:
         """The study's label map (template or mask, warped, lesions painted), its warp and lesion count."""

@@ -257,12 +257,11 @@ class MaisiCT:
                 image = from_maisi(np.rint(hu).astype(np.int16))
                 image[label == 0] = int(HU_MIN)
                 images.append(image)
-            if "series" in p:
-                images = list(series.stack(images, p, spacing))
+            images = series.moved(images, p, spacing)
             for image in images:
                 found = qc.check(image, label, self.params["qc_tolerance_hu"])
                 results.append((found.passed, tuple(found.failures)))
-            passed, failures = series.judged(results, names) if "series" in p else results[0]
+            passed, failures = series.judged(results, p)
             if passed:
                 break
         # Per-label measurements are left to the worker's writer threads, off the GPU's path.
@@ -272,15 +271,8 @@ class MaisiCT:
             "modality_code": p["modality_code"],
             "num_inference_steps": p["num_inference_steps"],
         }
-        return Study(
-            np.stack(images) if "series" in p else images[0],
-            label,
-            spacing,
-            qc=QC(passed, attempt, failures),
-            columns=columns,
-            timing={"steps_s": timing.steps_s, "decode_s": timing.decode_s, "decode_plan": plan.source},
-            series=names if "series" in p else (),
-        )
+        times = {"steps_s": timing.steps_s, "decode_s": timing.decode_s, "decode_plan": plan.source}
+        return series.study(images, label, spacing, None, QC(passed, attempt, failures), columns, p, times)
 
     def _sampler(self, device: torch.device) -> Sampler:
         """The networks on `device`, built and loaded on first use."""

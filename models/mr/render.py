@@ -24,6 +24,16 @@ from models.mr.signal import enhance
 from models.mr.tissue import Properties
 
 
+def acquisitions(
+    params: dict[str, Any], resolution_mm: tuple[float, float, float]
+) -> list[tuple[MRSequence, Acquired]]:
+    """Each series' (sequence, acquisition) as the study's params record them (its one for a
+    single-series study); `resolution_mm`: the scan's, shared by the series."""
+    each = params.get("series_acquisitions") or [{"sequence": params["sequence"], "snr": params["snr"]}]
+    bias = float(params["bias"])
+    return [(MRSequence.from_json(a["sequence"]), Acquired(resolution_mm, bias, float(a["snr"]))) for a in each]
+
+
 @dataclass(frozen=True)
 class Imaged:
     images: list[np.ndarray]  # one uint16 (z, y, x) per series, each moved by its recorded shift
@@ -52,15 +62,11 @@ def image_series(
         form_series(tissue, body, seq, enhance(props, seq, share(seq)), spacing, acquired, fields, rng)
         for seq, acquired in acquisitions
     ]
-    images = [f.image for f in formed]
-    if "series" in params:
-        images = list(study_series.stack(images, params, spacing))
+    images = study_series.moved([f.image for f in formed], params, spacing)
     measured, results = [], []
     for image, f, (_, acquired) in zip(images, formed, acquisitions, strict=True):
         measured.append(measure(image, label, spacing, labels))
         expected = qc.expected_medians(label, tissue, f.signals, f.coil, labels, checked)
         result = qc.check(image, measured[-1].labels, expected, qc.noise_level(expected, acquired.snr))
         results.append((result.passed, result.failures))
-    if "series" not in params:
-        return Imaged(images, measured, *results[0])
-    return Imaged(images, measured, *study_series.judged(results, params["series"]))
+    return Imaged(images, measured, *study_series.judged(results, params))

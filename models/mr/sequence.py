@@ -239,13 +239,14 @@ SERIES_STEERED = ("sequence", "tr_ms", "te_ms", "ti_ms", "flip_deg")
 
 def draw_series(
     names: tuple[str, ...], declared: dict[str, Param], parsed: dict[str, Any], field_t: float, rng: np.random.Generator
-) -> list[dict[str, Any]]:
-    """Each series' acquisition (JSON, as `draw` makes one): its sequence's timings at the study's
-    field strength, gadolinium at one phase drawn for the study (`_gd` series only: one injection),
-    and its own SNR."""
+) -> dict[str, Any]:
+    """The params of a study's series: each one's acquisition (JSON, as `draw` makes one) in
+    `series_acquisitions` (its sequence's timings at the study's field strength, gadolinium at one
+    phase drawn for the study on `_gd` series only: one injection, and its own SNR), and the first
+    one's as the study's own `sequence` and `snr`."""
     phase = declared["gd_phase"].sample(parsed["gd_phase"], rng)
-    out = []
+    each = []
     for name in names:
         seq = sample_sequence(name, field_t, {}, phase if name.endswith(GD) else None, rng)
-        out.append({"sequence": seq.to_json(), "snr": round(float(declared["snr"].sample(parsed["snr"], rng)), 3)})
-    return out
+        each.append({"sequence": seq.to_json(), "snr": round(float(declared["snr"].sample(parsed["snr"], rng)), 3)})
+    return {**each[0], "series_acquisitions": each}

@@ -157,28 +157,22 @@ class PhantomCT:
             label, tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
             images = form_phases(tissue, sample_phases(phases, p["age"], rng), spacing, p["noise_hu"], rng)
             del tissue
-            stacked = series.stack(images, p, spacing) if "series" in p else None
-            images = list(stacked) if stacked is not None else images
+            images = series.moved(images, p, spacing)
             measured = [measure(image, label, spacing, self.label_dict) for image in images]
             results = [
                 qc.check(image, m.labels, phase, p["body_region"], p["qc_tolerance_hu"])
                 for image, m, phase in zip(images, measured, phases, strict=True)
             ]
-            passed, failures = series.judged([(r.passed, r.failures) for r in results], phases)
+            passed, failures = series.judged([(r.passed, r.failures) for r in results], p)
             if passed:
                 break
-        if "series" not in p:
-            failures = results[0].failures
         columns = {
             "habitus": p["habitus"],
             "inspiration": p["inspiration"],
             "noise_hu": p["noise_hu"],
             "lesion_count": len(p["lesions"]),
         }
-        qc_result = QC(passed, attempt, failures)
-        if stacked is None:
-            return Study(images[0], label, spacing, measured[0], qc_result, columns)
-        return Study(stacked, label, spacing, measured[0], qc_result, columns, {}, phases, tuple(measured))
+        return series.study(images, label, spacing, measured, QC(passed, attempt, failures), columns, p)
 
     def label_map(self, params: dict[str, Any], seed: int) -> tuple[np.ndarray, tuple[float, float, float]]:
         """Only the label map of a study (the anatomy `render` would draw first), and its spacing:
