@@ -24,9 +24,9 @@ import pyarrow as pa
 
 from pipeline import dataset as dataset_json
 from pipeline import identity, sql
+from pipeline.columns import schema
 from pipeline.errors import CatalogError
 from pipeline.layout import CATALOG_DIR
-from pipeline.manifest import schema
 from pipeline.sources import Sources, sources
 from pipeline.storage import Store, open_store
 

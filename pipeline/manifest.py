@@ -21,11 +21,6 @@ from pipeline import columns
 from pipeline.identity import Identity
 
 
-def schema(labels: LabelDict, extra: dict[str, str] | None = None, series: Sequence[str] = ()) -> pa.Schema:
-    """`extra`: the generator's columns, name -> Arrow type name ("double", "int64", "string")."""
-    return columns.schema(labels, extra, series)
-
-
 @dataclass(frozen=True)
 class Written:
     """What the writer learned about a stored study."""
@@ -86,7 +81,7 @@ def encode_part(
 ) -> bytes:
     """A shard's rows as one Parquet file (zstd, one row group, sorted by index), carrying the
     dataset identity it belongs to in its key-value metadata (`pipeline.identity`)."""
-    table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["index"]), schema=schema(labels, extra, series))
+    table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["index"]), schema=columns.schema(labels, extra, series))
     if identity is not None:
         table = table.replace_schema_metadata(identity.metadata())
     sink = io.BytesIO()

@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 from jobs.generate import DEFAULTS
 from models.registry import create
 from pipeline import config as config_module
+from pipeline.columns import schema
 from pipeline.dataset import record
 from pipeline.layout import CATALOG_DIR, DATASET_FILE, part_path, shard_task
-from pipeline.manifest import schema
 from pipeline.worker import generator_options
 
 CHOICES = {
