@@ -8,7 +8,7 @@ drew. `render` is a pure function of the spec, so a retried or regenerated study
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -151,6 +151,20 @@ class Preparing(Protocol):
     that was never prepared."""
 
     def prepare(self, spec: StudySpec) -> None: ...
+
+
+@runtime_checkable
+class Batching(Protocol):
+    """A generator that renders several studies together (maisi_ct: one batch through its
+    networks). `batch` is how many it takes at once (1: one by one), `render_batch` renders them
+    in order, and each study must have the bytes `render` gives it alone. `execution_params`
+    names the parameters that decide only how studies are made, never what they hold: they are
+    left out of the dataset's config hash, so a dataset may be resumed with another batch."""
+
+    batch: int
+    execution_params: tuple[str, ...]
+
+    def render_batch(self, specs: Sequence[StudySpec], device: torch.device) -> list[Study]: ...
 
 
 MEMBERS = ("name", "version", "label_dict", "columns", "shape", "sample_params", "render")

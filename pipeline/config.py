@@ -279,13 +279,16 @@ def redact(data: Any) -> Any:
     return data
 
 
-def content_hash(config: GenerateConfig, generator_version: str) -> str:
+def content_hash(config: GenerateConfig, generator_version: str, execution_params: Sequence[str] = ()) -> str:
     """Hash of everything that decides what the dataset contains and how it is laid out.
 
-    Execution settings (`ray.*`, `storage.uri`, `storage.options`) are left out on purpose: the
-    same dataset may be resumed from another machine, cluster size or credential.
+    Execution settings (`ray.*`, `storage.uri`, `storage.options`, and the generator's own
+    `execution_params`, such as maisi_ct's `batch`) are left out on purpose: the same dataset may
+    be resumed from another machine, cluster size, batch or credential.
     """
     data = to_dict(config)
+    for name in execution_params:
+        data["generator"]["params"].pop(name, None)
     if data["generator"].get("series") is None:
         del data["generator"]["series"]  # one series: the hash datasets made before series had
     content = {

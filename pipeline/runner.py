@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from models import GeneratorError, ParamError
 from models.registry import create
+from models.schedule import execution_params
 from pipeline import dataset
 from pipeline.config import GenerateConfig, RayConfig, content_hash
 from pipeline.errors import ConfigError, JobFailed, MedsynthError
@@ -89,7 +90,8 @@ def generate(config: GenerateConfig, progress: bool = True) -> RunSummary:
     else:
         store.ensure_writable()
         dataset.refuse_orphans(store)
-    expected = Expected(content_hash(config, generator.version), config.dataset.n_studies, config.dataset.shard_size)
+    config_hash = content_hash(config, generator.version, execution_params(generator))
+    expected = Expected(config_hash, config.dataset.n_studies, config.dataset.shard_size)
     todo = plan(config.dataset, store, expected)
     summary = RunSummary(store.uri, config.dataset.n_studies, config.dataset.n_shards, todo.skipped)
     started = time.perf_counter()

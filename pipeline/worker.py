@@ -25,7 +25,7 @@ import torch
 from models import GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
 from models.measure import image_failures, measure
 from models.registry import create
-from models.schedule import render_in_order
+from models.schedule import execution_params, render_in_order
 from pipeline import layout
 from pipeline.config import GenerateConfig, content_hash
 from pipeline.errors import CommitConflict
@@ -69,7 +69,7 @@ class ShardWorker:
         self.encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
         self.device = torch.device("cuda" if config.ray.gpus_per_worker > 0 and torch.cuda.is_available() else "cpu")
         self.pool = ThreadPoolExecutor(config.ray.writer_threads, thread_name_prefix="medsynth-writer")
-        self.config_hash = content_hash(config, self.generator.version)
+        self.config_hash = content_hash(config, self.generator.version, execution_params(self.generator))
 
     def identity(self, task: layout.ShardTask) -> Identity:
         """What the shard's part says it is: this dataset's config, this shard, these studies."""

@@ -4,7 +4,8 @@ The condition is a `phantom_ct` label map drawn from the same study parameters (
 values), or a mask from a folder. Everything that can be wrong with the options (sizes, spacings,
 the weights folder, the masks) is checked when the generator is built, so on the driver, before
 any worker starts. Each worker loads the networks once, on its GPU, on its first study, and
-draws the next study's label map on the CPU (`prepare`) while the GPU samples the current one.
+draws the next studies' label maps on the CPU (`prepare`) while the GPU samples the current ones,
+`params.batch` latents at a time (`render_batch`).
 
 Streams: the phantom's anatomy uses the study's render stream; the initial latent noise uses
 `LATENT_STREAM`, sub-seeded by the attempt, so a study that fails quality control is redrawn
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,10 +29,10 @@ from models.anatomy.body import BODY, add_body
 from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
-from models.maisi_ct import masks, qc, sizing, weights
-from models.maisi_ct.conditioning import from_maisi, spacing_to_maisi, to_maisi
+from models.maisi_ct import batches, masks, sizing, weights
+from models.maisi_ct.conditioning import to_maisi
 from models.maisi_ct.networks import KINDS, NETWORKS, build, definitions, maisi_config
-from models.maisi_ct.sampler import HU_MIN, Sampler, Timing
+from models.maisi_ct.sampler import Sampler
 from models.options import Choice, Param, Setting, parse_params, sample
 from models.phantom_ct import PhantomCT
 
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 LATENT_STREAM = 2  # fixed forever, or old datasets stop replaying
-PREPARED_AHEAD = 2  # label maps held for studies not yet rendered
+PREPARED_AHEAD = 2  # groups of label maps held for studies not yet rendered
 INFER = maisi_config("config_infer")
 DEFAULT_SHAPE = tuple(int(n) for n in reversed(INFER["output_size"]))  # (z, y, x) from MAISI's (x, y, z)
 MODALITIES = ("ct", "ct_wo_contrast", "ct_contrast")  # the CT codes of MAISI's modality_mapping.json
@@ -68,6 +70,9 @@ SETTINGS: dict[str, Param] = {
     "masks_dir": Setting(None),
     "num_inference_steps": Setting(int(INFER["num_inference_steps"]), limits=(1, 1000), integer=True),
     "max_redraws": Setting(3, limits=(0, 10), integer=True),
+    # Latents denoised in one pass of the networks (`models.maisi_ct.batches`). It decides only how
+    # fast, never the bytes, so it is left out of the config hash. 1 until measured on a GPU.
+    "batch": Setting(1, limits=(1, 64), integer=True),
     "qc_tolerance_hu": Setting(0.0, limits=(-200.0, 2000.0)),
     "body_margin_mm": Setting(15.0, limits=(0.0, 100.0)),
     # Any user mask, resampled onto the MAISI grid (models.anatomy); label_source=masks takes masks
@@ -81,6 +86,7 @@ class MaisiCT:
     # Several series under one label map (`generator.series`): MAISI's CT modality codes, each
     # series with its own latent noise.
     series_names = MODALITIES
+    execution_params = ("batch",)
 
     name = "maisi_ct"
     columns: ClassVar[dict[str, str]] = {
@@ -101,6 +107,7 @@ class MaisiCT:
         self.series = series.check(options.series, MODALITIES, "maisi_ct")
         series.refuse_options(self.series, options.params, steered=("modality_code",))
         self.defs = definitions(self.params["network"])
+        self.batch = int(self.params["batch"])
         self.source = self.params["label_source"]
         self._check_source(options, anatomy)
         self.shape = DEFAULT_SHAPE if options.shape is None else tuple(int(n) for n in options.shape)
@@ -214,7 +221,7 @@ class MaisiCT:
         """Draw the study's label map (CPU only) so that `render` finds it ready."""
         condition = self._condition(spec)
         with self._lock:
-            while len(self._prepared) >= PREPARED_AHEAD:
+            while len(self._prepared) >= PREPARED_AHEAD * self.batch:
                 self._prepared.pop(next(iter(self._prepared)))
             self._prepared[spec.study_id] = condition
 
@@ -235,35 +242,35 @@ class MaisiCT:
         return self.phantom.label_map(p, spec.seed)
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
-        p = spec.params
+        return self.render_batch([spec], device)[0]
+
+    def render_batch(self, specs: Sequence[StudySpec], device: torch.device) -> list[Study]:
+        """The studies in order, their images denoised in batches of up to `params.batch` latents
+        (`models.maisi_ct.batches`); each has the bytes `render` gives it alone."""
         sampler = self._sampler(device)
+        jobs = [self._job(spec, device) for spec in specs]
+        batches.sample_group(
+            sampler,
+            jobs,
+            self.batch,
+            self.params["num_inference_steps"],
+            self.params["max_redraws"],
+            self.params["qc_tolerance_hu"],
+            _latent,
+        )
+        return [self._study(job) for job in jobs]
+
+    def _job(self, spec: StudySpec, device: torch.device) -> batches.Job:
         with self._lock:
             prepared = self._prepared.pop(spec.study_id, None)
         label, spacing = prepared if prepared is not None else self._condition(spec)
         label_xyz = to_maisi(label)
         plan = sizing.decode_plan(label_xyz.shape, _gpu_gib(device))
-        names = tuple(p.get("series") or (p["modality_code"],))
-        timing = Timing()
-        for attempt in range(self.params["max_redraws"] + 1):
-            images, results = [], []
-            for k, name in enumerate(names):
-                noise = _latent(spec.seed, attempt, k).standard_normal(
-                    sampler.latent_shape(label_xyz.shape), dtype=np.float32
-                )
-                code = int(maisi_config("modality_mapping")[name])
-                hu = sampler.sample(
-                    label_xyz, spacing_to_maisi(spacing), code, noise, p["num_inference_steps"], plan, timing
-                )
-                image = from_maisi(np.rint(hu).astype(np.int16))
-                image[label == 0] = int(HU_MIN)
-                images.append(image)
-            images = series.moved(images, p, spacing)
-            for image in images:
-                found = qc.check(image, label, self.params["qc_tolerance_hu"])
-                results.append((found.passed, tuple(found.failures)))
-            passed, failures = series.judged(results, p)
-            if passed:
-                break
+        names = tuple(spec.params.get("series") or (spec.params["modality_code"],))
+        return batches.Job(spec.seed, spec.params, label, spacing, label_xyz, plan, names)
+
+    def _study(self, job: batches.Job) -> Study:
+        p = job.params
         # Per-label measurements are left to the worker's writer threads, off the GPU's path.
         columns = {
             "label_source": p["label_source"],
@@ -271,8 +278,10 @@ class MaisiCT:
             "modality_code": p["modality_code"],
             "num_inference_steps": p["num_inference_steps"],
         }
-        times = {"steps_s": timing.steps_s, "decode_s": timing.decode_s, "decode_plan": plan.source}
-        return series.study(images, label, spacing, None, QC(passed, attempt, failures), columns, p, times)
+        t = job.timing
+        times = {"steps_s": t.steps_s, "decode_s": t.decode_s, "decode_plan": job.plan.source}
+        quality = QC(job.passed, job.attempt, job.failures)
+        return series.study(job.images, job.label, job.spacing, None, quality, columns, p, times)
 
     def _sampler(self, device: torch.device) -> Sampler:
         """The networks on `device`, built and loaded on first use."""
