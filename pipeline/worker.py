@@ -68,6 +68,10 @@ class ShardWorker:
         self.store = open_store(config.storage.uri, config.storage.options)
         self.encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
         self.device = torch.device("cuda" if config.ray.gpus_per_worker > 0 and torch.cuda.is_available() else "cpu")
+        if self.device.type == "cuda" and config.ray.gpus_per_worker < 1:
+            # Actors sharing a GPU each hold their share of its memory, so one cannot starve another,
+            # and a generator plans within it (maisi_ct's decode).
+            torch.cuda.set_per_process_memory_fraction(config.ray.gpus_per_worker, self.device)
         self.pool = ThreadPoolExecutor(config.ray.writer_threads, thread_name_prefix="medsynth-writer")
         self.config_hash = content_hash(config, self.generator.version, execution_params(self.generator))
 

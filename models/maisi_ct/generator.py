@@ -73,6 +73,9 @@ SETTINGS: dict[str, Param] = {
     # Latents denoised in one pass of the networks (`models.maisi_ct.batches`). It decides only how
     # fast, never the bytes, so it is left out of the config hash. 1 until measured on a GPU.
     "batch": Setting(1, limits=(1, 64), integer=True),
+    # GiB the decode is planned for (`sizing.decode_plan`); null: this worker's share of its GPU.
+    # The plan shapes the bytes: set it on a cluster of mixed GPUs to make every study alike.
+    "decode_memory_gib": Setting(None, limits=(8.0, 4096.0)),
     "qc_tolerance_hu": Setting(0.0, limits=(-200.0, 2000.0)),
     "body_margin_mm": Setting(15.0, limits=(0.0, 100.0)),
     # Any user mask, resampled onto the MAISI grid (models.anatomy); label_source=masks takes masks
@@ -265,7 +268,7 @@ class MaisiCT:
             prepared = self._prepared.pop(spec.study_id, None)
         label, spacing = prepared if prepared is not None else self._condition(spec)
         label_xyz = to_maisi(label)
-        plan = sizing.decode_plan(label_xyz.shape, _gpu_gib(device))
+        plan = sizing.decode_plan(label_xyz.shape, self._decode_gib(device), self.defs.vae_stride)
         names = tuple(spec.params.get("series") or (spec.params["modality_code"],))
         return batches.Job(spec.seed, spec.params, label, spacing, label_xyz, plan, names)
 
@@ -282,6 +285,10 @@ class MaisiCT:
         times = {"steps_s": t.steps_s, "decode_s": t.decode_s, "decode_plan": job.plan.source}
         quality = QC(job.passed, job.attempt, job.failures)
         return series.study(job.images, job.label, job.spacing, None, quality, columns, p, times)
+
+    def _decode_gib(self, device: torch.device) -> float | None:
+        given = self.params["decode_memory_gib"]
+        return float(given) if given is not None else _gpu_share_gib(device)
 
     def _sampler(self, device: torch.device) -> Sampler:
         """The networks on `device`, built and loaded on first use."""
@@ -323,10 +330,13 @@ def _mask(found: tuple[masks.MaskFile, ...], name: str) -> masks.MaskFile:
     raise ParamError("params.masks_dir", f"{name} is no longer in the masks folder")
 
 
-def _gpu_gib(device: torch.device) -> float | None:
+def _gpu_share_gib(device: torch.device) -> float | None:
+    """The GPU memory this process may use: the card's, times the share the worker holds
+    (`pipeline.worker` sets it from `ray.gpus_per_worker`); None on the CPU."""
     if device.type != "cuda":
         return None
-    return torch.cuda.get_device_properties(device).total_memory / 2**30
+    total = torch.cuda.get_device_properties(device).total_memory / 2**30
+    return total * torch.cuda.get_per_process_memory_fraction(device)
 
 
 def _latent(seed: int, attempt: int, k: int) -> np.random.Generator:

@@ -2,12 +2,18 @@
 
 The decode runs the autoencoder over the latent in overlapping windows (MONAI's sliding-window
 inferer, Gaussian blending) and splits each window's convolutions into `num_splits` pieces along
-one axis. MAISI ships one inference config per (GPU memory, output size); `decode_plan` picks the
-one a worker's GPU can hold for the output it is making, as choosing that file by hand would.
+one axis. MAISI ships one inference config per (GPU memory, output size), up to 80 GB cards;
+`decode_plan` picks the one a worker's share of a GPU can hold for the output it is making, as
+choosing that file by hand would. A share larger than MAISI's largest configs (an H200's 139 GiB)
+gets the window from MAISI's published peak memories (`peak_gib`): the whole latent in one window
+where it fits, which has no seams at all, else the window that needs the fewest passes. MAISI's
+README says why a larger window is the better one: smaller windows "may introduce stitching
+artifact and [have a] larger impact on the generated image quality".
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from models.errors import ParamError
@@ -42,6 +48,40 @@ MEMORY_CONFIGS: tuple[tuple[int, tuple[int, int, int], tuple[int, int, int], flo
 )
 
 
+# MAISI's README (Project-MONAI/tutorials generation/maisi, "Inference Time Cost and GPU Memory
+# Usage", A100 80G): peak GPU memory of a whole inference (networks included; the peak is the
+# decode) against the window in latent voxels, for its rows with autoencoder_tp_num_splits 4.
+PEAKS_SPLITS_4: tuple[tuple[tuple[int, int, int], float], ...] = (
+    ((64, 64, 64), 22.0),  # 256x256x256, one window
+    ((128, 128, 32), 37.0),  # 512x512x128, one window
+    ((80, 80, 112), 55.0),  # 512x512x768
+)
+LARGE_OVERLAP, LARGE_SPLITS = 0.4, 4  # those of MAISI's 80 GB configs
+WINDOW_STEP = 16  # MAISI: sliding-window sizes "need to be divisible by 16"
+HEADROOM = 0.9  # a plan may take this share of the memory it plans for
+
+
+def peak_gib(window_voxels: int) -> float:
+    """Peak GPU memory of a decode window (latent voxels): the least-squares line through MAISI's
+    published peaks, raised by its largest miss, so that every published peak lies under it."""
+    xs = [float(math.prod(roi)) for roi, _ in PEAKS_SPLITS_4]
+    ys = [peak for _, peak in PEAKS_SPLITS_4]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+    lift = max(y - (my + slope * (x - mx)) for x, y in zip(xs, ys, strict=True))
+    return my + lift + slope * (window_voxels - mx)
+
+
+def windows(latent_xyz: tuple[int, int, int], roi: tuple[int, int, int], overlap: float) -> int:
+    """How many windows MONAI's sliding-window inferer runs (`dense_patch_slices`: along each axis
+    a window every int(roi x (1 - overlap)) voxels until one reaches the end)."""
+    count = 1
+    for n, r in zip(latent_xyz, roi, strict=True):
+        if r < n:
+            count *= math.ceil((n - r) / max(int(r * (1 - overlap)), 1)) + 1
+    return count
+
+
 def check_size(shape_zyx: tuple[int, ...], multiple: int, field: str = "shape") -> None:
     """MAISI's sizes: x = y in {256, 384, 512}; z a multiple of the network's stride, at most 768."""
     if len(shape_zyx) != 3:
@@ -64,9 +104,13 @@ def check_spacing(spacing_zyx: tuple[float, ...], field: str = "spacing_mm") -> 
         raise ParamError(field, f"maisi_ct needs z spacing within {list(SPACING_Z)} mm, got {list(spacing_zyx)}")
 
 
-def decode_plan(size_xyz: tuple[int, int, int], gpu_gib: float | None) -> DecodePlan:
-    """MAISI's config for the largest memory that fits `gpu_gib` and the smallest output that holds
-    `size_xyz` (the largest output when none does). No GPU: MAISI's default `config_infer.json`."""
+def decode_plan(size_xyz: tuple[int, int, int], gpu_gib: float | None, stride: int = 4) -> DecodePlan:
+    """The decode for an output of `size_xyz` voxels on `gpu_gib` of GPU memory. Up to MAISI's
+    largest card: MAISI's config for the largest memory that fits and the smallest output that holds
+    `size_xyz` (the largest output when none does). Beyond: `large_plan`. None (no GPU): MAISI's
+    default `config_infer.json`."""
+    if gpu_gib is not None and gpu_gib > max(c[0] for c in MEMORY_CONFIGS):
+        return large_plan(tuple(n // stride for n in size_xyz), gpu_gib)  # type: ignore[arg-type]
     if gpu_gib is None:
         infer = maisi_config("config_infer")
         splits = int(maisi_config("config_network_rflow")["autoencoder_def"]["num_splits"])
@@ -81,6 +125,19 @@ def decode_plan(size_xyz: tuple[int, int, int], gpu_gib: float | None) -> Decode
     else:
         memory, size, roi, overlap, splits = max(fitting, key=lambda c: (_voxels(c[1]), c[0]))
     return DecodePlan(roi, overlap, splits, f"config_infer_{memory}g_{size[0]}x{size[1]}x{size[2]}")
+
+
+def large_plan(latent_xyz: tuple[int, int, int], gpu_gib: float) -> DecodePlan:
+    """The window (multiples of 16 latent voxels, or a whole axis) with the fewest passes whose peak
+    fits in `HEADROOM` of `gpu_gib`, the smaller of equals; MAISI's 80 GB overlap and splits."""
+    budget = HEADROOM * gpu_gib
+    sides = [sorted({*range(WINDOW_STEP, n, WINDOW_STEP), n}) for n in latent_xyz]
+    fitting = [(x, y, z) for x in sides[0] for y in sides[1] for z in sides[2] if peak_gib(x * y * z) <= budget] or [
+        (WINDOW_STEP,) * 3
+    ]
+    roi = min(fitting, key=lambda r: (windows(latent_xyz, r, LARGE_OVERLAP), math.prod(r)))
+    source = f"peaks_{gpu_gib:.0f}g_{roi[0]}x{roi[1]}x{roi[2]}"
+    return DecodePlan(roi, LARGE_OVERLAP, LARGE_SPLITS, source)  # type: ignore[arg-type]
 
 
 def _voxels(size: tuple[int, int, int]) -> int:
