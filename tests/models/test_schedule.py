@@ -59,3 +59,43 @@ def test_generators_without_prepare_render_plainly():
 
     assert [study for _, study, _ in render_in_order(Plain(), specs(2), CPU)] == ["s0", "s1"]
     assert list(render_in_order(Plain(), [], CPU)) == []
+
+
+class Batching(Preparing):
+    """Renders groups of `batch`; the group after the current one must be being prepared."""
+
+    execution_params = ("batch",)
+
+    def __init__(self, batch: int) -> None:
+        super().__init__()
+        self.batch = batch
+        self.groups: list[list[str]] = []
+
+    def render_batch(self, group, device):
+        assert all(spec.study_id in self.prepared for spec in group)
+        following = f"s{group[-1].index + 1}"
+        if group[-1].index < 4:
+            event = self.started.setdefault(following, threading.Event())
+            assert event.wait(timeout=10), f"{following} was not being prepared during {group}"
+        self.groups.append([spec.study_id for spec in group])
+        return [self.render_alone(spec) for spec in group]
+
+    def render(self, spec, device):
+        self.groups.append([spec.study_id])
+        return self.render_alone(spec)
+
+    def render_alone(self, spec):
+        return Study(np.full((1, 1, 1), spec.index, np.int16), np.zeros((1, 1, 1), np.uint8), (1.0, 1.0, 1.0))
+
+
+def test_a_batching_generator_renders_consecutive_groups_prepared_ahead():
+    g = Batching(batch=2)
+    done = [(spec.study_id, int(study.image[0, 0, 0])) for spec, study, _ in render_in_order(g, specs(5), CPU)]
+    assert done == [(f"s{i}", i) for i in range(5)]
+    assert g.groups == [["s0", "s1"], ["s2", "s3"], ["s4"]]  # the last, alone, through render
+
+
+def test_a_batch_of_one_is_rendering_one_by_one():
+    g = Batching(batch=1)
+    assert [spec.study_id for spec, _, _ in render_in_order(g, specs(3), CPU)] == ["s0", "s1", "s2"]
+    assert g.groups == [["s0"], ["s1"], ["s2"]]
