@@ -63,16 +63,18 @@ class RunSummary:
     render_s: float = 0.0
     retries: int = 0
     workers: int = 0
+    gpus: float = 0.0  # GPUs the workers hold together (workers x ray.gpus_per_worker)
     peak_rss_bytes: int = 0  # the largest of any worker's
     wall_s: float = 0.0
     nodes: set[str] = field(default_factory=set)
 
     def line(self) -> str:
         rate = self.studies_written / self.wall_s if self.wall_s > 0 else 0.0
+        per_gpu = f", {rate * 3600 / self.gpus:.0f} studies/hour per GPU" if self.gpus > 0 else ""
         return (
             f"{self.uri}: {self.studies_written} studies in {self.shards_run} shards written "
             f"({self.shards_skipped} of {self.n_shards} shards already committed) in {self.wall_s:.1f} s, "
-            f"{rate:.2f} studies/s, {self.bytes_written / 2**20:.1f} MiB, {self.workers} workers, "
+            f"{rate:.2f} studies/s{per_gpu}, {self.bytes_written / 2**20:.1f} MiB, {self.workers} workers, "
             f"{self.retries} retries, worker peak RSS {self.peak_rss_bytes / 2**30:.2f} GiB"
         )
 
@@ -216,6 +218,7 @@ class Driver:
         self.config = config
         self.summary = summary
         self.summary.workers = n_workers
+        self.summary.gpus = n_workers * config.ray.gpus_per_worker
         self.slots = [Slot(i) for i in range(n_workers)]
         self.attempts: dict[int, int] = {}
         self.pending: dict[ray.ObjectRef, Pending] = {}

@@ -18,7 +18,7 @@ from pipeline import catalog
 from pipeline.errors import ConfigError
 from pipeline.layout import part_path
 from pipeline.omezarr import checksum, validate
-from pipeline.runner import NAMESPACE, generate
+from pipeline.runner import NAMESPACE, RunSummary, generate
 from pipeline.storage import open_store
 from pipeline.worker import generator_options
 from tests.conftest import small_config
@@ -173,3 +173,9 @@ def test_sizes_and_volumes_in_the_catalog_match_storage(tmp_path):
     assert np.isclose(r["liver_ml"], np.count_nonzero(label == 1) * voxel_ml)
     labelled_ml = sum(v for k, v in r.items() if k.endswith("_ml"))
     assert np.isclose(labelled_ml, np.count_nonzero(label) * voxel_ml)
+
+
+def test_the_summary_line_gives_studies_per_hour_per_gpu():
+    summary = RunSummary("/d", 10, 5, 0, shards_run=5, studies_written=10, wall_s=36.0, workers=2, gpus=0.5)
+    assert "0.28 studies/s, 2000 studies/hour per GPU," in summary.line()
+    assert "per GPU" not in RunSummary("/d", 10, 5, 0, studies_written=10, wall_s=36.0, workers=2).line()
