@@ -6,16 +6,17 @@ the label map scales with voxels): seconds per step, per decode, and the model's
 30-step study against a measured one (goal: within 20 %). The baseline is MAISI's loop
 as published, which re-embeds the label code at every step; the ratio is ours against it.
 
-With a GPU (the report is then maisi_gpu, without the CPU part): the full-size MAISI networks with random weights
-at MAISI's sizes from 256^3 to 512 x 512 x 768, 30 steps, float16 as MAISI runs: seconds per study,
-per step, per decode, and peak GPU memory, for README's sizing table; the whole generator at 256^3
-(label map, QC, measurements), whether a second render gives the same bytes, and the throughput
-gained by drawing the next label map on the CPU while the GPU samples (ratio over one by one).
+Batching: 4 studies denoised as one batch against the same 4 one by one, alternating, with the
+tiny networks (the CPU gains little; it proves the path): studies/hour each way and whether every
+image has the same bytes. Decode plans: one latent of a 256 x 256 x 128 output decoded by MAISI's
+default plan, by a MAISI per-memory config, and by the plans `sizing` makes for larger cards, each
+against the seamless decode (the whole latent in one window): mean and max |HU| difference.
+
+With a GPU the report is `maisi_gpu` (`jobs.bench.maisi_gpu`), without the CPU part.
 """
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -26,22 +27,31 @@ from models import GeneratorOptions, make_spec
 from models.maisi_ct import weights
 from models.maisi_ct.conditioning import to_maisi
 from models.maisi_ct.networks import KINDS, build, definitions
-from models.maisi_ct.sampler import Sampler, Timing
-from models.maisi_ct.sizing import decode_plan
+from models.maisi_ct.sampler import Draw, Sampler, Timing
+from models.maisi_ct.sizing import DecodePlan, decode_plan, large_plan
 from models.registry import create
-from models.schedule import render_in_order
 
 CPU_SIZES = ((32, 256, 256), (64, 256, 256))  # z, y, x
 GPU_SIZES = ((256, 256, 256), (256, 512, 512), (512, 512, 512), (768, 512, 512))
 SEQUENCE = 4  # studies rendered in a row to measure what preparing ahead hides
 STEPS = 30
+BATCH = 4  # studies batched against one by one
+DECODE_SIZE = (128, 256, 256)  # z, y, x: a latent larger than MAISI's default window
 
 
 def run(quick: bool = False) -> Report:
     cuda = torch.cuda.is_available()
     notes = {"torch": torch.__version__, "threads": torch.get_num_threads()}
     report = Report("maisi_gpu" if cuda else "maisi", notes=notes)
-    (gpu if cuda else cpu)(report, quick)
+    if cuda:
+        from jobs.bench import maisi_gpu
+
+        maisi_gpu.run_on_gpu(report, quick)
+    else:
+        cpu(report, quick)
+        tiny = sampler("tiny", torch.device("cpu"))
+        batching(report, tiny, CPU_SIZES[0], 1 if quick else 6, 1 if quick else 3, 2 if quick else BATCH)
+        decoding(report, tiny, CPU_SIZES[0] if quick else DECODE_SIZE, None)
     return report
 
 
@@ -130,58 +140,82 @@ def cpu(report: Report, quick: bool) -> None:
     report.goals = [Goal("cost_model_error", "<=", 0.2)]
 
 
-def gpu(report: Report, quick: bool) -> None:
-    device = torch.device("cuda")
-    gib = torch.cuda.get_device_properties(device).total_memory / 2**30
-    report.notes["gpu"] = torch.cuda.get_device_name(device)
-    report.notes["gpu_gib"] = round(gib, 1)
-    started = time.perf_counter()
-    s = sampler("maisi", device)
-    report.metrics["gpu_network_setup_s"] = time.perf_counter() - started
-    for shape in GPU_SIZES[:1] if quick else GPU_SIZES:
-        tag = f"{shape[2]}x{shape[1]}x{shape[0]}"
-        label, spacing, _ = condition(shape)
-        timed(s, label, spacing, 2, gib)  # warm-up: kernels, allocator
-        torch.cuda.reset_peak_memory_stats(device)
-        timing, wall = timed(s, label, spacing, STEPS, gib)
-        report.metrics[f"gpu_study_s_{tag}_{STEPS}_steps"] = wall
-        report.metrics[f"gpu_step_s_{tag}"] = timing.steps_s / STEPS
-        report.metrics[f"gpu_decode_s_{tag}"] = timing.decode_s
-        report.metrics[f"gpu_peak_gib_{tag}"] = torch.cuda.max_memory_allocated(device) / 2**30
-        print(f"{tag}: {wall:.1f} s/study, peak {report.metrics[f'gpu_peak_gib_{tag}']:.1f} GiB", flush=True)
-        if shape == GPU_SIZES[0]:
-            generator_on_gpu(report, shape, device)
-            ours, _ = per_step(s, label, spacing, 2, 6)
-            base, _ = per_step(Sampler(s.defs, s.nets, 1.0, device, cache_condition=False), label, spacing, 2, 6)
-            report.metrics[f"gpu_maisi_loop_step_s_{tag}"] = base
-            report.ratios[f"gpu_step_speedup_vs_maisi_loop_{tag}"] = base / ours
-        report.notes[f"decode_plan_{tag}"] = decode_plan(label.shape, gib).source
-        report.notes[f"latent_voxels_{tag}"] = math.prod(s.latent_shape(label.shape)[1:])
+def draws(s: Sampler, shape_zyx: tuple[int, int, int], n: int) -> list[Draw]:
+    """`n` studies' images: phantom abdomens of different seeds, each with its own noise."""
+    g = create("phantom_ct", GeneratorOptions(shape=shape_zyx, params={"body_region": "abdomen"}))
+    made = []
+    for i in range(n):
+        spec = make_spec(g, 0, i)
+        label, spacing = g.label_map(spec.params, spec.seed)
+        label_xyz = to_maisi(label)
+        noise = np.random.default_rng(i).standard_normal(s.latent_shape(label_xyz.shape), dtype=np.float32)
+        made.append(Draw(label_xyz, (spacing[2], spacing[1], spacing[0]), 1 + i % 2, noise))
+    return made
 
 
-def generator_on_gpu(report: Report, shape: tuple[int, int, int], device: torch.device) -> None:
-    """The whole `maisi_ct` render (label map, sampling, QC, measurements), twice: its time and
-    whether the GPU gives the same bytes again."""
-    g = create("maisi_ct", GeneratorOptions(shape=shape, params={"max_redraws": 0}))
-    spec = make_spec(g, 0, 0)
-    first = g.render(spec, device)  # loads the networks onto the GPU
+def batch_round(s: Sampler, batch: list[Draw], size: int, steps: int, gpu_gib: float | None) -> tuple[float, list]:
+    """(seconds, images) of sampling `batch` in batches of `size`."""
+    plan = decode_plan(batch[0].label_xyz.shape, gpu_gib)
     started = time.perf_counter()
-    second = g.render(spec, device)
+    images = []
+    for i in range(0, len(batch), size):
+        part = batch[i : i + size]
+        images += s.sample_batch(part, steps, plan, [Timing() for _ in part])
+    return time.perf_counter() - started, images
+
+
+def batching(report: Report, s: Sampler, shape: tuple[int, int, int], steps: int, rounds: int, n: int) -> None:
+    """Studies/hour of `n` studies as one batch against one by one, alternating `rounds` times."""
     tag = f"{shape[2]}x{shape[1]}x{shape[0]}"
-    report.metrics[f"gpu_generator_render_s_{tag}"] = time.perf_counter() - started
-    report.metrics["gpu_rerender_identical"] = float(np.array_equal(first.image, second.image))
-    report.notes["gpu_generator_timing"] = second.timing
-    print(f"generator render {report.metrics[f'gpu_generator_render_s_{tag}']:.1f} s", flush=True)
-    specs = [make_spec(g, 0, i) for i in range(1, 1 + SEQUENCE)]
-    started = time.perf_counter()
-    for spec in specs:
-        g.render(spec, device)
-    one_by_one = (time.perf_counter() - started) / SEQUENCE
-    started = time.perf_counter()
-    for _ in render_in_order(g, specs, device):
-        pass
-    ahead = (time.perf_counter() - started) / SEQUENCE
-    report.metrics[f"gpu_worker_s_per_study_{tag}_one_by_one"] = one_by_one
-    report.metrics[f"gpu_worker_s_per_study_{tag}_prepared_ahead"] = ahead
-    report.ratios[f"gpu_throughput_prepared_ahead_over_one_by_one_{tag}"] = one_by_one / ahead
-    print(f"worker: {one_by_one:.2f} s/study one by one, {ahead:.2f} prepared ahead", flush=True)
+    batch = draws(s, shape, n)
+    batch_round(s, batch[:2], 2, 1, None)  # warm-up, and the batch shape's exactness check
+    alone_s, together_s, same = [], [], True
+    for _ in range(rounds):
+        seconds, alone = batch_round(s, batch, 1, steps, None)
+        alone_s.append(seconds)
+        seconds, together = batch_round(s, batch, n, steps, None)
+        together_s.append(seconds)
+        same = same and all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
+    one, together = min(alone_s), min(together_s)
+    report.metrics[f"tiny_studies_per_hour_{tag}_batch_1"] = n * 3600 / one
+    report.metrics[f"tiny_studies_per_hour_{tag}_batch_{n}"] = n * 3600 / together
+    report.ratios[f"tiny_throughput_batch_{n}_over_1_{tag}"] = one / together
+    report.metrics["batched_equals_alone"] = float(same)
+    report.notes["batch_steps"] = steps
+    report.goals.append(Goal("batched_equals_alone", ">=", 1.0))
+
+
+def decoding(report: Report, s: Sampler, shape: tuple[int, int, int], gpu_gib: float | None) -> None:
+    """Each decode plan's distance (mean and max |HU|) to the seamless decode and to MAISI's default."""
+    draw = draws(s, shape, 1)[0]
+    latent = s.denoise_batch([draw], 2)
+    size = draw.label_xyz.shape
+    whole = tuple(n // s.defs.vae_stride for n in size)
+    plans = {
+        "seamless": DecodePlan(whole, 0.4, 4, "whole latent"),  # type: ignore[arg-type]
+        "maisi_default": decode_plan(size, None),
+        "maisi_80g": decode_plan(size, 80.0),
+        "ours_140g": decode_plan(size, 139.8),
+        "ours_81g": large_plan(whole, 81.0),  # type: ignore[arg-type]
+    }
+    if gpu_gib is not None:
+        plans["ours_this_gpu"] = decode_plan(size, gpu_gib)
+    images = {}
+    for name, plan in plans.items():
+        started = time.perf_counter()
+        images[name] = np.rint(s.decode(latent, plan))
+        report.metrics[f"decode_s_{name}"] = time.perf_counter() - started
+        report.notes[f"decode_plan_{name}"] = plan.source
+    tag = f"{size[0]}x{size[1]}x{size[2]}"
+    for name, image in images.items():
+        for against in ("seamless", "maisi_default"):
+            if name == against:
+                continue
+            d = np.abs(image - images[against])
+            report.metrics[f"decode_{name}_vs_{against}_mean_hu_{tag}"] = float(d.mean())
+            report.metrics[f"decode_{name}_vs_{against}_max_hu_{tag}"] = float(d.max())
+    # MAISI's tolerance: its own default plan's distance to the seamless decode. Ours must be within it.
+    default = report.metrics[f"decode_maisi_default_vs_seamless_mean_hu_{tag}"]
+    ours = report.metrics[f"decode_ours_140g_vs_seamless_mean_hu_{tag}"]
+    report.ratios[f"decode_ours_140g_error_over_maisi_default_{tag}"] = ours / default if default else 0.0
+    report.goals.append(Goal(f"decode_ours_140g_error_over_maisi_default_{tag}", "<=", 1.0))

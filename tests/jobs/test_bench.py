@@ -85,8 +85,15 @@ def test_mr_benchmark_times_both_mr_generators_against_phantom_ct(tmp_path):
 @pytest.mark.slow
 def test_maisi_benchmark_checks_its_cost_model(tmp_path):
     _, report = bench("maisi", tmp_path)
-    assert set(report["goals"]) == {"cost_model_error"}
+    assert set(report["goals"]) == {
+        "cost_model_error",
+        "batched_equals_alone",
+        "decode_ours_140g_error_over_maisi_default_256x256x32",
+    }
     assert report["metrics"]["tiny_step_s_256x256x32"] > 0 and report["metrics"]["tiny_decode_s_256x256x32"] > 0
+    assert report["metrics"]["batched_equals_alone"] == 1.0  # 2 studies as one batch (4 unless quick), each as alone
+    assert report["ratios"]["tiny_throughput_batch_2_over_1_256x256x32"] > 0
+    assert report["notes"]["decode_plan_ours_140g"] == "peaks_140g_64x64x8"
     assert report["ratios"]["step_speedup_vs_maisi_loop_256x256x32"] > 0
 
 
