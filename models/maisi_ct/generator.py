@@ -38,7 +38,7 @@ from models.phantom_ct import PhantomCT
 
 log = logging.getLogger(__name__)
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"  # 0.2.0: larger decode windows on cards over 80 GB, the decode_plan column
 LATENT_STREAM = 2  # fixed forever, or old datasets stop replaying
 PREPARED_AHEAD = 2  # groups of label maps held for studies not yet rendered
 INFER = maisi_config("config_infer")
@@ -97,6 +97,7 @@ class MaisiCT:
         "mask_file": "string",
         "modality_code": "string",
         "num_inference_steps": "int64",
+        "decode_plan": "string",  # the decode's window shapes the bytes (`sizing.decode_plan`)
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
@@ -280,6 +281,7 @@ class MaisiCT:
             "mask_file": p.get("mask_file"),
             "modality_code": p["modality_code"],
             "num_inference_steps": p["num_inference_steps"],
+            "decode_plan": job.plan.source,
         }
         t = job.timing
         times = {"steps_s": t.steps_s, "decode_s": t.decode_s, "decode_plan": job.plan.source}

@@ -44,7 +44,7 @@ def test_actors_generate_catalogue_and_the_rows_regenerate(tmp_path):
     cat = catalog.open(cfg.storage.uri)
     rows = cat.query("label_source = 'phantom' AND num_inference_steps = 2").to_pylist()
     assert len(rows) == 2
-    version = f"0.1.0+tiny.{weights.fingerprint(folder)[:12]}"
+    version = f"0.2.0+tiny.{weights.fingerprint(folder)[:12]}"
     generator = create("maisi_ct", generator_options(cfg))
     threads = torch.get_num_threads()
     torch.set_num_threads(int(cfg.ray.cpus_per_worker))  # float sums on the CPU depend on the thread count
@@ -58,6 +58,7 @@ def test_actors_generate_catalogue_and_the_rows_regenerate(tmp_path):
 def check_row(cat, generator, r: dict, version: str) -> None:
     assert r["generator_version"] == version and r["image_dtype"] == "int16" and r["label_dtype"] == "uint8"
     assert r["modality_code"] in ("ct_contrast", "ct_wo_contrast") and r["qc_pass"] is False
+    assert r["decode_plan"] == "config_infer"  # MAISI's default on a CPU
     group = zarr.open_group(cat.store.zarr_store(r["image_path"].rsplit("/", 1)[0]), mode="r")
     assert validate(group) == []
     spec = StudySpec(r["study_id"], r["index"], r["seed"], r["generator"], json.loads(r["params_json"]))
@@ -79,7 +80,7 @@ def test_a_batched_run_writes_what_each_study_makes_alone_and_resumes_unbatched(
     torch.set_num_threads(int(cfg.ray.cpus_per_worker))
     try:
         for r in rows:
-            check_row(cat, alone, r, "0.1.0+tiny.random")
+            check_row(cat, alone, r, "0.2.0+tiny.random")
     finally:
         torch.set_num_threads(threads)
     # The batch is not part of what the dataset is: the same folder resumes at batch 1, with nothing to do.
