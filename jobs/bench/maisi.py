@@ -33,8 +33,6 @@ from models.maisi_ct.sizing import HEADROOM, DecodePlan, decode_plan, large_plan
 from models.registry import create
 
 CPU_SIZES = ((32, 256, 256), (64, 256, 256))  # z, y, x
-GPU_SIZES = ((256, 256, 256), (256, 512, 512), (512, 512, 512), (768, 512, 512))
-SEQUENCE = 4  # studies rendered in a row to measure what preparing ahead hides
 STEPS = 30
 BATCH = 4  # studies batched against one by one
 DECODE_SIZE = (128, 256, 256)  # z, y, x: a latent larger than MAISI's default window
@@ -63,10 +61,11 @@ def sampler(network: str, device: torch.device, cache_condition: bool = True) ->
     return Sampler(defs, nets, 1.0, device, cache_condition)
 
 
-def condition(shape_zyx: tuple[int, int, int]) -> tuple[np.ndarray, tuple[float, float, float], float]:
-    """A phantom abdomen label map at this size (MAISI axes), its spacing, and the seconds it took."""
+def condition(shape_zyx: tuple[int, int, int], index: int = 0) -> tuple[np.ndarray, tuple[float, float, float], float]:
+    """A phantom abdomen label map at this size (MAISI axes), its spacing (x, y, z), and the seconds
+    it took; `index` picks the study."""
     g = create("phantom_ct", GeneratorOptions(shape=shape_zyx, params={"body_region": "abdomen"}))
-    spec = make_spec(g, 0, 0)
+    spec = make_spec(g, 0, index)
     started = time.perf_counter()
     label, spacing = g.label_map(spec.params, spec.seed)
     seconds = time.perf_counter() - started
@@ -143,14 +142,11 @@ def cpu(report: Report, quick: bool) -> None:
 
 def draws(s: Sampler, shape_zyx: tuple[int, int, int], n: int) -> list[Draw]:
     """`n` studies' images: phantom abdomens of different seeds, each with its own noise."""
-    g = create("phantom_ct", GeneratorOptions(shape=shape_zyx, params={"body_region": "abdomen"}))
     made = []
     for i in range(n):
-        spec = make_spec(g, 0, i)
-        label, spacing = g.label_map(spec.params, spec.seed)
-        label_xyz = to_maisi(label)
+        label_xyz, spacing_xyz, _ = condition(shape_zyx, i)
         noise = np.random.default_rng(i).standard_normal(s.latent_shape(label_xyz.shape), dtype=np.float32)
-        made.append(Draw(label_xyz, (spacing[2], spacing[1], spacing[0]), 1 + i % 2, noise))
+        made.append(Draw(label_xyz, spacing_xyz, 1 + i % 2, noise))
     return made
 
 
