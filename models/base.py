@@ -167,6 +167,11 @@ class Batching(Protocol):
     def render_batch(self, specs: Sequence[StudySpec], device: torch.device) -> list[Study]: ...
 
 
+def execution_params(generator: Generator) -> tuple[str, ...]:
+    """The generator's parameters that decide only how it renders (left out of the config hash)."""
+    return tuple(generator.execution_params) if isinstance(generator, Batching) else ()
+
+
 MEMBERS = ("name", "version", "label_dict", "columns", "shape", "sample_params", "render")
 
 

@@ -26,11 +26,6 @@ def batch_size(generator: Generator) -> int:
     return int(generator.batch) if isinstance(generator, Batching) else 1
 
 
-def execution_params(generator: Generator) -> tuple[str, ...]:
-    """The generator's parameters that decide only how it renders (left out of the config hash)."""
-    return tuple(generator.execution_params) if isinstance(generator, Batching) else ()
-
-
 def render_in_order(
     generator: Generator, specs: Sequence[StudySpec], device: torch.device
 ) -> Iterator[tuple[StudySpec, Study, float]]:

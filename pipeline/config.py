@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from models.base import Generator, execution_params
 from models.series import MAX_SERIES
 from pipeline.errors import ConfigError
 from pipeline.fields import SHOWN, build, check_fields, shown_key
@@ -277,6 +278,11 @@ def redact(data: Any) -> Any:
     if isinstance(data, str):
         return _URL_CREDENTIALS.sub(r"\1", data)
     return data
+
+
+def dataset_hash(config: GenerateConfig, generator: Generator) -> str:
+    """`content_hash` of `config` as `generator` (its version, and without its execution params)."""
+    return content_hash(config, generator.version, execution_params(generator))
 
 
 def content_hash(config: GenerateConfig, generator_version: str, execution_params: Sequence[str] = ()) -> str:

@@ -13,8 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models import Generator, LabelDict
-from models.schedule import execution_params
-from pipeline.config import GenerateConfig, content_hash, to_dict
+from pipeline.config import GenerateConfig, dataset_hash, to_dict
 from pipeline.errors import CatalogError, CommitConflict, ConfigError
 from pipeline.layout import CATALOG_DIR, DATASET_FILE, STUDIES_DIR
 from pipeline.storage import Store
@@ -45,7 +44,7 @@ def record(config: GenerateConfig, generator: Generator, status: str = "running"
         "schema_version": SCHEMA_VERSION,
         "name": config.dataset.name,
         "status": status,
-        "config_hash": content_hash(config, generator.version, execution_params(generator)),
+        "config_hash": dataset_hash(config, generator),
         "config": to_dict(config),
         "generator": {"name": generator.name, "version": generator.version},
         "labels": {"name": generator.label_dict.name, "entries": generator.label_dict.to_json()},

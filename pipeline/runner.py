@@ -22,9 +22,8 @@ from tqdm import tqdm
 
 from models import GeneratorError, ParamError
 from models.registry import create
-from models.schedule import execution_params
 from pipeline import dataset
-from pipeline.config import GenerateConfig, RayConfig, content_hash
+from pipeline.config import GenerateConfig, RayConfig, dataset_hash
 from pipeline.errors import ConfigError, JobFailed, MedsynthError
 from pipeline.identity import Expected
 from pipeline.layout import ShardTask
@@ -92,7 +91,7 @@ def generate(config: GenerateConfig, progress: bool = True) -> RunSummary:
     else:
         store.ensure_writable()
         dataset.refuse_orphans(store)
-    config_hash = content_hash(config, generator.version, execution_params(generator))
+    config_hash = dataset_hash(config, generator)
     expected = Expected(config_hash, config.dataset.n_studies, config.dataset.shard_size)
     todo = plan(config.dataset, store, expected)
     summary = RunSummary(store.uri, config.dataset.n_studies, config.dataset.n_shards, todo.skipped)

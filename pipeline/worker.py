@@ -25,9 +25,9 @@ import torch
 from models import GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
 from models.measure import image_failures, measure
 from models.registry import create
-from models.schedule import execution_params, render_in_order
+from models.schedule import render_in_order
 from pipeline import layout
-from pipeline.config import GenerateConfig, content_hash
+from pipeline.config import GenerateConfig, dataset_hash
 from pipeline.errors import CommitConflict
 from pipeline.identity import Identity
 from pipeline.manifest import RowContext, Written, encode_part, row
@@ -73,7 +73,7 @@ class ShardWorker:
             # and a generator plans within it (maisi_ct's decode).
             torch.cuda.set_per_process_memory_fraction(config.ray.gpus_per_worker, self.device)
         self.pool = ThreadPoolExecutor(config.ray.writer_threads, thread_name_prefix="medsynth-writer")
-        self.config_hash = content_hash(config, self.generator.version, execution_params(self.generator))
+        self.config_hash = dataset_hash(config, self.generator)
 
     def identity(self, task: layout.ShardTask) -> Identity:
         """What the shard's part says it is: this dataset's config, this shard, these studies."""

@@ -13,7 +13,7 @@ from models.maisi_ct import invariant, weights
 from models.maisi_ct.networks import KINDS, build, definitions
 from models.maisi_ct.sampler import Draw, Sampler
 from models.registry import create
-from pipeline.config import content_hash, from_dict, to_dict
+from pipeline.config import dataset_hash, from_dict, to_dict
 
 CPU = torch.device("cpu")
 SHAPE = (32, 256, 256)
@@ -94,7 +94,7 @@ def test_the_batch_is_left_out_of_the_config_hash():
     batched = {**base, "generator": {**base["generator"], "params": {**FAST, "batch": 4}}}
     other = {**base, "generator": {**base["generator"], "params": {**FAST, "num_inference_steps": 2}}}
     g = create("maisi_ct", GeneratorOptions(shape=SHAPE, params=FAST))
-    hashes = [content_hash(from_dict(c), g.version, g.execution_params) for c in (base, batched, other)]
+    hashes = [dataset_hash(from_dict(c), g) for c in (base, batched, other)]
     assert hashes[0] == hashes[1] != hashes[2]
     assert to_dict(from_dict(batched))["generator"]["params"]["batch"] == 4  # still recorded as asked
 
