@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from models import GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
+from models.base import indexed
 from models.measure import image_failures, measure
 from models.registry import create
 from models.schedule import render_in_order
@@ -67,11 +68,7 @@ class ShardWorker:
         self.generator = create(config.generator.name, generator_options(config))
         self.store = open_store(config.storage.uri, config.storage.options)
         self.encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
-        self.device = torch.device("cuda" if config.ray.gpus_per_worker > 0 and torch.cuda.is_available() else "cpu")
-        if self.device.type == "cuda" and config.ray.gpus_per_worker < 1:
-            # Actors sharing a GPU each hold their share of its memory, so one cannot starve another,
-            # and a generator plans within it (maisi_ct's decode).
-            torch.cuda.set_per_process_memory_fraction(config.ray.gpus_per_worker, self.device)
+        self.device = worker_device(config.ray.gpus_per_worker)
         self.pool = ThreadPoolExecutor(config.ray.writer_threads, thread_name_prefix="medsynth-writer")
         self.config_hash = dataset_hash(config, self.generator)
 
@@ -143,6 +140,21 @@ class ShardWorker:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+def worker_device(gpus_per_worker: float) -> torch.device:
+    """The device a worker renders on: its first GPU, by index, or the CPU.
+
+    Ray shows an actor only the GPUs it was given (CUDA_VISIBLE_DEVICES), so its first is the
+    current device. The index matters: torch's per-device calls refuse an index-less `cuda`.
+    Actors sharing a GPU (`gpus_per_worker` < 1) each hold their share of its memory, so one
+    cannot starve another, and a generator plans within it (maisi_ct's decode)."""
+    if gpus_per_worker <= 0 or not torch.cuda.is_available():
+        return torch.device("cpu")
+    device = indexed("cuda")
+    if gpus_per_worker < 1:
+        torch.cuda.set_per_process_memory_fraction(float(gpus_per_worker), device)
+    return device
 
 
 def peak_rss_bytes() -> int:

@@ -18,6 +18,7 @@ import ray
 from jobs.bench.cluster import free_port
 from pipeline import config as config_module
 from pipeline.config import GenerateConfig
+from tests.support.fakecuda import fake_cuda  # noqa: F401  (a fixture for every test)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULTS = REPO / "jobs" / "configs" / "generate.yaml"

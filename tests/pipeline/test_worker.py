@@ -2,6 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 import zarr
 
 from models import GeneratorError, Study, StudySpec
@@ -9,7 +10,7 @@ from models.base import QC
 from models.labels import maisi_ct_labels
 from pipeline import layout
 from pipeline.omezarr import checksum, read_arrays
-from pipeline.worker import ShardResult, ShardWorker, check_study
+from pipeline.worker import ShardResult, ShardWorker, check_study, worker_device
 from tests.conftest import small_config
 
 
@@ -90,3 +91,13 @@ def test_a_constant_or_non_finite_image_fails_qc_whatever_the_generator_said(ima
     study = Study(image, label, (1.0, 1.0, 1.0), qc=QC(True, 0, ()))
     check_study(spec, study, maisi_ct_labels())
     assert study.qc.passed is False and study.qc.failures == (failure,)
+
+
+def test_a_gpu_worker_holds_an_indexed_device_and_its_share_of_the_gpu(tmp_path, fake_cuda):
+    # Ray shows an actor its own GPUs only; the first is the current device, named by its index.
+    cfg = small_config(tmp_path / "ds", "ray.gpus_per_worker=0.5")
+    worker = ShardWorker(cfg, "gpu")
+    assert worker.device == torch.device("cuda", 0)
+    assert fake_cuda.fractions == {0: 0.5}
+    assert worker_device(1) == torch.device("cuda", 0) and fake_cuda.fractions == {0: 0.5}  # a whole GPU: no cap
+    assert worker_device(0) == torch.device("cpu")
