@@ -8,7 +8,7 @@ drew. `render` is a pure function of the spec, so a retried or regenerated study
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -139,7 +139,7 @@ class Generator(Protocol):
         ...
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
-        """Render `spec` deterministically."""
+        """Render `spec` deterministically on `device` (the CPU, or a GPU with its index: `indexed`)."""
         ...
 
 
@@ -153,23 +153,14 @@ class Preparing(Protocol):
     def prepare(self, spec: StudySpec) -> None: ...
 
 
-@runtime_checkable
-class Batching(Protocol):
-    """A generator that renders several studies together (maisi_ct: one batch through its
-    networks). `batch` is how many it takes at once (1: one by one), `render_batch` renders them
-    in order, and each study must have the bytes `render` gives it alone. `execution_params`
-    names the parameters that decide only how studies are made, never what they hold: they are
-    left out of the dataset's config hash, so a dataset may be resumed with another batch."""
-
-    batch: int
-    execution_params: tuple[str, ...]
-
-    def render_batch(self, specs: Sequence[StudySpec], device: torch.device) -> list[Study]: ...
-
-
-def execution_params(generator: Generator) -> tuple[str, ...]:
-    """The generator's parameters that decide only how it renders (left out of the config hash)."""
-    return tuple(generator.execution_params) if isinstance(generator, Batching) else ()
+def indexed(device: torch.device | str) -> torch.device:
+    """`device` with its index. `render` is given one: torch's per-device calls (memory fraction,
+    device properties) refuse an index-less `cuda` ("Expected a torch.device with a specified
+    index"), which means the current device; any other device is returned as it is."""
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device
 
 
 MEMBERS = ("name", "version", "label_dict", "columns", "shape", "sample_params", "render")

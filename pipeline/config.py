@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from models.base import Generator, execution_params
+from models.base import Generator
 from models.series import MAX_SERIES
 from pipeline.errors import ConfigError
 from pipeline.fields import SHOWN, build, check_fields, shown_key
@@ -281,20 +281,17 @@ def redact(data: Any) -> Any:
 
 
 def dataset_hash(config: GenerateConfig, generator: Generator) -> str:
-    """`content_hash` of `config` as `generator` (its version, and without its execution params)."""
-    return content_hash(config, generator.version, execution_params(generator))
+    """`content_hash` of `config` as `generator` (its version)."""
+    return content_hash(config, generator.version)
 
 
-def content_hash(config: GenerateConfig, generator_version: str, execution_params: Sequence[str] = ()) -> str:
+def content_hash(config: GenerateConfig, generator_version: str) -> str:
     """Hash of everything that decides what the dataset contains and how it is laid out.
 
-    Execution settings (`ray.*`, `storage.uri`, `storage.options`, and the generator's own
-    `execution_params`, such as maisi_ct's `batch`) are left out on purpose: the same dataset may
-    be resumed from another machine, cluster size, batch or credential.
+    Execution settings (`ray.*`, `storage.uri`, `storage.options`) are left out on purpose: the
+    same dataset may be resumed from another machine, cluster size or credential.
     """
     data = to_dict(config)
-    for name in execution_params:
-        data["generator"]["params"].pop(name, None)
     if data["generator"].get("series") is None:
         del data["generator"]["series"]  # one series: the hash datasets made before series had
     content = {

@@ -92,7 +92,6 @@ class Plan:
     write_bytes_per_s: float
     read_get_per_study: int
     sample: Sample
-    notes: tuple[str, ...] = ()  # what the estimate could not take from a measurement
 
     def rows(self) -> list[tuple[str, str]]:
         s = self.sample
@@ -107,7 +106,6 @@ class Plan:
             ("writes", f"{self.put_per_s:.1f} PUT/s, {self.write_bytes_per_s / 2**20:.1f} MiB/s, 0 GET while writing"),
             ("reading it back", f"{self.read_get_per_study} GET per study read whole (StudyCache fetch)"),
             ("measured", f"{s.generator} at {list(s.shape)} on {s.measured_on}"),
-            *(("note", note) for note in self.notes),
         ]
 
     def table(self) -> str:
@@ -130,10 +128,6 @@ def estimate(config: GenerateConfig, sample: Sample, workers: int) -> Plan:
     studies_bytes = d.n_studies * (sample.image_bytes + sample.label_bytes)
     parts_bytes = d.n_shards * sample.part_fixed_bytes + d.n_studies * sample.row_bytes
     puts_per_study = sample.objects + 1.0 / d.shard_size
-    notes = []
-    batch = config.generator.params.get("batch", 1)
-    if batch != 1:  # every shipped sample was measured one study at a time
-        notes.append(f"generator.params.batch={batch}: time as batch 1, which is all that was measured")
     return Plan(
         n_studies=d.n_studies,
         shard_size=d.shard_size,
@@ -150,7 +144,6 @@ def estimate(config: GenerateConfig, sample: Sample, workers: int) -> Plan:
         write_bytes_per_s=rate * (sample.image_bytes + sample.label_bytes + sample.row_bytes),
         read_get_per_study=sample.objects,
         sample=sample,
-        notes=tuple(notes),
     )
 
 

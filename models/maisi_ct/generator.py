@@ -4,8 +4,7 @@ The condition is a `phantom_ct` label map drawn from the same study parameters (
 values), or a mask from a folder. Everything that can be wrong with the options (sizes, spacings,
 the weights folder, the masks) is checked when the generator is built, so on the driver, before
 any worker starts. Each worker loads the networks once, on its GPU, on its first study, and
-draws the next studies' label maps on the CPU (`prepare`) while the GPU samples the current ones,
-`params.batch` latents at a time (`render_batch`).
+draws the next study's label map on the CPU (`prepare`) while the GPU samples the current one.
 
 Streams: the phantom's anatomy uses the study's render stream; the initial latent noise uses
 `LATENT_STREAM`, sub-seeded by the attempt, so a study that fails quality control is redrawn
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,10 +24,10 @@ import torch
 from models import series
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
-from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, indexed, study_rng
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
-from models.maisi_ct import batches, masks, sizing, weights
+from models.maisi_ct import masks, redraws, sizing, weights
 from models.maisi_ct.conditioning import to_maisi
 from models.maisi_ct.networks import KINDS, NETWORKS, build, definitions, maisi_config
 from models.maisi_ct.sampler import Sampler
@@ -40,7 +38,7 @@ log = logging.getLogger(__name__)
 
 VERSION = "0.2.0"  # 0.2.0: larger decode windows on cards over 80 GB, the decode_plan column
 LATENT_STREAM = 2  # fixed forever, or old datasets stop replaying
-PREPARED_AHEAD = 2  # groups of label maps held for studies not yet rendered
+PREPARED_AHEAD = 2  # label maps held for studies not yet rendered
 INFER = maisi_config("config_infer")
 DEFAULT_SHAPE = tuple(int(n) for n in reversed(INFER["output_size"]))  # (z, y, x) from MAISI's (x, y, z)
 MODALITIES = ("ct", "ct_wo_contrast", "ct_contrast")  # the CT codes of MAISI's modality_mapping.json
@@ -70,9 +68,6 @@ SETTINGS: dict[str, Param] = {
     "masks_dir": Setting(None),
     "num_inference_steps": Setting(int(INFER["num_inference_steps"]), limits=(1, 1000), integer=True),
     "max_redraws": Setting(3, limits=(0, 10), integer=True),
-    # Latents denoised in one pass of the networks (`models.maisi_ct.batches`). It decides only how
-    # fast, never the bytes, so it is left out of the config hash. 1 until measured on a GPU.
-    "batch": Setting(1, limits=(1, 64), integer=True),
     # GiB the decode is planned for (`sizing.decode_plan`); null: this worker's share of its GPU.
     # The plan shapes the bytes: set it on a cluster of mixed GPUs to make every study alike.
     "decode_memory_gib": Setting(None, limits=(8.0, 4096.0)),
@@ -89,7 +84,6 @@ class MaisiCT:
     # Several series under one label map (`generator.series`): MAISI's CT modality codes, each
     # series with its own latent noise.
     series_names = MODALITIES
-    execution_params = ("batch",)
 
     name = "maisi_ct"
     columns: ClassVar[dict[str, str]] = {
@@ -111,7 +105,6 @@ class MaisiCT:
         self.series = series.check(options.series, MODALITIES, "maisi_ct")
         series.refuse_options(self.series, options.params, steered=("modality_code",))
         self.defs = definitions(self.params["network"])
-        self.batch = int(self.params["batch"])
         self.source = self.params["label_source"]
         self._check_source(options, anatomy)
         self.shape = DEFAULT_SHAPE if options.shape is None else tuple(int(n) for n in options.shape)
@@ -225,7 +218,7 @@ class MaisiCT:
         """Draw the study's label map (CPU only) so that `render` finds it ready."""
         condition = self._condition(spec)
         with self._lock:
-            while len(self._prepared) >= PREPARED_AHEAD * self.batch:
+            while len(self._prepared) >= PREPARED_AHEAD:
                 self._prepared.pop(next(iter(self._prepared)))
             self._prepared[spec.study_id] = condition
 
@@ -246,34 +239,22 @@ class MaisiCT:
         return self.phantom.label_map(p, spec.seed)
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
-        return self.render_batch([spec], device)[0]
+        device = indexed(device)
+        job = self._job(spec, device)
+        steps, redraws_left = self.params["num_inference_steps"], self.params["max_redraws"]
+        redraws.sample_study(self._sampler(device), job, steps, redraws_left, self.params["qc_tolerance_hu"], _latent)
+        return self._study(job)
 
-    def render_batch(self, specs: Sequence[StudySpec], device: torch.device) -> list[Study]:
-        """The studies in order, their images denoised in batches of up to `params.batch` latents
-        (`models.maisi_ct.batches`); each has the bytes `render` gives it alone."""
-        sampler = self._sampler(device)
-        jobs = [self._job(spec, device) for spec in specs]
-        batches.sample_group(
-            sampler,
-            jobs,
-            self.batch,
-            self.params["num_inference_steps"],
-            self.params["max_redraws"],
-            self.params["qc_tolerance_hu"],
-            _latent,
-        )
-        return [self._study(job) for job in jobs]
-
-    def _job(self, spec: StudySpec, device: torch.device) -> batches.Job:
+    def _job(self, spec: StudySpec, device: torch.device) -> redraws.Job:
         with self._lock:
             prepared = self._prepared.pop(spec.study_id, None)
         label, spacing = prepared if prepared is not None else self._condition(spec)
         label_xyz = to_maisi(label)
         plan = sizing.decode_plan(label_xyz.shape, self._decode_gib(device), self.defs.vae_stride)
         names = tuple(spec.params.get("series") or (spec.params["modality_code"],))
-        return batches.Job(spec.seed, spec.params, label, spacing, label_xyz, plan, names)
+        return redraws.Job(spec.seed, spec.params, label, spacing, label_xyz, plan, names)
 
-    def _study(self, job: batches.Job) -> Study:
+    def _study(self, job: redraws.Job) -> Study:
         p = job.params
         # Per-label measurements are left to the worker's writer threads, off the GPU's path.
         columns = {
@@ -337,6 +318,7 @@ def _gpu_share_gib(device: torch.device) -> float | None:
     (`pipeline.worker` sets it from `ray.gpus_per_worker`); None on the CPU."""
     if device.type != "cuda":
         return None
+    device = indexed(device)  # torch's memory-fraction call refuses an index-less `cuda`
     total = torch.cuda.get_device_properties(device).total_memory / 2**30
     return total * torch.cuda.get_per_process_memory_fraction(device)
 

@@ -16,7 +16,7 @@ from jobs import compact, export, generate, plan, preview, query, report, train,
 from jobs.cli import run
 from tests.conftest import small_config
 from tests.jobs.bad_input_cases import CASES, SMALL, Case
-from tests.jobs.bad_input_maisi import BATCH_CASES
+from tests.jobs.bad_input_maisi import DECODE_CASES
 from tests.jobs.bad_input_masks import MASK_CASES
 from tests.jobs.bad_input_mr import MR_CASES
 from tests.jobs.bad_input_series import SERIES_CASES
@@ -115,8 +115,8 @@ def silent() -> Iterator[str]:
 
 @pytest.mark.parametrize(
     "case",
-    [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES, *BATCH_CASES],
-    ids=[c.name for c in [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES, *BATCH_CASES]],
+    [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES, *DECODE_CASES],
+    ids=[c.name for c in [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES, *DECODE_CASES]],
 )
 def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session, capsys, monkeypatch):
     root = tmp_path / "ds"

@@ -59,14 +59,3 @@ def test_a_plan_of_several_series_scales_the_image_bytes_and_the_time():
     )
     assert measured.series == 2 and measured.shape == (32, 48, 48)
     assert estimate(cfg, measured, workers=1).sample.image_bytes == pytest.approx(measured.image_bytes * 3 / 2)
-
-
-def test_a_batched_maisi_plan_says_its_time_is_batch_ones():
-    cfg = small_config("/tmp/unused", "generator.name=maisi_ct", "generator.shape=[256,256,256]")
-    gpu = next(s for s in shipped() if s.generator == "maisi_ct")
-    plain = estimate(cfg, gpu, workers=8)
-    assert plain.notes == () and "note" not in plain.table()
-    batched = small_config("/tmp/unused", "generator.name=maisi_ct", "generator.params.batch=4")
-    plan = estimate(batched, gpu, workers=8)
-    assert plan.studies_per_s == plain.studies_per_s
-    assert "generator.params.batch=4: time as batch 1, which is all that was measured" in plan.table()

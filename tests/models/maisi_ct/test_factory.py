@@ -65,24 +65,3 @@ def check_row(cat, generator, r: dict, version: str) -> None:
     study = generator.render(spec, torch.device("cpu"))
     assert (group["labels/anatomy/0"][...] == study.label).all()
     assert (group["0"][...] == study.image).all() and checksum(study.image, study.label) == r["checksum"]
-
-
-def test_a_batched_run_writes_what_each_study_makes_alone_and_resumes_unbatched(tmp_path):
-    batched = (*MAISI, "dataset.shard_size=2", "generator.params.batch=2")
-    cfg = small_config(tmp_path / "ds", *batched)
-    assert generate(cfg, progress=False).studies_written == 2
-    cat = catalog.open(cfg.storage.uri)
-    rows = cat.query("TRUE").to_pylist()
-    assert len(rows) == 2 and cat.info.raw["config"]["generator"]["params"]["batch"] == 2
-    assert rows[0]["render_s"] == rows[1]["render_s"]  # rendered as one group: equal shares of its time
-    alone = create("maisi_ct", generator_options(small_config(tmp_path / "other", *MAISI)))  # batch 1
-    threads = torch.get_num_threads()
-    torch.set_num_threads(int(cfg.ray.cpus_per_worker))
-    try:
-        for r in rows:
-            check_row(cat, alone, r, "0.2.0+tiny.random")
-    finally:
-        torch.set_num_threads(threads)
-    # The batch is not part of what the dataset is: the same folder resumes at batch 1, with nothing to do.
-    again = generate(small_config(tmp_path / "ds", *MAISI, "dataset.shard_size=2"), progress=False)
-    assert (again.studies_written, again.shards_skipped) == (0, 1)

@@ -11,10 +11,13 @@ import torch
 from models import GeneratorOptions, ParamError, make_spec
 from models.base import QC
 from models.maisi_ct import weights
+from models.maisi_ct.generator import _gpu_share_gib
 from models.maisi_ct.networks import KINDS, build, definitions
-from models.maisi_ct.sampler import Sampler
+from models.maisi_ct.sampler import Draw, Sampler
 from models.maisi_ct.sizing import decode_plan
 from models.registry import create
+from pipeline.worker import worker_device
+from tests.support.fakecuda import TOTAL_BYTES
 
 CPU = torch.device("cpu")
 SHAPE = (32, 256, 256)  # MAISI's smallest: 256 x 256 in-plane, z one multiple of 32
@@ -90,9 +93,9 @@ def test_the_label_map_steers_the_image():
     other[80:176, 80:176, :] = 1
     noise = np.random.default_rng(0).standard_normal(sampler.latent_shape(label.shape), dtype=np.float32)
     plan = decode_plan(label.shape, None)
-    a = sampler.sample(label, (1.5, 1.5, 5.0), 1, noise, 1, plan)
-    b = sampler.sample(other, (1.5, 1.5, 5.0), 1, noise, 1, plan)
-    c = sampler.sample(label, (1.5, 1.5, 5.0), 3, noise, 1, plan)  # another modality code
+    a = sampler.sample(Draw(label, (1.5, 1.5, 5.0), 1, noise), 1, plan)
+    b = sampler.sample(Draw(other, (1.5, 1.5, 5.0), 1, noise), 1, plan)
+    c = sampler.sample(Draw(label, (1.5, 1.5, 5.0), 3, noise), 1, plan)  # another modality code
     assert a.shape == label.shape and a.dtype == np.float32
     assert np.abs(a - b)[80:176, 80:176].mean() > 1.0 and not np.array_equal(a, c)
 
@@ -178,7 +181,7 @@ def test_caching_the_label_embedding_changes_nothing_but_time():
     noise = np.random.default_rng(1).standard_normal((4, 64, 64, 8), dtype=np.float32)
     images = [
         Sampler(defs, nets, 1.0, CPU, cache_condition=cached).sample(
-            label, (1.5, 1.5, 5.0), 1, noise, 3, decode_plan(label.shape, None)
+            Draw(label, (1.5, 1.5, 5.0), 1, noise), 3, decode_plan(label.shape, None)
         )
         for cached in (True, False)
     ]
@@ -210,3 +213,16 @@ def test_series_are_modality_codes_under_one_label_map_each_with_its_own_noise()
     assert not np.array_equal(study.image[0], study.image[1])  # another code, another latent noise
     with pytest.raises(ParamError, match=r"^generator\.params\.modality_code"):
         create("maisi_ct", GeneratorOptions(shape=SHAPE, params={**FAST, "modality_code": "ct"}, series=series))
+
+
+def test_on_a_gpu_worker_the_decode_is_planned_for_its_share_of_the_card(fake_cuda):
+    # The worker's device as Ray's actors get it: half an H200 each (`ray.gpus_per_worker=0.5`).
+    device = worker_device(0.5)
+    share = TOTAL_BYTES / 2**30 * 0.5
+    assert _gpu_share_gib(device) == pytest.approx(share)
+    assert _gpu_share_gib(torch.device("cuda")) == pytest.approx(share)  # index-less: the current device
+    assert _gpu_share_gib(CPU) is None
+    g = generator(shape=(256, 256, 256))
+    job = g._job(make_spec(g, 0, 0), device)  # the plan every render on that worker makes
+    assert job.plan == decode_plan(job.label_xyz.shape, share, g.defs.vae_stride)
+    assert job.plan.source != decode_plan(job.label_xyz.shape, None, g.defs.vae_stride).source
