@@ -18,6 +18,8 @@ BENCHMARKS = (
     "phantom",
     "brain",
     "maisi",
+    "maisi_gpu",
+    "maisi_factory",
     "scale",
     "export",
     "anatomy",

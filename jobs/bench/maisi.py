@@ -6,13 +6,11 @@ the label map scales with voxels): seconds per step, per decode, and the model's
 30-step study against a measured one (goal: within 20 %). The baseline is MAISI's loop
 as published, which re-embeds the label code at every step; the ratio is ours against it.
 
-Batching: 4 studies denoised as one batch against the same 4 one by one, alternating, with the
-tiny networks (the CPU gains little; it proves the path): studies/hour each way and whether every
-image has the same bytes. Decode plans: one latent of a 256 x 256 x 128 output decoded by MAISI's
-default plan, by a MAISI per-memory config, and by the plans `sizing` makes for larger cards, each
-against the seamless decode (the whole latent in one window): mean and max |HU| difference.
+Decode plans: one latent of a 256 x 256 x 128 output decoded by MAISI's default plan, by a MAISI
+per-memory config, and by the plans `sizing` makes for larger cards, each against the seamless
+decode (the whole latent in one window): mean and max |HU| difference.
 
-With a GPU the report is `maisi_gpu` (`jobs.bench.maisi_gpu`), without the CPU part.
+The GPU figures are `python -m jobs.bench maisi_gpu` (no Ray) and `maisi_factory` (through Ray).
 """
 
 from __future__ import annotations
@@ -34,23 +32,13 @@ from models.registry import create
 
 CPU_SIZES = ((32, 256, 256), (64, 256, 256))  # z, y, x
 STEPS = 30
-BATCH = 4  # studies batched against one by one
 DECODE_SIZE = (128, 256, 256)  # z, y, x: a latent larger than MAISI's default window
 
 
 def run(quick: bool = False) -> Report:
-    cuda = torch.cuda.is_available()
-    notes = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-    report = Report("maisi_gpu" if cuda else "maisi", notes=notes)
-    if cuda:
-        from jobs.bench import maisi_gpu
-
-        maisi_gpu.run_on_gpu(report, quick)
-    else:
-        cpu(report, quick)
-        tiny = sampler("tiny", torch.device("cpu"))
-        batching(report, tiny, CPU_SIZES[0], 1 if quick else 6, 1 if quick else 3, 2 if quick else BATCH)
-        decoding(report, tiny, CPU_SIZES[0] if quick else DECODE_SIZE, None)
+    report = Report("maisi", notes={"torch": torch.__version__, "threads": torch.get_num_threads()})
+    cpu(report, quick)
+    decoding(report, sampler("tiny", torch.device("cpu")), CPU_SIZES[0] if quick else DECODE_SIZE, None)
     return report
 
 
@@ -76,7 +64,7 @@ def timed(s: Sampler, label: np.ndarray, spacing, steps: int, gpu_gib: float | N
     noise = np.random.default_rng(0).standard_normal(s.latent_shape(label.shape), dtype=np.float32)
     timing = Timing()
     started = time.perf_counter()
-    s.sample(label, spacing, 1, noise, steps, decode_plan(label.shape, gpu_gib), timing)
+    s.sample(Draw(label, spacing, 1, noise), steps, decode_plan(label.shape, gpu_gib), timing)
     return timing, time.perf_counter() - started
 
 
@@ -87,7 +75,7 @@ def per_step(s: Sampler, label: np.ndarray, spacing, few: int, many: int) -> tup
 
     def loop(steps: int) -> float:
         started = time.perf_counter()
-        s.denoise(label, spacing, 1, noise, steps)
+        s.denoise(Draw(label, spacing, 1, noise), steps)
         if s.cuda:
             torch.cuda.synchronize()
         return time.perf_counter() - started
@@ -150,42 +138,10 @@ def draws(s: Sampler, shape_zyx: tuple[int, int, int], n: int) -> list[Draw]:
     return made
 
 
-def batch_round(s: Sampler, batch: list[Draw], size: int, steps: int, gpu_gib: float | None) -> tuple[float, list]:
-    """(seconds, images) of sampling `batch` in batches of `size`."""
-    plan = decode_plan(batch[0].label_xyz.shape, gpu_gib)
-    started = time.perf_counter()
-    images = []
-    for i in range(0, len(batch), size):
-        part = batch[i : i + size]
-        images += s.sample_batch(part, steps, plan, [Timing() for _ in part])
-    return time.perf_counter() - started, images
-
-
-def batching(report: Report, s: Sampler, shape: tuple[int, int, int], steps: int, rounds: int, n: int) -> None:
-    """Studies/hour of `n` studies as one batch against one by one, alternating `rounds` times."""
-    tag = f"{shape[2]}x{shape[1]}x{shape[0]}"
-    batch = draws(s, shape, n)
-    batch_round(s, batch[:2], 2, 1, None)  # warm-up, and the batch shape's exactness check
-    alone_s, together_s, same = [], [], True
-    for _ in range(rounds):
-        seconds, alone = batch_round(s, batch, 1, steps, None)
-        alone_s.append(seconds)
-        seconds, together = batch_round(s, batch, n, steps, None)
-        together_s.append(seconds)
-        same = same and all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
-    one, together = min(alone_s), min(together_s)
-    report.metrics[f"tiny_studies_per_hour_{tag}_batch_1"] = n * 3600 / one
-    report.metrics[f"tiny_studies_per_hour_{tag}_batch_{n}"] = n * 3600 / together
-    report.ratios[f"tiny_throughput_batch_{n}_over_1_{tag}"] = one / together
-    report.metrics["batched_equals_alone"] = float(same)
-    report.notes["batch_steps"] = steps
-    report.goals.append(Goal("batched_equals_alone", ">=", 1.0))
-
-
 def decoding(report: Report, s: Sampler, shape: tuple[int, int, int], gpu_gib: float | None) -> None:
     """Each decode plan's distance (mean and max |HU|) to the seamless decode and to MAISI's default."""
     draw = draws(s, shape, 1)[0]
-    latent = s.denoise_batch([draw], 2)
+    latent = s.denoise(draw, 2)
     size = draw.label_xyz.shape
     whole = tuple(n // s.defs.vae_stride for n in size)
     plans = {

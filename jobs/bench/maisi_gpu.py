@@ -1,24 +1,29 @@
-"""`python -m jobs.bench maisi` on a CUDA machine: every GPU figure of README's maisi_ct sizing in
-one run (about 7 minutes on one H200; `--quick` about 2), written to bench/results/maisi_gpu.json.
+"""`python -m jobs.bench maisi_gpu`: maisi_ct on one GPU, without Ray (bench/results/maisi_gpu.json).
 
-The full-size MAISI networks with random weights, 30 steps, float16 as MAISI runs, at 256^3 and
-512 x 512 x 256 (x, y, z):
+The full-size MAISI networks with random weights, 30 steps, float16 as MAISI runs:
 
-- batching: 4 studies sampled one by one, in batches of 2 and in one batch of 4: studies/hour,
-  peak GPU memory, and whether every batched image has the bytes of the same study alone
-  (`models.maisi_ct.invariant`); the batch size the exactness check let run;
+- the sampler alone (label maps drawn beforehand; denoise and decode, one study after another) at
+  256^3 and 512 x 512 x 256 (x, y, z): studies/hour and peak GPU memory. This is the rate the
+  rest is held against;
+- the whole generator at 256^3 (label map, sampling, QC), rendered twice: the same bytes again;
+  then a run of studies one by one against the next label map prepared ahead (`models.schedule`);
+- the factory's worker without Ray: 1 and 2 processes on the one GPU, each a `ShardWorker` (render,
+  check, encode, write, commit) with its share of the card (`ray.gpus_per_worker` = 1/processes),
+  as Ray's actors would run them. Studies/hour per GPU from the first shard's start to the last
+  commit, each against the sampler's rate measured in this run (goal: the best >= 0.9);
 - decode plans at 512 x 512 x 256: this card's plan, MAISI's 80 GB config and MAISI's default,
-  each against the seamless decode (mean and max |HU|);
-- the whole generator at 256^3 (label map, QC), rendered twice: same bytes again, and the
-  throughput gained by drawing the next label map on the CPU while the GPU samples;
-- the whole factory: `jobs.generate` of maisi_ct into a local folder on local Ray (1 GPU, 16
-  CPUs), with 1, 2 and 4 actors per GPU at batch 1 and 1 actor at batch 4; studies/hour per GPU
-  from the run's summary line, and `jobs.verify` of the last dataset.
+  each against the seamless decode (mean and max |HU|).
+
+About 5 minutes on an H200, `--quick` about 2. It needs no Ray, so it runs on a GPU machine that
+has only torch: carry, as wheels for its Python, monai, zarr, numcodecs, crc32c, donfig, nibabel,
+omegaconf and antlr4-python3-runtime (README, "maisi_ct on a GPU", gives the commands).
+`python -m jobs.bench maisi_factory` is the same through Ray and `jobs.generate`.
 """
 
 from __future__ import annotations
 
-import os
+import multiprocessing
+import queue
 import tempfile
 import time
 from pathlib import Path
@@ -26,73 +31,79 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from jobs.bench.maisi import STEPS, batch_round, decoding, draws, sampler
+from jobs.bench.maisi import STEPS, decoding, draws, sampler
 from jobs.bench.report import WORKDIR, Goal, Report
-from jobs.generate import DEFAULTS
 from models import GeneratorOptions, make_spec
+from models.base import indexed
+from models.maisi_ct.sampler import Sampler, Timing
+from models.maisi_ct.sizing import decode_plan
 from models.registry import create
 from models.schedule import render_in_order
-from pipeline import catalog
-from pipeline.config import load
-from pipeline.runner import generate
-from pipeline.verify import verify
+from pipeline import layout
+from pipeline.config import GenerateConfig, load
+from pipeline.worker import ShardWorker
 
 SIZES = ((256, 256, 256), (256, 512, 512))  # z, y, x
-BATCHES = (1, 2, 4)
-FACTORY = ((1, 1), (2, 1), (4, 1), (1, 4))  # (actors per GPU, batch)
+PROCESSES = (1, 2)  # workers sharing the one GPU
 SEQUENCE = 4  # studies rendered in a row to measure what preparing ahead hides
-TODAY_PER_HOUR_256 = 1040.0  # issue 18: 3.47 s per 256^3 study in a worker on one H200, batch 1
+SHARD = 2  # studies per shard in the worker runs
 
 
-def run_on_gpu(
-    report: Report, quick: bool, device: torch.device | None = None, network: str = "maisi", sizes=SIZES
+def run(quick: bool = False) -> Report:
+    report = Report("maisi_gpu", notes={"torch": torch.__version__, "threads": torch.get_num_threads()})
+    if not torch.cuda.is_available():
+        raise SystemExit("jobs.bench maisi_gpu needs a CUDA GPU (python -m jobs.bench maisi is the CPU benchmark)")
+    measure(report, quick, torch.device("cuda"))
+    return report
+
+
+def measure(
+    report: Report, quick: bool, device: torch.device, network: str = "maisi", sizes=SIZES, steps: int = STEPS
 ) -> None:
-    """Every GPU figure. `device`, `network` and `sizes` exist to rehearse the script on a CPU with
-    the tiny networks (`device=torch.device("cpu"), network="tiny", sizes=((32, 256, 256),))`)
-    before spending a GPU's time on it."""
-    device = device or torch.device("cuda")
+    """Every figure. `device`, `network`, `sizes` and `steps` exist to rehearse the script on a
+    CPU with the tiny networks before spending a GPU's time on it (the tests do)."""
+    device = indexed(device)
     cuda = device.type == "cuda"
     gib = torch.cuda.get_device_properties(device).total_memory / 2**30 if cuda else 139.8
     report.notes["gpu"] = torch.cuda.get_device_name(device) if cuda else f"rehearsal on {device}"
     report.notes["gpu_gib"] = round(gib, 1)
     started = time.perf_counter()
     s = sampler(network, device)
-    report.metrics["gpu_network_setup_s"] = time.perf_counter() - started
-    steps = 4 if quick else STEPS
+    report.metrics["network_setup_s"] = time.perf_counter() - started
+    steps = min(steps, 4) if quick else steps
     for shape in sizes[:1] if quick else sizes:
-        batching_on_gpu(report, s, shape, steps, gib)
-    decoding(report, s, (64, 512, 512) if quick and cuda else sizes[-1], gib)
+        sampler_rate(report, s, shape, steps, 2 if quick else (8 if shape == sizes[0] else 4), gib)
     generator_on_gpu(report, sizes[0], device, steps, network)
-    factory(report, 4 if quick else 16, steps, network, sizes[0], cuda)
+    del s
+    if cuda:
+        torch.cuda.empty_cache()  # the worker processes below each want their share of the card
+    workers(report, sizes[0], generator_overrides(network, steps), cuda, 2 if quick else 8)
+    decoding(report, sampler(network, device), (64, 512, 512) if quick and cuda else sizes[-1], gib)
 
 
-def batching_on_gpu(report: Report, s, shape: tuple[int, int, int], steps: int, gib: float) -> None:
-    tag = f"{shape[2]}x{shape[1]}x{shape[0]}"
-    batch = draws(s, shape, max(BATCHES))
-    batch_round(s, batch[:2], 2, 1, gib)  # warm-up: kernels, allocator, and the batch-of-2 check
-    alone: list = []
-    for size in BATCHES:
-        if s.cuda:
-            torch.cuda.reset_peak_memory_stats()
-        seconds, images = batch_round(s, batch, size, steps, gib)
-        report.metrics[f"gpu_studies_per_hour_{tag}_batch_{size}"] = len(batch) * 3600 / seconds
-        if s.cuda:
-            report.metrics[f"gpu_peak_gib_{tag}_batch_{size}"] = torch.cuda.max_memory_allocated() / 2**30
-        if size == 1:
-            alone = images
-        else:
-            same = [np.array_equal(a, b) for a, b in zip(alone, images, strict=True)]
-            worst = max(float(np.abs(a - b).max()) for a, b in zip(alone, images, strict=True))
-            report.metrics[f"gpu_batch_{size}_equals_alone_{tag}"] = float(all(same))
-            report.metrics[f"gpu_batch_{size}_max_hu_difference_{tag}"] = worst
-        exact = s.invariant.get((size, *batch[0].noise.shape))
-        report.notes[f"gpu_batch_{size}_checked_exact_{tag}"] = exact if size > 1 else True
-        rate = report.metrics[f"gpu_studies_per_hour_{tag}_batch_{size}"]
-        print(f"{tag} batch {size}: {rate:.0f} studies/h", flush=True)
-    best = max(report.metrics[f"gpu_studies_per_hour_{tag}_batch_{size}"] for size in BATCHES)
-    report.ratios[f"gpu_best_batch_over_batch_1_{tag}"] = best / report.metrics[f"gpu_studies_per_hour_{tag}_batch_1"]
-    if shape == SIZES[1]:  # the issue's goal at 512 x 512 x 256: at least 2x
-        report.goals.append(Goal(f"gpu_best_batch_over_batch_1_{tag}", ">=", 2.0))
+def tag(shape: tuple[int, int, int]) -> str:
+    return f"{shape[2]}x{shape[1]}x{shape[0]}"
+
+
+def sampler_rate(report: Report, s: Sampler, shape: tuple[int, int, int], steps: int, n: int, gib: float) -> None:
+    """Studies/hour of the sampler alone: `n` different label maps, denoised and decoded in turn."""
+    made = draws(s, shape, n + 1)
+    plan = decode_plan(made[0].label_xyz.shape, gib)
+    s.sample(made[0], steps, plan)  # warm-up: kernels and allocator
+    if s.cuda:
+        torch.cuda.reset_peak_memory_stats()
+    timing = Timing()
+    started = time.perf_counter()
+    for draw in made[1:]:
+        s.sample(draw, steps, plan, timing)
+    seconds = time.perf_counter() - started
+    report.metrics[f"sampler_studies_per_hour_{tag(shape)}"] = n * 3600 / seconds
+    report.metrics[f"sampler_steps_s_{tag(shape)}"] = timing.steps_s / n
+    report.metrics[f"sampler_decode_s_{tag(shape)}"] = timing.decode_s / n
+    report.notes[f"decode_plan_{tag(shape)}"] = plan.source
+    if s.cuda:
+        report.metrics[f"peak_gib_{tag(shape)}"] = torch.cuda.max_memory_allocated() / 2**30
+    print(f"sampler {tag(shape)}: {n * 3600 / seconds:.0f} studies/h", flush=True)
 
 
 def generator_on_gpu(
@@ -106,10 +117,9 @@ def generator_on_gpu(
     first = g.render(spec, device)  # loads the networks onto the GPU
     started = time.perf_counter()
     second = g.render(spec, device)
-    tag = f"{shape[2]}x{shape[1]}x{shape[0]}"
-    report.metrics[f"gpu_generator_render_s_{tag}"] = time.perf_counter() - started
-    report.metrics["gpu_rerender_identical"] = float(np.array_equal(first.image, second.image))
-    report.notes["gpu_generator_timing"] = second.timing
+    report.metrics[f"generator_render_s_{tag(shape)}"] = time.perf_counter() - started
+    report.metrics["rerender_identical"] = float(np.array_equal(first.image, second.image))
+    report.notes["generator_timing"] = second.timing
     specs = [make_spec(g, 0, i) for i in range(1, 1 + SEQUENCE)]
     started = time.perf_counter()
     for spec in specs:
@@ -119,48 +129,102 @@ def generator_on_gpu(
     for _ in render_in_order(g, specs, device):
         pass
     ahead = (time.perf_counter() - started) / SEQUENCE
-    report.metrics[f"gpu_worker_s_per_study_{tag}_one_by_one"] = one_by_one
-    report.metrics[f"gpu_worker_s_per_study_{tag}_prepared_ahead"] = ahead
-    report.ratios[f"gpu_throughput_prepared_ahead_over_one_by_one_{tag}"] = one_by_one / ahead
-    report.goals.append(Goal("gpu_rerender_identical", ">=", 1.0))
+    report.metrics[f"generator_s_per_study_{tag(shape)}_one_by_one"] = one_by_one
+    report.metrics[f"generator_s_per_study_{tag(shape)}_prepared_ahead"] = ahead
+    report.ratios[f"prepared_ahead_over_one_by_one_{tag(shape)}"] = one_by_one / ahead
+    report.goals.append(Goal("rerender_identical", ">=", 1.0))
 
 
-def factory(report: Report, n_studies: int, steps: int, network: str, shape: tuple[int, int, int], cuda: bool) -> None:
-    """`jobs.generate` end to end on local Ray for each (actors per GPU, batch); verify the last."""
+def workers(report: Report, shape: tuple[int, int, int], generator: list[str], cuda: bool, per_process: int) -> None:
+    """`ShardWorker`s in 1 and 2 processes sharing the GPU: studies/hour per GPU, against the sampler."""
     WORKDIR.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(dir=WORKDIR))
-    cpus = (os.cpu_count() or 1) / max(a for a, _ in FACTORY)  # 4 on the 16 CPUs of the GPU machine
-    uri = ""
-    for actors, size in FACTORY:
-        uri = str(workdir / f"actors{actors}_batch{size}")
+    for processes in PROCESSES:
         cfg = load(
-            [DEFAULTS],
+            [],
             [
-                "generator.name=maisi_ct",
+                *generator,
                 f"generator.shape=[{shape[0]},{shape[1]},{shape[2]}]",
-                f"generator.params.network={network}",
-                f"generator.params.num_inference_steps={steps}",
-                "generator.params.max_redraws=0",
-                f"generator.params.batch={size}",
-                f"dataset.n_studies={n_studies}",
-                f"dataset.shard_size={max(size, 2)}",
-                f"storage.uri={uri}",
-                f"ray.num_workers={actors}",
-                f"ray.gpus_per_worker={1 / actors if cuda else 0}",
-                f"ray.cpus_per_worker={cpus}",
+                f"dataset.n_studies={processes * per_process}",
+                f"dataset.shard_size={SHARD}",
+                f"storage.uri={workdir / f'processes{processes}'}",
+                f"ray.gpus_per_worker={1 / processes if cuda else 0}",
             ],
         )
-        summary = generate(cfg, progress=False)
-        print(summary.line(), flush=True)
-        key = f"factory_studies_per_hour_per_gpu_actors_{actors}_batch_{size}"
-        report.metrics[key] = summary.studies_written * 3600 / summary.wall_s / max(summary.gpus, 1.0)
-        report.notes[f"factory_summary_actors_{actors}_batch_{size}"] = summary.line()
-    found = verify(catalog.open(uri))
-    report.metrics["factory_verify_bad_studies"] = float(len({f.study_id for f in found.findings}))
-    report.metrics["factory_verified_studies"] = float(found.n_studies)
-    best = max(report.metrics[f"factory_studies_per_hour_per_gpu_actors_{a}_batch_{b}"] for a, b in FACTORY)
-    report.ratios["factory_best_over_issue_18_baseline_256"] = best / TODAY_PER_HOUR_256
-    report.goals += [
-        Goal("factory_verify_bad_studies", "<=", 0.0),
-        Goal("factory_best_over_issue_18_baseline_256", ">=", 3.0),
+        seconds, written = run_workers(cfg, processes)
+        rate = written * 3600 / seconds
+        report.metrics[f"worker_studies_per_hour_per_gpu_processes_{processes}"] = rate
+        alone = report.metrics[f"sampler_studies_per_hour_{tag(shape)}"]
+        report.ratios[f"worker_processes_{processes}_over_sampler"] = rate / alone
+        print(f"{processes} worker process(es): {rate:.0f} studies/h per GPU", flush=True)
+    best = max(report.ratios[f"worker_processes_{p}_over_sampler"] for p in PROCESSES)
+    report.ratios["worker_best_over_sampler"] = best
+    report.goals.append(Goal("worker_best_over_sampler", ">=", 0.9))
+
+
+def generator_overrides(network: str, steps: int) -> list[str]:
+    """maisi_ct as the benchmark runs it: these networks and steps, no redraws (a fixed cost per study)."""
+    return [
+        "generator.name=maisi_ct",
+        f"generator.params.network={network}",
+        f"generator.params.num_inference_steps={steps}",
+        "generator.params.max_redraws=0",
     ]
+
+
+def run_workers(cfg: GenerateConfig, processes: int) -> tuple[float, int]:
+    """(seconds from the common start to the last commit, studies written) of `processes` workers,
+    each taking every `processes`-th shard, as a Ray actor pool would hand them out. Each loads
+    its networks and renders a warm-up study before the clock starts."""
+    context = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
+    go, messages = context.Event(), context.Queue()
+    children = [
+        context.Process(target=_work, args=(cfg, k, processes, go, messages), name=f"medsynth-bench-worker-{k}")
+        for k in range(processes)
+    ]
+    for child in children:
+        child.start()
+    try:
+        _collect(messages, children, "ready")
+        go.set()
+        started = time.perf_counter()
+        written = sum(_collect(messages, children, "done"))
+        return time.perf_counter() - started, written
+    finally:
+        for child in children:
+            child.join(timeout=60)
+            if child.is_alive():
+                child.kill()
+
+
+def _collect(messages, children, kind: str) -> list[int]:
+    """One `kind` message from every child (its value), raising what a child reports or its death."""
+    values: list[int] = []
+    while len(values) < len(children):
+        try:
+            got, value = messages.get(timeout=5)
+        except queue.Empty:
+            dead = [c for c in children if c.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"{dead[0].name} died (exit code {dead[0].exitcode})") from None
+            continue
+        if got == "error":
+            raise RuntimeError(f"a bench worker failed: {value}")
+        values.append(value)
+    return values
+
+
+def _work(cfg: GenerateConfig, k: int, processes: int, go, messages) -> None:
+    try:
+        worker = ShardWorker(cfg, f"bench{k}")
+        warm = make_spec(worker.generator, cfg.dataset.seed + 1, 0)  # not a study of the dataset
+        worker.generator.render(warm, worker.device)
+        messages.put(("ready", 0))
+        go.wait()
+        written = 0
+        for shard in range(k, cfg.dataset.n_shards, processes):
+            written += worker.run(layout.shard_task(shard, cfg.dataset.shard_size, cfg.dataset.n_studies)).n_studies
+        worker.close()
+        messages.put(("done", written))
+    except BaseException as exc:  # reported to the parent, which raises it
+        messages.put(("error", f"worker {k}: {type(exc).__name__}: {exc}"))
