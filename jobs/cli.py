@@ -15,7 +15,7 @@ from pipeline.errors import ConfigError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-JOBS = ("generate", "plan", "query", "compact", "verify", "export", "report", "train", "preview", "view")
+JOBS = ("generate", "plan", "query", "compact", "verify", "export", "report", "train", "evaluate", "preview", "view")
 
 
 def run(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None) -> int:
@@ -100,6 +100,19 @@ def number(lo: float, hi: float) -> Callable[[str], float]:
         return value
 
     return parse_number
+
+
+def numbers(count: int, lo: float, hi: float) -> Callable[[str], tuple[float, ...]]:
+    """An argparse `type`: exactly `count` comma-separated finite numbers, each within [lo, hi]."""
+    one = number(lo, hi)
+
+    def parse_numbers(text: str) -> tuple[float, ...]:
+        values = tuple(one(v.strip()) for v in text.split(","))
+        if len(values) != count:
+            raise argparse.ArgumentTypeError(f"must be {count} comma-separated numbers, got {text[:40]!r}")
+        return values
+
+    return parse_numbers
 
 
 def add_storage_options(parser: argparse.ArgumentParser) -> None:

@@ -20,13 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from monai.inferers import sliding_window_inference
-from monai.losses import DiceCELoss
 from monai.metrics import DiceMetric
-from monai.networks.nets import UNet
 from monai.networks.utils import one_hot
 
 from jobs.cli import add_storage_options, number, parse, run, storage_options, whole, wholes
+from pipeline import segmentation
 from pipeline.stream import StreamLoader, StudyStream
 
 
@@ -40,7 +38,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--batch-size", type=whole(1, 4096), default=2)
     p.add_argument("--workers", type=whole(0, 256), default=2)
     p.add_argument("--lr", type=number(1e-12, 10.0), default=1e-3)
-    p.add_argument("--channels", type=wholes(2, 8, 1, 1024), default=(16, 32, 64, 128), help="UNet channels per level")
+    p.add_argument(
+        "--channels", type=wholes(2, 8, 1, 1024), default=segmentation.CHANNELS, help="UNet channels per level"
+    )
     p.add_argument("--val-every", type=whole(2, 10**6), default=5, help="hold out every N-th study (index %% N == 0)")
     p.add_argument("--save-every", type=whole(1, 10**8), default=50)
     p.add_argument("--seed", type=whole(0, 2**63 - 1), default=0)
@@ -67,49 +67,25 @@ def main(argv: Sequence[str]) -> int:
         storage_options=options,
     )
     loader = StreamLoader(stream, batch_size=args.batch_size, num_workers=args.workers)
-    model = UNet(
-        spatial_dims=3,
-        in_channels=1,
-        out_channels=len(classes) + 1,
-        channels=args.channels,
-        strides=(2,) * (len(args.channels) - 1),
-        num_res_units=1,
-    )
+    model = segmentation.build(len(classes), args.channels)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    state = {"step": 0, "epoch": 0, "losses": []}
+    state = segmentation.new_state()
     checkpoint = args.out / "checkpoint.pt"
     if args.resume:
         state = resume(checkpoint, model, optimizer, loader)
-    train(model, optimizer, loader, stream, state, args, checkpoint)
+
+    def after_step(state: dict) -> None:
+        print(f"step {state['step']:5d}  epoch {state['epoch']}  loss {state['losses'][-1]:.4f}", flush=True)
+        if state["step"] % args.save_every == 0 or state["step"] == args.steps:
+            save(checkpoint, model, optimizer, loader, state)
+
+    segmentation.fit(model, optimizer, loader, stream, state, args.steps, torch.device("cpu"), after_step)
     held_out = (args.where or "", f"index % {args.val_every} = 0")
     dice = evaluate(model, args.uri, held_out, classes, args.patch, options)
     metrics = {"steps": state["step"], "final_loss": state["losses"][-1] if state["losses"] else None, "dice": dice}
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics))
     return 0
-
-
-def train(model, optimizer, loader: StreamLoader, stream: StudyStream, state: dict, args, checkpoint: Path) -> None:
-    loss_fn = DiceCELoss(to_onehot_y=True, softmax=True)
-    model.train()
-    resumed_mid_epoch = state["step"] > 0
-    while state["step"] < args.steps:
-        if not resumed_mid_epoch:
-            stream.set_epoch(state["epoch"])
-        resumed_mid_epoch = False
-        for batch in loader:
-            optimizer.zero_grad()
-            loss = loss_fn(model(batch["image"]), batch["label"])
-            loss.backward()
-            optimizer.step()
-            state["step"] += 1
-            state["losses"].append(loss.item())
-            print(f"step {state['step']:5d}  epoch {state['epoch']}  loss {loss.item():.4f}", flush=True)
-            if state["step"] % args.save_every == 0 or state["step"] == args.steps:
-                save(checkpoint, model, optimizer, loader, state)
-            if state["step"] >= args.steps:
-                return
-        state["epoch"] += 1
 
 
 def save(path: Path, model, optimizer, loader: StreamLoader, state: dict) -> None:
@@ -143,11 +119,10 @@ def evaluate(
     model, uri: str, where: tuple[str, ...], classes: tuple[str, ...], patch: tuple[int, ...], options: dict
 ) -> dict:
     """Dice per class over the held-out studies' whole volumes."""
-    model.eval()
     metric = DiceMetric(include_background=False, reduction="mean_batch", ignore_empty=True)
     for sample in StudyStream(uri, where=where, classes=classes, shuffle=False, storage_options=options):
-        logits = sliding_window_inference(sample["image"][None], patch, 2, model, overlap=0.25)
-        prediction = one_hot(logits.argmax(1, keepdim=True), len(classes) + 1)
+        predicted = segmentation.predict(model, sample["image"], patch, torch.device("cpu"))
+        prediction = one_hot(predicted[None, None], len(classes) + 1)
         metric(prediction, one_hot(sample["label"][None], len(classes) + 1))
     scores = metric.aggregate().tolist() if metric.get_buffer() is not None else [float("nan")] * len(classes)
     return {name: round(float(score), 4) for name, score in zip(classes, scores, strict=True)}

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from models.errors import GeneratorError, ParamError
-from models.labels import LabelDict
+from models.labels import LabelDict, maisi_ct_labels
 
 BACKGROUND = "background"
 FIELD = "params.vocabulary"
@@ -143,14 +143,23 @@ class Vocabulary:
 def load(spec: str, labels: LabelDict) -> Vocabulary:
     """The vocabulary `spec` names (`maisi`, `totalsegmentator`, `freesurfer`, or a JSON file)
     onto `labels`; `ParamError` naming the field for an unknown name, file, value or label."""
+    if spec == "maisi":
+        return _table(spec, {lb.value: lb.name for lb in labels}, labels)
+    name, names, midline = mapping(spec)
+    return _table(name, names, labels, midline)
+
+
+def mapping(spec: str) -> tuple[str, dict[int, str], dict[int, tuple[str, str]]]:
+    """The vocabulary `spec` as names: (its name, source value -> target label name, midline
+    source value -> (left, right) target names). `maisi` maps MAISI's values to its names."""
     if not isinstance(spec, str) or not spec.strip():
         raise ParamError(FIELD, f"must be one of {', '.join(NAMES)} or a JSON file, got {spec!r}")
     if spec == "maisi":
-        return _table(spec, {lb.value: lb.name for lb in labels}, labels)
+        return spec, {lb.value: lb.name for lb in maisi_ct_labels()}, {}
     if spec == "totalsegmentator":
-        return _table(spec, {v: maisi_name(n) for v, n in TOTALSEGMENTATOR_V2.items()}, labels)
+        return spec, {v: maisi_name(n) for v, n in TOTALSEGMENTATOR_V2.items()}, {}
     if spec == "freesurfer":
-        return _table(spec, FREESURFER_ASEG, labels, FREESURFER_MIDLINE)
+        return spec, dict(FREESURFER_ASEG), dict(FREESURFER_MIDLINE)
     if not spec.endswith(".json"):
         raise ParamError(FIELD, f"must be one of {', '.join(NAMES)} or a JSON file (*.json), got {spec!r}")
     try:
@@ -159,7 +168,7 @@ def load(spec: str, labels: LabelDict) -> Vocabulary:
         raise ParamError(FIELD, f"{spec} is not a readable JSON file ({exc})") from None
     if not isinstance(raw, dict) or not raw:
         raise ParamError(FIELD, f"{spec} must hold an object {{source value: label name}}")
-    mapping: dict[int, str] = {}
+    names: dict[int, str] = {}
     for key, name in raw.items():
         try:
             value = int(key)
@@ -167,8 +176,8 @@ def load(spec: str, labels: LabelDict) -> Vocabulary:
             raise ParamError(FIELD, f"{spec}: {key!r} is not a whole label value") from None
         if not 0 <= value <= 65535 or not isinstance(name, str):
             raise ParamError(FIELD, f"{spec}: {key!r} -> {name!r} must map a value in [0, 65535] to a label name")
-        mapping[value] = name
-    return _table(Path(spec).name, mapping, labels)
+        names[value] = name
+    return Path(spec).name, names, {}
 
 
 def identity(labels: LabelDict) -> Vocabulary:

@@ -1,0 +1,126 @@
+"""How far a synthetic dataset is from your real scans: `python -m jobs.evaluate URI --real ... --labels ...`.
+
+    python -m jobs.evaluate ./data/ct --real scan.nii.gz --labels seg.nii.gz \\
+        --vocabulary totalsegmentator --classes liver,spleen,kidney,vertebrae,aorta
+
+Trains the project's segmentation model (`pipeline.segmentation`) on the dataset's studies alone,
+at the real scans' spacing, and reports Dice and HD95 per class on each real labelled scan, beside
+the same model trained on the real scans themselves (the ceiling; cross-validated when there are
+several) and on noise with the real labels (the floor), measured in the same run. Writes
+evaluation.json and one overlay figure per scan into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from jobs.cli import add_storage_options, number, numbers, parse, run, storage_options, whole, wholes
+from pipeline import segmentation
+from pipeline.errors import ConfigError
+from pipeline.evaluate import classes
+from pipeline.evaluate.figure import overlay
+from pipeline.evaluate.run import EvaluateConfig, evaluate
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m jobs.evaluate", description=__doc__.splitlines()[0])
+    p.add_argument("uri", help="the synthetic dataset")
+    p.add_argument("--real", action="append", default=[], help="a real scan, NIfTI (repeatable)")
+    p.add_argument("--labels", action="append", default=[], help="its label map, NIfTI, one per --real")
+    p.add_argument(
+        "--vocabulary",
+        default="maisi",
+        help="the real labels' values: maisi, totalsegmentator, freesurfer, or a JSON file {value: label name}",
+    )
+    p.add_argument(
+        "--classes",
+        required=True,
+        help="classes to score, by name (kidney = left + right; vertebrae = every level) or name=label+label",
+    )
+    p.add_argument("--where", default=None, help="SQL WHERE selecting the studies to train on")
+    p.add_argument("--studies", type=whole(1, 10_000), default=12, help="train on the first N selected (by index)")
+    p.add_argument("--steps", type=whole(1, 10**7), default=300)
+    p.add_argument("--batch-size", type=whole(1, 1024), default=2)
+    p.add_argument("--patch", type=wholes(3, 3, 8, 512), default=(32, 64, 64), help="training patch z,y,x")
+    p.add_argument("--channels", type=wholes(2, 8, 1, 1024), default=segmentation.CHANNELS)
+    p.add_argument("--lr", type=number(1e-12, 10.0), default=1e-3)
+    p.add_argument("--spacing", type=numbers(3, 0.1, 20.0), default=None, help="z,y,x mm (default: the first scan's)")
+    p.add_argument("--window", type=numbers(2, -4096.0, 65535.0), default=(-250.0, 350.0), help="CT HU window")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
+    p.add_argument("--seed", type=whole(0, 2**63 - 1), default=0)
+    p.add_argument("--no-baselines", action="store_true", help="skip the ceiling and the floor")
+    p.add_argument("--out", default="evaluation", help="folder for evaluation.json and the figures")
+    add_storage_options(p)
+    return parse(p, argv)
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parse_args(argv)
+    if args.window[0] >= args.window[1]:
+        raise ConfigError(f"--window: low must be below high, got {list(args.window)}")
+    out = _check_out(args.out, args.uri)
+    config = EvaluateConfig(
+        uri=args.uri,
+        real=tuple(args.real),
+        labels=tuple(args.labels),
+        vocabulary=args.vocabulary,
+        classes=classes.parse(args.classes),
+        where=args.where,
+        studies=args.studies,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        patch=args.patch,
+        channels=args.channels,
+        lr=args.lr,
+        spacing=args.spacing,
+        window=args.window,
+        device=args.device,
+        seed=args.seed,
+        baselines=not args.no_baselines,
+        storage_options=storage_options(args.storage_option),
+    )
+    report, prepared, predictions = evaluate(config, lambda line: print(line, flush=True))
+    out.mkdir(parents=True, exist_ok=True)
+    names = [g.name for g in prepared.groups]
+    for i, scan in enumerate(prepared.scans):
+        dice = {kind: report["scans"][i][kind]["mean_dice"] for kind in predictions}
+        overlay(scan, {kind: p[i] for kind, p in predictions.items()}, names, dice, out)
+    (out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(table(report))
+    print(f"wrote {out / 'evaluation.json'} and {len(prepared.scans)} overlay figure(s)")
+    return 0
+
+
+def table(report: dict) -> str:
+    """Dice per class for each model, and the mean."""
+    kinds = list(report["summary"])
+    names = list(report["classes"])
+    lines = [f"{'class':16s}" + "".join(f"{k:>12s}" for k in kinds)]
+    for name in names:
+        lines.append(f"{name:16s}" + "".join(_cell(report["summary"][k]["dice"][name]) for k in kinds))
+    lines.append(f"{'mean Dice':16s}" + "".join(_cell(report["summary"][k]["mean_dice"]) for k in kinds))
+    return "\n".join(lines)
+
+
+def _cell(value: float | None) -> str:
+    return f"{'n/a':>12s}" if value is None else f"{value:12.3f}"
+
+
+def _check_out(out: str, uri: str) -> Path:
+    """--out must be a folder of its own: never inside a local dataset root."""
+    if not out.strip():
+        raise ConfigError("--out: must name a folder")
+    folder = Path(out).expanduser()
+    if "://" not in uri or uri.startswith("file://"):
+        root = Path(uri.removeprefix("file://")).expanduser().resolve()
+        if folder.resolve() == root or root in folder.resolve().parents:
+            raise ConfigError(f"--out: {out} is inside the dataset {uri}; write the evaluation elsewhere")
+    return folder
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

@@ -1,0 +1,50 @@
+"""Per-class scores of a prediction against a reference: Dice, and the 95th-percentile symmetric
+surface distance in millimetres (MONAI's `compute_hausdorff_distance` with `percentile=95` and the
+voxel spacing). A class absent from the reference scores None; present but not predicted, Dice 0
+and HD95 None (no surface to measure from).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from monai.metrics import compute_hausdorff_distance
+
+from pipeline.evaluate.volumes import Spacing
+
+
+def scores(predicted: np.ndarray, reference: np.ndarray, n_classes: int, spacing: Spacing) -> dict[str, list]:
+    """{"dice": [per class 1..K], "hd95_mm": [...]} with None where undefined."""
+    dice: list[float | None] = []
+    hd95: list[float | None] = []
+    for k in range(1, n_classes + 1):
+        p, r = predicted == k, reference == k
+        if not r.any():
+            dice.append(None)
+            hd95.append(None)
+            continue
+        dice.append(float(2.0 * np.logical_and(p, r).sum() / (p.sum() + r.sum())))
+        hd95.append(_hd95(p, r, spacing) if p.any() else None)
+    return {"dice": dice, "hd95_mm": hd95}
+
+
+def _hd95(p: np.ndarray, r: np.ndarray, spacing: Spacing) -> float:
+    def tensor(mask: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(mask)[None, None]
+
+    with warnings.catch_warnings():  # MONAI 1.6 passes its own deprecated `always_return_as_numpy`
+        warnings.filterwarnings("ignore", message=".*always_return_as_numpy", category=FutureWarning)
+        found = compute_hausdorff_distance(
+            tensor(p), tensor(r), include_background=True, percentile=95, spacing=list(spacing)
+        )
+    value = float(found.item())
+    return value if math.isfinite(value) else float("nan")
+
+
+def mean(values: list[float | None]) -> float | None:
+    """Mean of the defined values (None when none is)."""
+    defined = [v for v in values if v is not None and math.isfinite(v)]
+    return float(np.mean(defined)) if defined else None

@@ -1,0 +1,70 @@
+"""Random training patches of volumes held in memory, the same way for synthetic, real and noise.
+
+Each epoch visits every volume `per_volume` times in an order drawn from (seed, epoch); each patch
+is fixed by (seed, epoch, volume, k): with probability `pos_fraction` it is centred on a voxel of
+some class (StudyStream's balanced sampling), otherwise placed uniformly. A volume smaller than the
+patch is padded (image by its edge, label with background).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset
+
+from pipeline.evaluate.volumes import Volume
+
+POSITIVES = 4096  # class voxels remembered per volume to centre patches on
+
+
+class Patches(IterableDataset):
+    def __init__(
+        self, volumes: list[Volume], patch: tuple[int, int, int], per_volume: int, seed: int, pos_fraction: float = 0.5
+    ) -> None:
+        self.volumes = volumes
+        self.patch = patch
+        self.per_volume = per_volume
+        self.seed = seed
+        self.pos_fraction = pos_fraction
+        self.epoch = 0
+        rng = np.random.default_rng(seed)
+        self.positives = [_sample(np.flatnonzero(v.label), rng) for v in volumes]
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.volumes) * self.per_volume
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self))
+        for sample in order:
+            index, k = divmod(int(sample), self.per_volume)
+            yield self.patch_of(index, k)
+
+    def patch_of(self, index: int, k: int) -> dict[str, Any]:
+        volume = self.volumes[index]
+        rng = np.random.default_rng([self.seed, self.epoch, index, k])
+        high = [max(n - p, 0) for n, p in zip(volume.label.shape, self.patch, strict=True)]
+        positives = self.positives[index]
+        if positives.size and rng.random() < self.pos_fraction:
+            centre = np.unravel_index(positives[rng.integers(positives.size)], volume.label.shape)
+            origin = [int(np.clip(c - p // 2, 0, h)) for c, p, h in zip(centre, self.patch, high, strict=True)]
+        else:
+            origin = [int(rng.integers(0, h + 1)) for h in high]
+        window = tuple(slice(o, o + p) for o, p in zip(origin, self.patch, strict=True))
+        image, label = _pad(volume.image[window], self.patch, "edge"), _pad(volume.label[window], self.patch)
+        return {"image": torch.from_numpy(image)[None], "label": torch.from_numpy(label.astype(np.int64))[None]}
+
+
+def _sample(flat: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return rng.choice(flat, POSITIVES, replace=False) if flat.size > POSITIVES else flat
+
+
+def _pad(data: np.ndarray, patch: tuple[int, int, int], mode: str = "constant") -> np.ndarray:
+    if data.shape == tuple(patch):
+        return np.ascontiguousarray(data)
+    return np.pad(data, [(0, p - n) for p, n in zip(patch, data.shape, strict=True)], mode=mode)  # type: ignore[call-overload]

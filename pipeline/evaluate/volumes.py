@@ -1,0 +1,120 @@
+"""Volumes as the evaluation sees them: real scans read from NIfTI, everything resampled to one
+spacing and normalised alike, labels as class indices.
+
+A real scan and its label map are read with nibabel, snapped to their nearest axes
+(`as_closest_canonical`) and put in the dataset frame: (z, y, x) arrays, LPS (x towards the
+patient's left, y posterior), as medsynth writes studies. Resampling to the evaluation's spacing is
+linear for images, with a Gaussian pre-filter where it shrinks an axis (sigma = (factor - 1) / 2
+voxels, scikit-image's `rescale(anti_aliasing=True)` rule), as a thicker reconstruction averages;
+nearest for labels. Normalisation is the same function for synthetic and real images: CT clipped to
+an HU window and scaled to [0, 1]; MR scaled so its 0.5th and 99.5th percentiles are 0 and 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from pipeline.errors import ConfigError
+
+Spacing = tuple[float, float, float]  # z, y, x mm
+MR_PERCENTILES = (0.5, 99.5)
+
+
+@dataclass(frozen=True)
+class Volume:
+    """One volume ready for training or scoring: normalised image, class indices, its spacing."""
+
+    name: str
+    image: np.ndarray  # float32 (z, y, x)
+    label: np.ndarray  # uint8 class indices (z, y, x)
+    spacing: Spacing
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A real scan as read: values as stored (HU for CT), label values as stored."""
+
+    name: str
+    image: np.ndarray  # float32 (z, y, x), LPS
+    label: np.ndarray  # int32 (z, y, x), LPS
+    spacing: Spacing
+
+
+def read_scan(image_path: str, label_path: str) -> Scan:
+    """The scan and its labels, checked: 3-D, the same grid, finite values, whole-number labels."""
+    image, affine = _read(image_path, "--real")
+    label, label_affine = _read(label_path, "--labels")
+    if image.shape != label.shape or not np.allclose(affine, label_affine, atol=1e-3):
+        raise ConfigError(
+            f"--labels: {label_path} is not on the grid of {image_path} "
+            f"(shape {list(label.shape)} against {list(image.shape)}, or another position)"
+        )
+    if not np.isfinite(image).all():
+        raise ConfigError(f"--real: {image_path} holds NaN or infinite values")
+    values = label if label.dtype.kind in "iu" else np.rint(label)
+    if not np.array_equal(values, label) or (values.size and (values.min() < 0 or values.max() > 65535)):
+        raise ConfigError(f"--labels: {label_path} holds values that are not whole numbers in [0, 65535]")
+    zooms = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))  # x, y, z mm of the canonical axes
+    spacing = (float(zooms[2]), float(zooms[1]), float(zooms[0]))
+    return Scan(_name(image_path), _lps(image.astype(np.float32)), _lps(values.astype(np.int32)), spacing)
+
+
+def _read(path: str, option: str) -> tuple[np.ndarray, np.ndarray]:
+    import nibabel as nib
+
+    if not Path(path).is_file():
+        raise ConfigError(f"{option}: {path} is not a file")
+    try:
+        image = nib.as_closest_canonical(nib.load(path))
+        data = np.asanyarray(image.dataobj)
+    except Exception as exc:  # nibabel raises many types for a file that is not NIfTI
+        raise ConfigError(f"{option}: {path} is not a readable NIfTI file ({type(exc).__name__})") from None
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    if data.ndim != 3 or min(data.shape) < 1:
+        raise ConfigError(f"{option}: {path} must be one 3-D volume, got shape {list(data.shape)}")
+    return np.asarray(data, dtype=np.float64 if data.dtype.kind == "f" else data.dtype), image.affine
+
+
+def _lps(ras: np.ndarray) -> np.ndarray:
+    """RAS (x, y, z) -> LPS (z, y, x): flip x and y, reverse the axes."""
+    return np.ascontiguousarray(ras[::-1, ::-1, :].transpose(2, 1, 0))
+
+
+def _name(path: str) -> str:
+    name = Path(path).name
+    for suffix in (".nii.gz", ".nii"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def resample(volume: np.ndarray, spacing: Spacing, target: Spacing, labels: bool = False) -> np.ndarray:
+    """`volume` on the grid of the same extent at `target` spacing (voxel centres aligned)."""
+    factors = np.asarray(target, dtype=np.float64) / np.asarray(spacing, dtype=np.float64)
+    if np.allclose(factors, 1.0, atol=1e-3):
+        return volume
+    shape = tuple(max(round(n / f), 1) for n, f in zip(volume.shape, factors, strict=True))
+    offset = 0.5 * factors - 0.5  # output voxel i sits at input coordinate (i + 0.5) * f - 0.5
+    if labels:
+        return ndimage.affine_transform(volume, factors, offset, shape, order=0, mode="nearest")
+    sigma = np.maximum((factors - 1.0) / 2.0, 0.0)
+    smooth = ndimage.gaussian_filter(volume.astype(np.float32), sigma) if sigma.any() else volume.astype(np.float32)
+    return ndimage.affine_transform(smooth, factors, offset, shape, order=1, mode="nearest")
+
+
+def normalize(image: np.ndarray, modality: str, window: tuple[float, float]) -> np.ndarray:
+    """float32 in [0, 1]: CT by its HU `window`, anything else by its own percentiles."""
+    if modality == "CT":
+        lo, hi = window
+    else:
+        lo, hi = (float(v) for v in np.percentile(image, MR_PERCENTILES))
+        hi = hi if hi > lo else lo + 1.0
+    out = np.clip(image.astype(np.float32), lo, hi)
+    out -= np.float32(lo)
+    out *= np.float32(1.0 / (hi - lo))
+    return out

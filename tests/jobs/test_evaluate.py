@@ -1,0 +1,120 @@
+"""`jobs.evaluate` end to end on a tiny dataset and a stand-in real scan, every bad input it refuses,
+and (where the shared real data is present) the real abdominal CT."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jobs import evaluate
+from jobs.cli import run
+from tests.conftest import REPO, build_in_process, small_config
+from tests.support.realscan import phantom_scan
+
+REAL = REPO.parent / "shared" / "data" / "real"
+FAST = ["--steps", "2", "--channels", "4,8", "--patch", "16,16,16", "--studies", "3"]
+CLASSES = "liver,spleen,kidney,vertebrae"
+
+
+@pytest.fixture(scope="module")
+def uri(tmp_path_factory) -> str:
+    cfg = small_config(
+        tmp_path_factory.mktemp("evaluate") / "ds",
+        "dataset.n_studies=4",
+        "generator.shape=[32,48,48]",
+        "generator.params.body_region=abdomen",
+    )
+    build_in_process(cfg)
+    return cfg.storage.uri
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory) -> tuple[Path, Path]:
+    return phantom_scan(tmp_path_factory.mktemp("real"))
+
+
+def args(uri, real, out, *extra) -> list[str]:
+    image, labels = real
+    return [uri, "--real", str(image), "--labels", str(labels), "--vocabulary", "totalsegmentator",
+            "--classes", CLASSES, "--out", str(out), *FAST, *extra]  # fmt: skip
+
+
+def test_it_trains_on_the_dataset_and_scores_the_real_scan_beside_ceiling_and_floor(uri, real, tmp_path, capsys):
+    assert run(evaluate.main, args(uri, real, tmp_path / "out")) == 0
+    report = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert report["studies"] == ["s000000000", "s000000001", "s000000002"] and report["modality"] == "CT"
+    assert set(report["summary"]) == {"synthetic", "ceiling", "floor"}
+    assert report["classes"]["kidney"] == {
+        "dataset": ["left kidney", "right kidney"],
+        "real": ["left kidney", "right kidney"],
+    }
+    (scan,) = report["scans"]
+    for kind in ("synthetic", "ceiling", "floor"):
+        assert set(scan[kind]["dice"]) == set(CLASSES.split(","))
+        assert all(v is None or 0.0 <= v <= 1.0 for v in scan[kind]["dice"].values())
+    assert report["spacing_mm"] == pytest.approx(json.loads(json.dumps(report["spacing_mm"])))
+    assert (tmp_path / "out" / "overlay_scan.png").stat().st_size > 5000
+    printed = capsys.readouterr().out
+    assert "mean Dice" in printed and "ceiling (scan): step 2/2" in printed
+
+
+def test_several_scans_cross_validate_the_ceiling(uri, real, tmp_path, capsys):
+    other = phantom_scan(tmp_path / "second", index=101, name="other")
+    extra = ["--real", str(other[0]), "--labels", str(other[1]), "--spacing", "3,3,3", "--no-baselines"]
+    assert run(evaluate.main, args(uri, real, tmp_path / "out", *extra)) == 0
+    report = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert [s["name"] for s in report["scans"]] == ["scan", "other"] and list(report["summary"]) == ["synthetic"]
+    assert report["spacing_mm"] == [3.0, 3.0, 3.0]
+    assert "ceiling" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (["--labels", "EXTRA"], "--labels: give one label map per real scan"),
+        (["--vocabulary", "esperanto"], "--vocabulary: must be one of"),
+        (["--classes", "unicorn"], "--classes: no label of the dataset"),
+        (["--classes", "liver,femur"], "--classes: 'femur' is in no real scan's labels"),
+        (["--where", "index < 0"], "--where: selects no studies"),
+        (["--where", "nonsense_column > 1"], "nonsense_column"),
+        (["--device", "cuda"], "--device: cuda asked for, but this machine has no CUDA GPU"),
+        (["--device", "toaster"], "--device"),
+        (["--steps", "0"], "--steps"),
+        (["--spacing", "3,3"], "--spacing"),
+        (["--spacing", "nan,3,3"], "--spacing"),
+        (["--window", "350,-250"], "--window: low must be below high"),
+        (["--out", "INSIDE"], "is inside the dataset"),
+        (["--out", ""], "--out: must name a folder"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_before_any_work(uri, real, tmp_path, capsys, change, says):
+    argv = args(uri, real, tmp_path / "out")
+    change = [uri + "/studies" if c == "INSIDE" else str(real[1]) if c == "EXTRA" else c for c in change]
+    argv += change
+    assert run(evaluate.main, argv) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_scan_holding_none_of_the_classes_is_refused(uri, tmp_path, capsys):
+    import numpy as np
+
+    from tests.support.realscan import write_nifti
+
+    image = write_nifti(tmp_path / "blank.nii.gz", np.zeros((8, 8, 8), np.int16), (3.0, 3.0, 3.0))
+    labels = write_nifti(tmp_path / "blank_seg.nii.gz", np.zeros((8, 8, 8), np.uint8), (3.0, 3.0, 3.0))
+    assert run(evaluate.main, args(uri, (image, labels), tmp_path / "out")) == 2
+    assert "holds none of the classes" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="the shared real scans (../shared/data/real) are not in this checkout")
+def test_the_real_abdominal_ct_is_read_scored_and_drawn(uri, tmp_path):
+    ct = REAL / "ct"
+    argv = [uri, "--real", str(ct / "example_ct_sm.nii.gz"), "--labels", str(ct / "example_seg.nii.gz"),
+            "--vocabulary", "totalsegmentator", "--classes", "liver,spleen,kidney,vertebrae,aorta",
+            "--out", str(tmp_path / "out"), *FAST]  # fmt: skip
+    assert run(evaluate.main, argv) == 0
+    report = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert report["spacing_mm"] == [3.0, 3.0, 3.0] and report["scans"][0]["shape_zyx"] == [30, 101, 122]
+    assert all(v is not None for v in report["scans"][0]["ceiling"]["dice"].values())  # every class is in the scan
