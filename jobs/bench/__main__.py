@@ -25,6 +25,7 @@ BENCHMARKS = (
     "anatomy",
     "mr",
     "series",
+    "realism",
 )
 
 
