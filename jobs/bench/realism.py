@@ -22,6 +22,7 @@ import numpy as np
 
 from jobs.bench.report import WORKDIR, Goal, Report
 from pipeline.config import load
+from pipeline.errors import ConfigError
 from pipeline.evaluate import classes
 from pipeline.evaluate.run import EvaluateConfig, evaluate
 from pipeline.runner import generate
@@ -52,8 +53,10 @@ GOALS = {"phantom_ct": (0.6, 0.3)}  # mean Dice, every class
 
 
 def run(quick: bool = False) -> Report:
-    if not REAL.is_dir():
-        raise SystemExit(f"jobs.bench realism needs the real cases in {REAL} (set MEDSYNTH_REAL_DATA)")
+    missing = [str(REAL / path) for case in CASES.values() for path in (case.image, case.labels)]
+    missing = [path for path in missing if not Path(path).is_file()]
+    if missing:
+        raise ConfigError(f"MEDSYNTH_REAL_DATA: jobs.bench realism needs the real cases, {missing[0]} is missing")
     report = Report("realism", notes={"real": str(REAL), "studies": STUDIES, "seeds": list(SEEDS)})
     seeds = SEEDS[:1] if quick else SEEDS
     steps = 20 if quick else 300

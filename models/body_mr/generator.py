@@ -51,7 +51,7 @@ CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 
 class BodyMR:
     name = "body_mr"
-    version = "0.1.0"
+    version = "0.2.0"  # 0.2.0: phantom_ct 0.3.0 anatomy (kidney pyramids, spleen, vertebrae)
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     columns: ClassVar[dict[str, str]] = {
         **mr_sequence.COLUMNS,

@@ -4,7 +4,10 @@ from a user's mask), and each tissue's share of blood's gadolinium concentration
 Mapping choices (the README lists them):
 - CT's `gas` and `air` are air; `visceral` and `fat` are fat; the femoral shaft's fatty `marrow`
   is fat; cancellous bone is (red and yellow) marrow; `cortical` is cortical bone;
-- the kidney's outer CORTEX_MM is cortex, the rest medulla (the phantom's kidney is one solid);
+- the kidney's cortex and medullary pyramids are the phantom's own (`kidney`, `kidney_medulla`);
+  a kidney without pyramids (a user's mask) has its outer CORTEX_MM as cortex and the rest medulla;
+- the vertebral body's painted cortical shell (`vertebral_cortex`) is cortical bone: the dark
+  rim a vertebra shows on every sequence;
 - the heart's outer MYOCARDIUM_MM is myocardium, the rest blood (the phantom's heart is one
   solid; normal left-ventricular wall thickness is under 12 mm, Lang RM et al., J Am Soc
   Echocardiogr 2015;28:1-39);
@@ -42,7 +45,8 @@ CT_TO_MR: dict[str, str] = {
     "visceral": "fat",
     "liver": "liver",
     "spleen": "spleen",
-    "kidney": "kidney_medulla",
+    "kidney": "kidney_cortex",
+    "kidney_medulla": "kidney_medulla",
     "aorta": "blood",
     "ivc": "venous_blood",
     "svc": "venous_blood",
@@ -61,6 +65,7 @@ CT_TO_MR: dict[str, str] = {
     "esophagus": "muscle",
     "airway_wall": "cartilage",
     "cortical": "cortical_bone",
+    "vertebral_cortex": "cortical_bone",
     "cancellous": "marrow",
     "marrow": "fat",
     "cartilage": "cartilage",
@@ -80,7 +85,7 @@ ENHANCES_AS: dict[str, str] = {
     "spleen": "spleen",
     "pancreas": "pancreas",
     "kidney_cortex": "kidney",
-    "kidney_medulla": "kidney",
+    "kidney_medulla": "kidney_medulla",
     "muscle": "muscle",
     "heart_muscle": "muscle",
     "blood": "aorta",
@@ -95,7 +100,10 @@ ENHANCES_AS: dict[str, str] = {
 def mr_tissue(ct_tissue: np.ndarray, spacing_mm: tuple[float, float, float]) -> np.ndarray:
     """MR tissue indices (`models.mr.tissue.NAMES`) of a `phantom_ct` tissue map."""
     tissue = TABLE[ct_tissue]
-    _outer_shell(tissue, ct_tissue == TISSUE_INDEX["kidney"], spacing_mm, CORTEX_MM, INDEX["kidney_cortex"])
+    if not (ct_tissue == TISSUE_INDEX["kidney_medulla"]).any():  # a kidney from a mask: one solid
+        kidney = ct_tissue == TISSUE_INDEX["kidney"]
+        tissue[kidney] = INDEX["kidney_medulla"]
+        _outer_shell(tissue, kidney, spacing_mm, CORTEX_MM, INDEX["kidney_cortex"])
     _outer_shell(tissue, ct_tissue == TISSUE_INDEX["heart"], spacing_mm, MYOCARDIUM_MM, INDEX["heart_muscle"])
     return tissue
 

@@ -36,7 +36,9 @@ from models.phantom_ct import PhantomCT
 
 log = logging.getLogger(__name__)
 
-VERSION = "0.2.0"  # 0.2.0: larger decode windows on cards over 80 GB, the decode_plan column
+# 0.3.0: phantom_ct 0.3.0 anatomy (spleen, kidneys, vertebrae). 0.2.0: larger decode windows on cards
+# over 80 GB, the decode_plan column.
+VERSION = "0.3.0"
 LATENT_STREAM = 2  # fixed forever, or old datasets stop replaying
 PREPARED_AHEAD = 2  # label maps held for studies not yet rendered
 INFER = maisi_config("config_infer")
@@ -55,7 +57,7 @@ PHANTOM_PARAMS = (
     "lesion_kinds",
     "lesion_size_mm",
 )
-PHANTOM_IMAGE_ONLY = ("noise_hu", "inplane_mm", "slice_mm", "qc_tolerance_hu")
+PHANTOM_IMAGE_ONLY = ("noise_hu", "inplane_mm", "slice_mm", "qc_tolerance_hu", "appearance")
 
 PARAMS: dict[str, Param] = {
     # "auto": from the phantom's contrast phase (without / with contrast); "ct" for masks.

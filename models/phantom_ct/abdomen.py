@@ -6,18 +6,24 @@ first keep contested voxels (the liver indents the kidney's upper pole, not the 
 
 from __future__ import annotations
 
-from models.phantom_ct.body import CAVITY, Body, Frame, Jitter, Structure, organ, paint_tube, tube
-from models.phantom_ct.shapes import Blob, Clipped, Dome, FieldSolid
+import numpy as np
+
+from models.phantom_ct.body import CAVITY, WALL_MM, Body, Frame, Jitter, Structure, organ, paint_tube, tube, wall_point
+from models.phantom_ct.shapes import Blob, Carved, Clipped, Dome, FieldSolid, rotation
 
 GUT = frozenset({"visceral", "bowel", "colon_content"})
+# Renal pyramids: directions (degrees, in the frontal plane from the lateral edge) and radius (mm).
+MEDULLA = (-75.0, -45.0, -15.0, 15.0, 45.0, 75.0, 100.0, -100.0)
+PYRAMID_MM = 10.0
+PERIRENAL_MM = 12.0  # the perirenal fat round each kidney, inside Gerota's fascia
+SPLEEN_THETA = 0.85  # radians round the wall from the back: the spleen's posterolateral bed
+RETROPERITONEUM_Y = 25.0  # mm: small-bowel loops stay in front of this coronal plane (reference frame)
 
 
 def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
     parts = adrenals(frame, jit)  # first: small, and tucked between liver, crus and kidney
     parts += liver(body, frame, jit, dome)
-    s = body.organ_scale
-    spleen = organ(frame, jit, (85.0, 45.0, 440.0), (32.3, 55.0, 51.3), s["spleen"], (0.0, 0.0, -30.0), 0.08)
-    parts.append(Structure("spleen", "spleen", Clipped(spleen, below=dome), CAVITY))
+    parts.append(spleen(body, frame, jit, dome))
     parts += kidneys(body, frame, jit)
     parts += stomach(body, frame, jit, dome)
     parts += paint_tube(
@@ -74,25 +80,59 @@ def liver(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
     return parts
 
 
+def spleen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> Structure:
+    """A crescent in the left upper quadrant, its convex face against the posterolateral wall under
+    the dome, its visceral face hollowed where the stomach and kidney press. Size from CT: 10.0 cm
+    long, 8.9 cm broad, 4.6 cm thick, 198 +- 88 ml (Caglar V, Alkoc OA, Uygur R, et al. Determination
+    of normal splenic volume in relation to age, gender and body habitus: a stereological study on
+    computed tomography. Folia Morphol 2014;73:331-338; Prassopoulos P et al., Eur Radiol
+    1997;7:246-248: 215 ml, 107-315). The radii are those dimensions a little over, as the dome clips
+    the upper pole and the stomach dents the visceral face: 180 (F) and 190 (M) ml on average."""
+    scale = body.organ_scale["spleen"]
+    theta = SPLEEN_THETA  # around the wall from the back towards the left side
+    x, y = wall_point(frame, frame.z(410.0), theta, inset=WALL_MM + 25.0 * scale)
+    outer = organ(
+        frame, jit, (x / frame.sxy, y / frame.sxy, 410.0), (25.0, 47.0, 54.0), scale, (-15.0, 0.0, 50.0), 0.05
+    )
+    inward = rotation(outer.angles_deg) @ np.array([-1.0, 0.0, 0.0])  # the thickness axis, pointing medially
+    depth = 38.0 * scale
+    hollow = Blob(
+        tuple(float(c + depth * n) for c, n in zip(outer.center, inward, strict=True)),  # type: ignore[arg-type]
+        (outer.radii[0], outer.radii[1] * 0.75, outer.radii[2] * 0.75),
+        outer.angles_deg,
+    )
+    return Structure("spleen", "spleen", Clipped(Carved(outer, hollow), below=dome), CAVITY)
+
+
 def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
-    """Beans either side of the spine (the right lower, under the liver), each with a fat-filled
-    sinus at its hilum."""
+    """Beans either side of the spine (the right lower, under the liver), in their perirenal fat,
+    the hilum turned forward and in. Size from CT: 108-111 +- 12 mm long, parenchyma 15-16 mm and
+    cortex 6.6 mm thick (Glodny B, Unterholzner V, Taferner B, et al. Normal kidney size and its
+    influencing factors: a 64-slice MDCT study of 1040 asymptomatic patients. BMC Urol 2009;9:19),
+    about 5-6 cm wide and 4 cm thick. A cortex, medullary pyramids in an arc round the sinus
+    (their bases under the cortex, `MEDULLA`), and a fat-filled sinus at the hilum."""
     parts: list[Structure] = []
     for side, sign, z in (("right", -1.0, 315.0), ("left", 1.0, 330.0)):
         kidney = organ(
             frame,
             jit,
-            (sign * 72.0, 50.0, z),
-            (33.0, 27.0, 60.0),
+            (sign * 74.0, 50.0, z),
+            (32.0, 24.0, 57.0),
             body.organ_scale["kidney"],
             (-20.0, sign * 12.0, sign * -30.0),
             0.05,
         )
-        sinus = Blob((kidney.center[0] - sign * 24.0, kidney.center[1] - 6.0, kidney.center[2]), (12.0, 10.0, 22.0))
-        parts += [
-            Structure(f"{side} kidney", "kidney", kidney, CAVITY),
-            Structure("body", "visceral", sinus, frozenset({"kidney"})),
-        ]
+        turn = rotation(kidney.angles_deg)
+        capsule = Blob(kidney.center, tuple(r + PERIRENAL_MM for r in kidney.radii), kidney.angles_deg)  # type: ignore[arg-type]
+        parts.append(Structure(None, "fat", capsule, CAVITY))  # perirenal fat: no bowel comes in
+        parts.append(Structure(f"{side} kidney", "kidney", kidney, CAVITY | {"fat"}))
+        for angle in np.deg2rad(MEDULLA):  # in the kidney's frontal plane, from its lateral edge
+            local = np.array([sign * 0.42 * np.cos(angle), 0.0, 0.66 * np.sin(angle)]) * kidney.radii
+            centre = tuple(float(v) for v in np.asarray(kidney.center) + turn @ local)
+            pyramid = Blob(centre, tuple(PYRAMID_MM * f for f in (1.0, 0.8, 1.0)), kidney.angles_deg)  # type: ignore[arg-type]
+            parts.append(Structure(None, "kidney_medulla", pyramid, frozenset({"kidney"})))
+        sinus = Blob((kidney.center[0] - sign * 22.0, kidney.center[1] - 5.0, kidney.center[2]), (11.0, 8.0, 22.0))
+        parts.append(Structure("body", "visceral", sinus, frozenset({"kidney", "kidney_medulla"})))
     return parts
 
 
@@ -184,7 +224,11 @@ def colon(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
 def small_bowel(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     """Loops where a smooth field crosses a threshold in the central abdomen; the rest of the
     mesentery stays fat. More visceral fat, fewer loops."""
-    region = Blob(frame.p(0.0, -15.0, 225.0), (110.0 * frame.sxy, 75.0 * frame.sxy, 150.0 * frame.sz))
+    region = Clipped(  # intraperitoneal: in front of the kidneys and great vessels (retroperitoneal)
+        Blob(frame.p(0.0, -15.0, 225.0), (110.0 * frame.sxy, 75.0 * frame.sxy, 150.0 * frame.sz)),
+        plane_point=(0.0, RETROPERITONEUM_Y * frame.sxy, 0.0),
+        plane_normal=(0.0, 1.0, 0.0),
+    )
     threshold = -0.2 + 0.9 * body.visceral_fat
     loops = FieldSolid(region, jit.seed(), sigma_mm=7.0, threshold=threshold)
     gas = FieldSolid(region, jit.seed(), sigma_mm=5.0, threshold=1.8)

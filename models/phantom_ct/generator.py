@@ -27,7 +27,7 @@ from models.options import Choice, Param, Range, Setting, Subset, parse_params, 
 from models.phantom_ct import anatomy, lesions, patient, qc
 from models.phantom_ct.render import form_phases, paint
 from models.phantom_ct.skeleton import VERTEBRAE
-from models.phantom_ct.tissue import ALL_PHASES, PHASES, sample_phases
+from models.phantom_ct.tissue import ALL_PHASES, PHASES, random_appearance, sample_phases
 
 DEFAULT_SHAPE = (192, 256, 256)  # z, y, x
 SHAPE_LIMITS = (16, 1024)
@@ -49,6 +49,9 @@ PARAMS: dict[str, Param] = {
     "lesion_kinds": Subset(lesions.KINDS, lesions.KINDS),
     "lesion_size_mm": Range((2.0, 80.0), (8.0, 30.0)),  # diameter
     "qc_tolerance_hu": Range((-50.0, 500.0), (25.0, 25.0)),  # widens (negative: narrows) QC's HU ranges
+    # physical: published HU per tissue and phase; random: SynthSeg-style, a random HU per tissue
+    # (tissue.random_appearance). A list draws per study.
+    "appearance": Choice(("physical", "random"), ("physical",)),
 }
 # Where the anatomy comes from; the masks' own parameters. Not drawn with PARAMS, so procedural
 # studies keep the draws (and the bytes) they always had.
@@ -116,7 +119,8 @@ LABELS = (
 
 class PhantomCT:
     name = "phantom_ct"
-    version = "0.2.0"
+    # 0.3.0: kidney cortex and medulla, spleen against the wall, vertebral arch and shell, bone HU by age
+    version = "0.3.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
     columns: ClassVar[dict[str, str]] = {
@@ -124,6 +128,7 @@ class PhantomCT:
         "inspiration": "double",
         "noise_hu": "double",
         "lesion_count": "int64",
+        "appearance": "string",
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
@@ -155,12 +160,16 @@ class PhantomCT:
         for attempt in range(MAX_REDRAWS + 1):
             rng = study_rng(spec.seed, RENDER_STREAM, attempt)
             label, tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
-            images = form_phases(tissue, sample_phases(phases, p["age"], rng), spacing, p["noise_hu"], rng)
+            hus, texture = sample_phases(phases, p["age"], rng), None
+            if p.get("appearance") == "random":
+                hus, texture = random_appearance(len(phases), rng)
+            images = form_phases(tissue, hus, spacing, p["noise_hu"], rng, texture)
             del tissue
             images = series.moved(images, p, spacing)
             measured = [measure(image, label, spacing, self.label_dict) for image in images]
+            physical = p.get("appearance", "physical") == "physical"  # random HU: no published range to hold
             results = [
-                qc.check(image, m.labels, phase, p["body_region"], p["qc_tolerance_hu"])
+                qc.check(image, m.labels, phase, p["body_region"], p["qc_tolerance_hu"], physical)
                 for image, m, phase in zip(images, measured, phases, strict=True)
             ]
             passed, failures = series.judged([(r.passed, r.failures) for r in results], p)
@@ -171,6 +180,7 @@ class PhantomCT:
             "inspiration": p["inspiration"],
             "noise_hu": p["noise_hu"],
             "lesion_count": len(p["lesions"]),
+            "appearance": p.get("appearance", "physical"),
         }
         return series.study(images, label, spacing, measured, QC(passed, attempt, failures), columns, p)
 

@@ -62,12 +62,14 @@ def form_phases(
     spacing_mm: tuple[float, float, float],
     noise_hu: float,
     rng: np.random.Generator,
+    texture_factor: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """One CT image per phase (its HU per tissue) of the same anatomy: the texture and the lung
-    vessels are drawn once, the reconstruction noise once per phase (a new acquisition)."""
+    vessels are drawn once, the reconstruction noise once per phase (a new acquisition).
+    `texture_factor` scales each tissue's texture (random appearance)."""
     texture = coarse_field(tissue.shape, tuple(1.5 / s for s in spacing_mm), rng)
     vessels = _lung_vessels(tissue, spacing_mm, rng)
-    amplitude = texture_table()
+    amplitude = texture_table() if texture_factor is None else texture_table() * texture_factor
     for z in range(0, tissue.shape[0], SLAB):  # each tissue's own texture, the same in every phase
         texture[z : z + SLAB] *= amplitude[tissue[z : z + SLAB]]
     images = []

@@ -229,6 +229,20 @@ class Clipped:
         return mask
 
 
+@dataclass(frozen=True)
+class Carved:
+    """`solid` with `hollow` taken out: a concave face (the spleen's visceral surface)."""
+
+    solid: Solid
+    hollow: Solid
+
+    def bbox(self) -> Box:
+        return self.solid.bbox()
+
+    def inside(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return self.solid.inside(x, y, z) & ~self.hollow.inside(x, y, z)
+
+
 def half_space(point: Vec3, normal: Vec3, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """True where normal . (p - point) < 0."""
     n = normal

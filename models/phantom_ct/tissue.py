@@ -1,9 +1,27 @@
 """Hounsfield units per tissue and contrast phase, from published CT figures.
 
 Non-contrast ranges follow the usual CT references (air -1000; lung -900 to -600; fat -120 to -90;
-water 0; muscle 35-55; liver 45-65; spleen 35-55; kidney 20-45; blood 30-50; cancellous bone
-200-400; cortical bone 500-1900). Arterial and portal venous ranges follow typical multiphase
-abdominal CT: aorta 150-350 HU arterial, liver parenchyma ~100-120 HU portal venous.
+water 0; muscle 35-55; liver 45-65; spleen 35-55; kidney 20-45; blood 30-50; cortical bone
+500-1900). Arterial and portal venous ranges follow typical multiphase abdominal CT: aorta 150-350
+HU arterial, liver parenchyma ~100-120 HU portal venous.
+
+Bone and kidney have measurements of their own:
+- Cancellous bone: L1 trabecular attenuation falls linearly with age by 2.5 HU a year, 226 +- 44 HU
+  under 30 (Jang S, Graffy PM, Ziemlewicz TJ, et al. Opportunistic osteoporosis screening at
+  routine abdominal and thoracic CT: normative L1 trabecular attenuation values in more than
+  20 000 adults. Radiology 2019;291:360-367); drawn within one SD of 226 HU at 25 and lowered from
+  there (`BONE_LOSS_HU_PER_YEAR`), about the same with and without contrast (ibid.).
+- The vertebral body's cortical shell is 0.38 +- 0.06 mm thick (Eswaran SK, Gupta A, Adams MF,
+  Keaveny TM. Cortical and trabecular load sharing in the human vertebral body. J Bone Miner Res
+  2006;21:307-314), far below a CT voxel: a voxel of the painted shell (1.5 mm) holds a quarter of
+  cortical bone and three quarters of marrow, so `vertebral_cortex` is that mixture's attenuation
+  (0.25 x 700-1300 + 0.75 x cancellous), not solid cortical bone.
+- Kidney cortex and medulla: 30-50 HU unenhanced; in the corticomedullary phase (the arterial
+  scan) the cortex enhances by 195-217 HU and leads the medulla by 110-140 HU, a lead that falls
+  below 30 HU in the nephrographic phase, when the medulla has gained about 145 HU (Kim JK, Kim JH,
+  Bae SJ, Cho KS. Multi-detector row CT of the kidney: optimizing scan delays for bolus tracking
+  techniques of arterial, corticomedullary, and nephrographic phases. Eur J Radiol
+  2007;63:420-426). A portal venous scan (60-80 s) falls at the nephrographic phase's start.
 Each study draws one value per tissue uniformly inside its range: a fixed, published envelope with
 honest patient-to-patient and scanner-to-scanner spread. A study of several phases draws one
 position per tissue inside its ranges, shared by every phase (the same patient: a tissue bright
@@ -63,7 +81,8 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue("visceral", (-105, -90), texture_hu=6),  # mesenteric and retroperitoneal fat
     Tissue("liver", (50, 62), (65, 80), (100, 120), texture_hu=5),
     Tissue("spleen", (40, 52), (90, 130), (110, 130), texture_hu=6),
-    Tissue("kidney", (28, 40), (140, 180), (150, 190), texture_hu=7),
+    Tissue("kidney", (30, 45), (200, 250), (160, 200), texture_hu=7),  # the cortex
+    Tissue("kidney_medulla", (28, 42), (70, 120), (135, 180), texture_hu=6),
     Tissue("aorta", (35, 48), (220, 330), (140, 180), texture_hu=3),
     Tissue("ivc", (35, 48), (50, 90), (120, 160), texture_hu=3),
     Tissue("svc", (35, 48), (250, 400), (130, 170), texture_hu=3),  # arm injection: dense in arterial
@@ -82,7 +101,8 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue("esophagus", (30, 45), (50, 70), (60, 80), texture_hu=5),
     Tissue("airway_wall", (20, 45), (30, 55), (30, 60), texture_hu=5),
     Tissue("cortical", (700, 1300), texture_hu=60),
-    Tissue("cancellous", (200, 350), texture_hu=45),  # young adult; falls with age (see sample_hu)
+    Tissue("cancellous", (182, 270), texture_hu=35),  # at 25 years; falls with age (see sample_hu)
+    Tissue("vertebral_cortex", (310, 530), texture_hu=40),  # a voxel of shell: 1/4 cortex, 3/4 marrow
     Tissue("marrow", (-30, 40), texture_hu=15),  # fatty marrow of the femoral shaft
     Tissue("cartilage", (90, 140), texture_hu=8),
     Tissue("disc", (70, 100), texture_hu=6),
@@ -99,8 +119,10 @@ TISSUES: tuple[Tissue, ...] = (
 TISSUE_INDEX: dict[str, int] = {t.name: i for i, t in enumerate(TISSUES)}
 
 
-# Trabecular bone loses ~2 HU a year after 35 (QCT/opportunistic CT screening figures).
-BONE_LOSS_HU_PER_YEAR = 2.0
+# L1 trabecular bone loses 2.5 HU a year (Jang et al. 2019), from its range at BONE_AGE.
+BONE_LOSS_HU_PER_YEAR = 2.5
+BONE_AGE = 25.0
+BONE_SHARE = {"cancellous": 1.0, "vertebral_cortex": 0.75}  # the marrow share of each
 
 
 def sample_hu(phase: str, age: float, rng: np.random.Generator) -> np.ndarray:
@@ -117,7 +139,8 @@ def sample_phases(phases: tuple[str, ...], age: float, rng: np.random.Generator)
     for phase in phases:
         lo, hi = np.array([t.range(phase) for t in TISSUES], dtype=np.float64).T
         hu = lo + (hi - lo) * position  # numpy's uniform(lo, hi): the same doubles, one phase at a time
-        hu[TISSUE_INDEX["cancellous"]] -= BONE_LOSS_HU_PER_YEAR * max(age - 35.0, 0.0)
+        for bone in ("cancellous", "vertebral_cortex"):
+            hu[TISSUE_INDEX[bone]] -= BONE_LOSS_HU_PER_YEAR * max(age - BONE_AGE, 0.0) * BONE_SHARE[bone]
         if phase == "delayed":
             hu[TISSUE_INDEX["hepatic_tumor"]] = hu[TISSUE_INDEX["liver"]] / washout
         out.append(hu.astype(np.float32))
@@ -126,3 +149,21 @@ def sample_phases(phases: tuple[str, ...], age: float, rng: np.random.Generator)
 
 def texture_table() -> np.ndarray:
     return np.array([t.texture_hu for t in TISSUES], dtype=np.float32)
+
+
+# `appearance=random` (SynthSeg's recipe, Billot B et al., Med Image Anal 2023;86:102789): each
+# tissue's mean drawn uniformly over the soft-tissue window and beyond, its texture scaled at
+# random, so a model must learn shape and context rather than one grey level per organ. Air
+# outside the body keeps its -1000 HU, so the body still meets the background.
+RANDOM_HU = (-300.0, 400.0)
+RANDOM_TEXTURE = (0.0, 3.0)  # factor on each tissue's own texture amplitude
+
+
+def random_appearance(n_phases: int, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
+    """One random HU table per phase, and one texture factor per tissue (shared by the phases)."""
+    tables = []
+    for _ in range(n_phases):
+        hu = rng.uniform(*RANDOM_HU, len(TISSUES))
+        hu[TISSUE_INDEX["air"]] = -1000.0
+        tables.append(hu.astype(np.float32))
+    return tables, rng.uniform(*RANDOM_TEXTURE, len(TISSUES)).astype(np.float32)

@@ -2,8 +2,9 @@
 
 Each epoch visits every volume `per_volume` times in an order drawn from (seed, epoch); each patch
 is fixed by (seed, epoch, volume, k): with probability `pos_fraction` it is centred on a voxel of
-some class (StudyStream's balanced sampling), otherwise placed uniformly. A volume smaller than the
-patch is padded (image by its edge, label with background).
+one class, the class drawn uniformly among those the volume holds (nnU-Net's foreground
+oversampling: a small organ is centred as often as the liver), otherwise placed uniformly. A
+volume smaller than the patch is padded (image by its edge, label with background).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from torch.utils.data import IterableDataset
 
 from pipeline.evaluate.volumes import Volume
 
-POSITIVES = 4096  # class voxels remembered per volume to centre patches on
+POSITIVES = 4096  # voxels remembered per class and volume to centre patches on
 
 
 class Patches(IterableDataset):
@@ -31,7 +32,7 @@ class Patches(IterableDataset):
         self.pos_fraction = pos_fraction
         self.epoch = 0
         rng = np.random.default_rng(seed)
-        self.positives = [_sample(np.flatnonzero(v.label), rng) for v in volumes]
+        self.positives = [_by_class(v.label, rng) for v in volumes]
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -49,8 +50,9 @@ class Patches(IterableDataset):
         volume = self.volumes[index]
         rng = np.random.default_rng([self.seed, self.epoch, index, k])
         high = [max(n - p, 0) for n, p in zip(volume.label.shape, self.patch, strict=True)]
-        positives = self.positives[index]
-        if positives.size and rng.random() < self.pos_fraction:
+        by_class = self.positives[index]
+        if by_class and rng.random() < self.pos_fraction:
+            positives = by_class[int(rng.integers(len(by_class)))]
             centre = np.unravel_index(positives[rng.integers(positives.size)], volume.label.shape)
             origin = [int(np.clip(c - p // 2, 0, h)) for c, p, h in zip(centre, self.patch, high, strict=True)]
         else:
@@ -60,8 +62,15 @@ class Patches(IterableDataset):
         return {"image": torch.from_numpy(image)[None], "label": torch.from_numpy(label.astype(np.int64))[None]}
 
 
-def _sample(flat: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    return rng.choice(flat, POSITIVES, replace=False) if flat.size > POSITIVES else flat
+def _by_class(label: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """A sample of each present class's voxels (flat indices), in class order."""
+    found = []
+    for k in np.unique(label):
+        if k == 0:
+            continue
+        flat = np.flatnonzero(label == k)
+        found.append(rng.choice(flat, POSITIVES, replace=False) if flat.size > POSITIVES else flat)
+    return found
 
 
 def _pad(data: np.ndarray, patch: tuple[int, int, int], mode: str = "constant") -> np.ndarray:

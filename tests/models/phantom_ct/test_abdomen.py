@@ -1,0 +1,38 @@
+"""The abdomen's organs as a reader of a CT knows them: kidneys with a cortex that leads the
+medulla in the arterial (corticomedullary) phase; small-bowel loops in front of the kidneys."""
+
+import numpy as np
+from scipy import ndimage
+
+from tests.models.phantom_ct.test_generator import VALUE, rendered
+
+SHAPE = (96, 128, 128)
+
+
+def abdomen(index: int, contrast: str):
+    return rendered(index, SHAPE, body_region="abdomen", contrast=contrast, noise_hu=8.0)[1]
+
+
+def _kidney_spread(study) -> float:
+    """Interdecile range of HU inside the kidneys, away from their edges."""
+    inside = (study.label == VALUE["left kidney"]) | (study.label == VALUE["right kidney"])
+    core = study.image[ndimage.binary_erosion(inside)].astype(float)
+    return float(np.subtract(*np.percentile(core, [90, 10])))
+
+
+def test_the_kidney_cortex_leads_the_medulla_in_the_arterial_phase():
+    """Kim JK et al., Eur J Radiol 2007: 110-140 HU between cortex and medulla at the
+    corticomedullary phase, about 30 HU unenhanced."""
+    for index in range(2):
+        arterial, plain = _kidney_spread(abdomen(index, "arterial")), _kidney_spread(abdomen(index, "non_contrast"))
+        assert arterial > 70 and arterial > plain + 40, (index, arterial, plain)
+
+
+def test_small_bowel_stays_in_front_of_the_kidneys():
+    for index in range(2):
+        study = abdomen(index, "portal_venous")
+        kidneys = (study.label == VALUE["left kidney"]) | (study.label == VALUE["right kidney"])
+        bowel = study.label == VALUE["small bowel"]
+        if not bowel.any():
+            continue
+        assert np.argwhere(bowel)[:, 1].mean() < np.argwhere(kidneys)[:, 1].mean()
