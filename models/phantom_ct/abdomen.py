@@ -12,7 +12,7 @@ from models.phantom_ct.body import CAVITY, WALL_MM, Body, Frame, Jitter, Structu
 from models.phantom_ct.shapes import Blob, Carved, Clipped, Dome, FieldSolid, rotation
 
 GUT = frozenset({"visceral", "bowel", "colon_content"})
-# Renal pyramids: directions (degrees, in the frontal plane from the lateral edge) and radius (mm).
+# Renal pyramids: their directions (degrees, in the frontal plane from the lateral edge) and radius.
 MEDULLA = (-75.0, -45.0, -15.0, 15.0, 45.0, 75.0, 100.0, -100.0)
 PYRAMID_MM = 10.0
 PERIRENAL_MM = 12.0  # the perirenal fat round each kidney, inside Gerota's fascia
@@ -89,8 +89,7 @@ def spleen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> Structure:
     1997;7:246-248: 215 ml, 107-315). The radii are those dimensions a little over, as the dome clips
     the upper pole and the stomach dents the visceral face: 180 (F) and 190 (M) ml on average."""
     scale = body.organ_scale["spleen"]
-    theta = SPLEEN_THETA  # around the wall from the back towards the left side
-    x, y = wall_point(frame, frame.z(410.0), theta, inset=WALL_MM + 25.0 * scale)
+    x, y = wall_point(frame, frame.z(410.0), SPLEEN_THETA, inset=WALL_MM + 25.0 * scale)
     outer = organ(
         frame, jit, (x / frame.sxy, y / frame.sxy, 410.0), (25.0, 47.0, 54.0), scale, (-15.0, 0.0, 50.0), 0.05
     )

@@ -157,17 +157,18 @@ class PhantomCT:
         p = spec.params
         spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
         phases = tuple(p.get("series") or (p["contrast"],))
+        appearance = p.get("appearance", "physical")  # absent from the params of studies before 0.3.0
+        physical = appearance == "physical"  # random HU: no published range to hold
         for attempt in range(MAX_REDRAWS + 1):
             rng = study_rng(spec.seed, RENDER_STREAM, attempt)
             label, tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
             hus, texture = sample_phases(phases, p["age"], rng), None
-            if p.get("appearance") == "random":
+            if not physical:
                 hus, texture = random_appearance(len(phases), rng)
             images = form_phases(tissue, hus, spacing, p["noise_hu"], rng, texture)
             del tissue
             images = series.moved(images, p, spacing)
             measured = [measure(image, label, spacing, self.label_dict) for image in images]
-            physical = p.get("appearance", "physical") == "physical"  # random HU: no published range to hold
             results = [
                 qc.check(image, m.labels, phase, p["body_region"], p["qc_tolerance_hu"], physical)
                 for image, m, phase in zip(images, measured, phases, strict=True)
@@ -180,7 +181,7 @@ class PhantomCT:
             "inspiration": p["inspiration"],
             "noise_hu": p["noise_hu"],
             "lesion_count": len(p["lesions"]),
-            "appearance": p.get("appearance", "physical"),
+            "appearance": appearance,
         }
         return series.study(images, label, spacing, measured, QC(passed, attempt, failures), columns, p)
 

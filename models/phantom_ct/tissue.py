@@ -139,8 +139,8 @@ def sample_phases(phases: tuple[str, ...], age: float, rng: np.random.Generator)
     for phase in phases:
         lo, hi = np.array([t.range(phase) for t in TISSUES], dtype=np.float64).T
         hu = lo + (hi - lo) * position  # numpy's uniform(lo, hi): the same doubles, one phase at a time
-        for bone in ("cancellous", "vertebral_cortex"):
-            hu[TISSUE_INDEX[bone]] -= BONE_LOSS_HU_PER_YEAR * max(age - BONE_AGE, 0.0) * BONE_SHARE[bone]
+        for bone, share in BONE_SHARE.items():
+            hu[TISSUE_INDEX[bone]] -= BONE_LOSS_HU_PER_YEAR * max(age - BONE_AGE, 0.0) * share
         if phase == "delayed":
             hu[TISSUE_INDEX["hepatic_tumor"]] = hu[TISSUE_INDEX["liver"]] / washout
         out.append(hu.astype(np.float32))
