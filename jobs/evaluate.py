@@ -34,7 +34,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument(
         "--vocabulary",
         default="maisi",
-        help="the real labels' values: maisi, totalsegmentator, freesurfer, or a JSON file {value: label name}",
+        help="the real labels' values: maisi, totalsegmentator, totalsegmentator_mr, freesurfer, "
+        "or a JSON file {value: label name}",
     )
     p.add_argument(
         "--classes",

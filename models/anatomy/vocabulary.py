@@ -5,6 +5,12 @@
   `totalsegmentator/map_to_binary.py` (`class_map["total"]`, wasserth/TotalSegmentator). Every class
   has a MAISI namesake: the side moves to the front (`kidney_left` -> `left kidney`,
   `rib_left_1` -> `left rib 1`) and `urinary_bladder` is MAISI's `bladder`.
+- `totalsegmentator_mr`: TotalSegmentator's `total_mr` task, 50 classes (`class_map["total_mr"]`,
+  same file), named as `totalsegmentator` names them. Some of its classes are wider than any one
+  label of MAISI's (`vertebrae` is every vertebra, `lung_left` both left lobes): they keep their
+  own names (`vertebrae`, `left lung`), which `jobs.evaluate`'s classes group by (`vertebrae` is
+  every vertebra of the dataset's). It names real labels for `jobs.evaluate`; as a mask vocabulary
+  it is refused, naming such a class (it has no one MAISI label to paint).
 - `freesurfer`: the `aseg` values of FreeSurfer's colour table (`FreeSurferColorLUT.txt`) onto
   brain_mr's labels: cortex and hippocampus/amygdala -> cortical grey matter; thalamus, caudate,
   putamen, pallidum, accumbens and ventral DC -> deep grey matter; cerebellar cortex and white
@@ -32,7 +38,7 @@ from models.labels import LabelDict, maisi_ct_labels
 
 BACKGROUND = "background"
 FIELD = "params.vocabulary"
-NAMES = ("maisi", "totalsegmentator", "freesurfer")
+NAMES = ("maisi", "totalsegmentator", "totalsegmentator_mr", "freesurfer")
 
 # TotalSegmentator v2, task `total` (class_map["total"] in totalsegmentator/map_to_binary.py).
 TOTALSEGMENTATOR_V2: dict[int, str] = {
@@ -63,6 +69,20 @@ TOTALSEGMENTATOR_V2: dict[int, str] = {
     116: "sternum", 117: "costal_cartilages",
 }  # fmt: skip
 TOTALSEGMENTATOR_RENAMED = {"urinary_bladder": "bladder"}
+# TotalSegmentator, task `total_mr` (class_map["total_mr"], the same file, at commit 0e65a44).
+TOTALSEGMENTATOR_MR: dict[int, str] = {
+    1: "spleen", 2: "kidney_right", 3: "kidney_left", 4: "gallbladder", 5: "liver", 6: "stomach",
+    7: "pancreas", 8: "adrenal_gland_right", 9: "adrenal_gland_left", 10: "lung_left", 11: "lung_right",
+    12: "esophagus", 13: "small_bowel", 14: "duodenum", 15: "colon", 16: "urinary_bladder", 17: "prostate",
+    18: "sacrum", 19: "vertebrae", 20: "intervertebral_discs", 21: "spinal_cord", 22: "heart", 23: "aorta",
+    24: "inferior_vena_cava", 25: "portal_vein_and_splenic_vein", 26: "iliac_artery_left",
+    27: "iliac_artery_right", 28: "iliac_vena_left", 29: "iliac_vena_right", 30: "humerus_left",
+    31: "humerus_right", 32: "scapula_left", 33: "scapula_right", 34: "clavicula_left", 35: "clavicula_right",
+    36: "femur_left", 37: "femur_right", 38: "hip_left", 39: "hip_right", 40: "gluteus_maximus_left",
+    41: "gluteus_maximus_right", 42: "gluteus_medius_left", 43: "gluteus_medius_right",
+    44: "gluteus_minimus_left", 45: "gluteus_minimus_right", 46: "autochthon_left", 47: "autochthon_right",
+    48: "iliopsoas_left", 49: "iliopsoas_right", 50: "brain",
+}  # fmt: skip
 
 # FreeSurfer aseg values (FreeSurferColorLUT.txt) -> brain_mr label names; "side" splits at the midline.
 FREESURFER_ASEG: dict[int, str] = {
@@ -158,6 +178,8 @@ def mapping(spec: str) -> tuple[str, dict[int, str], dict[int, tuple[str, str]]]
         return spec, {lb.value: lb.name for lb in maisi_ct_labels()}, {}
     if spec == "totalsegmentator":
         return spec, {v: maisi_name(n) for v, n in TOTALSEGMENTATOR_V2.items()}, {}
+    if spec == "totalsegmentator_mr":
+        return spec, {v: maisi_name(n) for v, n in TOTALSEGMENTATOR_MR.items()}, {}
     if spec == "freesurfer":
         return spec, dict(FREESURFER_ASEG), dict(FREESURFER_MIDLINE)
     if not spec.endswith(".json"):

@@ -75,13 +75,18 @@ class Template:
     head_box: tuple[tuple[int, int], ...]  # voxel range of the head (scalp included) per axis
 
 
-def _load(name: str) -> tuple[np.ndarray, np.ndarray]:
+def template_path(name: str) -> str:
+    """The nilearn wheel's MNI ICBM152 2009a file `name` (t1, gm, wm)."""
     # Located, not imported: importing nilearn would pull in scikit-learn and pandas for nothing.
     spec = importlib.util.find_spec("nilearn")
     if spec is None or not spec.submodule_search_locations:
         raise GeneratorError("generator.name: brain_mr needs the nilearn package (its MNI templates)")
     folder = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
-    image = nib.load(str(folder / f"mni_icbm152_{name}_tal_nlin_sym_09a_converted.nii.gz"))
+    return str(folder / f"mni_icbm152_{name}_tal_nlin_sym_09a_converted.nii.gz")
+
+
+def _load(name: str) -> tuple[np.ndarray, np.ndarray]:
+    image = nib.load(template_path(name))
     return np.asarray(image.dataobj, dtype=np.float32) / 255.0, image.affine
 
 

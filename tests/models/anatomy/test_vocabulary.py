@@ -29,6 +29,19 @@ def test_every_totalsegmentator_v2_class_has_its_maisi_namesake():
     assert names[targets[10]] == "left lung upper lobe" and names[targets[26]] == "vertebrae S1"
 
 
+def test_totalsegmentator_mr_names_its_classes_and_groups_every_vertebra_as_one():
+    from pipeline.evaluate import classes
+
+    name, names, midline = vocabulary.mapping("totalsegmentator_mr")
+    assert (name, midline) == ("totalsegmentator_mr", {})
+    assert len(names) == 50 and names[2] == "right kidney" and names[23] == "aorta" and names[10] == "left lung"
+    groups = classes.resolve(classes.parse("kidney,vertebrae"), MAISI, set(names.values()), name)
+    assert groups[0].real == ("left kidney", "right kidney")
+    assert groups[1].real == ("vertebrae",) and "vertebrae L1" in groups[1].dataset
+    with pytest.raises(ParamError, match="'left lung', which is not a label of"):
+        vocabulary.load("totalsegmentator_mr", MAISI)  # no one MAISI label to paint a whole lung with
+
+
 def test_freesurfer_aseg_lands_on_brain_labels_and_splits_the_corpus_callosum_by_side():
     vocab = vocabulary.load("freesurfer", BRAIN)
     names = {lb.value: lb.name for lb in BRAIN}
