@@ -51,7 +51,7 @@ CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 
 class BodyMR:
     name = "body_mr"
-    version = "0.2.0"  # 0.2.0: phantom_ct 0.3.0 anatomy (kidney pyramids, spleen, vertebrae)
+    version = "0.3.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     columns: ClassVar[dict[str, str]] = {
         **mr_sequence.COLUMNS,

@@ -11,8 +11,8 @@ Mapping choices (the README lists them):
 - the heart's outer MYOCARDIUM_MM is myocardium, the rest blood (the phantom's heart is one
   solid; normal left-ventricular wall thickness is under 12 mm, Lang RM et al., J Am Soc
   Echocardiogr 2015;28:1-39);
-- the aorta is arterial blood; the caval, portal and hepatic veins venous blood (static blood:
-  flow voids and inflow enhancement are not modelled);
+- the aorta is arterial blood; the caval, portal and hepatic veins venous blood (flowing: a
+  spin echo's flow void is `models.mr.signal.washout`; inflow enhancement is not modelled);
 - stomach, oesophagus and skin are muscle (smooth muscle and dermis: no abdominal relaxometry of
   their own); the adrenal glands are liver, which they match on routine sequences;
 - stomach and small-bowel content is fluid-rich bowel content, colon content stool; bile, urine,

@@ -83,7 +83,7 @@ MAX_REDRAWS = 3
 
 class BrainMR:
     name = "brain_mr"
-    version = "0.2.0"
+    version = "0.3.0"  # 0.3.0: contrast=physics follows models.mr (muscle T1, fat on echo trains)
     # Several sequences of one head (`generator.series`): the physical ones, so contrast=physics.
     series_names = mr_sequence.names(physics.SEQUENCES_BASE)
     columns: ClassVar[dict[str, str]] = {

@@ -25,14 +25,15 @@ import numpy as np
 
 from models.mr.acquisition import coil_field, scan
 from models.mr.sequence import Sequence
-from models.mr.signal import sensitivities, signal
-from models.mr.tissue import Properties
+from models.mr.signal import sensitivities, signal, washout
+from models.mr.tissue import INDEX, Properties
 from models.phantom_ct.fields import coarse_field
 
 VOXEL_SPREAD = 0.03  # per-voxel coefficient of variation of T1 and of T2 within a tissue
 TEXTURE_MM = 2.0  # correlation length of that variation
 STORED_TOP = 3000
 STORED_MAX = 4095  # 12-bit, like brain_mr
+FLOWING = [INDEX["blood"], INDEX["venous_blood"]]  # the vessels and the heart's chambers
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,11 @@ class Fields:
     coil: np.ndarray
 
 
-def tissue_signals(sequence: Sequence, props: Properties) -> np.ndarray:
-    return signal(sequence, props).astype(np.float32)
+def tissue_signals(sequence: Sequence, props: Properties, slice_mm: float) -> np.ndarray:
+    """Each tissue's signal; flowing blood's as much of it as stays in a slice `slice_mm` thick."""
+    out = signal(sequence, props).astype(np.float32)
+    out[FLOWING] *= np.float32(washout(sequence, slice_mm))
+    return out
 
 
 def draw_fields(
@@ -84,7 +88,7 @@ def form_series(
     """The image of `tissue` (indices of `models.mr.tissue.NAMES`) on one sequence; `body`: the
     voxels SNR and scaling are measured over. The texture and coil fields come drawn
     (`draw_fields`), shared by every series of a study: only the scan's noise is drawn here."""
-    signals = tissue_signals(sequence, props)
+    signals = tissue_signals(sequence, props, acquired.resolution_mm[0])
     image = signals[tissue]
     g1, g2 = sensitivities(sequence, props)
     # T1 and T2 vary independently per voxel; their effects add in quadrature (PD's too, gain 1).

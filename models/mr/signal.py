@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.mr.sequence import Sequence
-from models.mr.tissue import Properties
+from models.mr.tissue import INDEX, Properties
 
 R1_PER_MM_S = {1.5: 5.2, 3.0: 5.0}
 INVERSION_EFFICIENCY = 0.96
@@ -55,6 +55,8 @@ def enhance(props: Properties, sequence: Sequence, share: np.ndarray) -> Propert
 
 def signal(seq: Sequence, p: Properties) -> np.ndarray:
     """Each tissue's signal (signed; proton density 1, fully relaxed, gives 1 on spin echo)."""
+    if seq.family in TRAINS and seq.fat_sat_residual is None:  # saturated fat has no echoes to keep
+        p = echo_train(p)
     if seq.family == "SE":
         out = p.pd * (1 - 2 * np.exp(-(seq.tr_ms - seq.te_ms / 2) / p.t1) + np.exp(-seq.tr_ms / p.t1))
         out = out * np.exp(-seq.te_ms / p.t2)
@@ -72,6 +74,34 @@ def signal(seq: Sequence, p: Properties) -> np.ndarray:
     return out
 
 
+def echo_train(p: Properties) -> Properties:
+    """Fat's T2 as an echo train of refocusing pulses sees it: the train suppresses J-coupling
+    modulation and diffusion-mediated dephasing, so fat stays bright on turbo and single-shot spin
+    echo where a conventional spin echo shows it intermediate (Henkelman RM, Hardy PA, Bishop JE,
+    Poon CS, Plewes DB. Why fat is bright in RARE and fast spin-echo imaging. J Magn Reson Imaging
+    1992;2:533-540). Measured on one 3 T scanner, subcutaneous fat's T2 runs from 41 ms to 143 ms
+    by sequence, rising with the echo-train length (Pai A, Li X, Majumdar S. A comparative study at
+    3 Tesla of sequence dependence of T2 quantitation in the knee. Magn Reson Imaging
+    2008;26:1215-1220): clinical body T2 sequences run long trains, so fat takes FAT_TRAIN_T2_MS
+    and each tissue's T2 moves towards it by its fat fraction."""
+    fat_t2 = p.t2[FAT]
+    factor = 1.0 + p.fat * (FAT_TRAIN_T2_MS / fat_t2 - 1.0)
+    return Properties(p.t1, p.t2 * factor, p.t2s, p.pd, p.fat)  # T2*: gradient echoes, no train
+
+
+def washout(seq: Sequence, slice_mm: float) -> float:
+    """The share of flowing blood's spin-echo signal left: blood excited by the 90-degree pulse
+    that has left the slice before the 180-degree one, TE/2 later, gives no echo, S = 1 - v (TE/2)
+    / thickness (Bradley WG Jr, Waluch V. Blood flow: magnetic resonance imaging. Radiology
+    1985;154:443-450), at FLOW_CM_S, the mean velocity of the slowest large abdominal vessels (the
+    portal vein and cava; the aorta is faster, its void the deeper for it). Gradient echoes have no
+    refocusing pulse, so inflow keeps their blood bright: 1."""
+    if seq.family not in TRAINS:
+        return 1.0
+    travelled_mm = FLOW_CM_S * 10.0 * seq.te_ms / 2000.0
+    return float(max(0.0, 1.0 - travelled_mm / max(slice_mm, 1e-6)))
+
+
 def sensitivities(seq: Sequence, p: Properties) -> tuple[np.ndarray, np.ndarray]:
     """d ln|S| / d ln T1 and d ln|S| / d ln T2 per tissue (central differences): how much of a
     tissue's per-voxel relaxation variation reaches its signal on this sequence."""
@@ -84,6 +114,12 @@ def sensitivities(seq: Sequence, p: Properties) -> tuple[np.ndarray, np.ndarray]
             g = np.where((hi > 0) & (lo > 0), (np.log(hi) - np.log(lo)) / (2 * step), 0.0)
         out.append(np.clip(g, -3.0, 3.0))
     return out[0], out[1]
+
+
+TRAINS = ("SE", "IR")  # spin-echo families, run clinically as turbo / single-shot echo trains
+FAT_TRAIN_T2_MS = 143.0
+FLOW_CM_S = 15.0
+FAT = INDEX["fat"]
 
 
 def _scaled(p: Properties, which: str, factor: float) -> Properties:
