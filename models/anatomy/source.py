@@ -24,7 +24,7 @@ IDENTITY = "identity"  # the generator's own label values (a medsynth dataset of
 PARAMS: dict[str, Param] = {
     "masks": Setting(None),  # folder, fsspec URI, or medsynth dataset root
     "masks_endpoint_url": Setting(None),  # S3-compatible endpoint of `masks` (credentials: environment)
-    "vocabulary": Setting(None),  # maisi | totalsegmentator | freesurfer | identity | a JSON file
+    "vocabulary": Setting(None),  # a name of `vocabulary.NAMES` | identity | a JSON file
     "rotation_deg": Setting(10.0, limits=(0.0, 45.0)),  # largest rotation about each axis
     "scaling": Setting(0.1, limits=(0.0, 0.5)),  # largest log-scale per axis
     "shear": Setting(0.01, limits=(0.0, 0.2)),

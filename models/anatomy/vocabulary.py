@@ -19,6 +19,22 @@
   matter); WM and non-WM hypointensities -> white matter hyperintensity (they are lesions that are
   dark on T1 and bright on FLAIR); the corpus callosum (251-255), which is midline, -> cerebral white
   matter of the side each voxel lies on.
+- `synthseg`: SynthSeg's training label maps (BBillot/SynthSeg `data/training_label_maps/`):
+  `freesurfer` plus the values those maps add, grouped as SynthSeg's own
+  `data/labels_classes_priors/generation_classes.npy` keeps them apart. SynthSeg names one of
+  them (507, extra-cerebral soft tissue, in `scripts/tutorials/2-generation_explained.py`); the
+  others were read from the maps themselves, their layer order outward from the brain (which
+  label each touches, how far outside the intracranial volume, how deep under the head's
+  surface, where), over the shared maps: 25 / 57 (Left- / Right-Lesion in FreeSurfer's table) are
+  lesions; 136, 137 / 163, 164 lie deep inside the left / right hemisphere 15-30 mm from the
+  midline, within the brain (basal-ganglia depth): deep grey matter; 515 is the layer just outside
+  the CSF (about 440 ml) and 516 lies inside it (the diploe): skull; 507 (soft tissue), 511 (the
+  outermost sheet, touching the air) and 509 (anterior and low, against the air: the nose) are
+  scalp; 508 (thin, behind the eyes, between soft tissue and bone: the optic nerves) is scalp, as
+  brain_mr has no nerve outside the brain; 506 (two 6 ml globes in front of the brain, in soft
+  tissue: the eyes) is fluid, brain_mr's csf; 512 (below the brainstem, wrapped in CSF: the spinal
+  cord) is brainstem; 502, 514 and 530 (thin, between CSF, bone and soft tissue at the skull base)
+  are csf, as brain_mr's template paints everything between brain and skull.
 - a JSON file `{"<source value>": "<target label name>" | "background"}`.
 
 A value present in a mask with no mapping is an error naming the file and the value: a label map is
@@ -38,7 +54,7 @@ from models.labels import LabelDict, maisi_ct_labels
 
 BACKGROUND = "background"
 FIELD = "params.vocabulary"
-NAMES = ("maisi", "totalsegmentator", "totalsegmentator_mr", "freesurfer")
+NAMES = ("maisi", "totalsegmentator", "totalsegmentator_mr", "freesurfer", "synthseg")
 
 # TotalSegmentator v2, task `total` (class_map["total"] in totalsegmentator/map_to_binary.py).
 TOTALSEGMENTATOR_V2: dict[int, str] = {
@@ -106,6 +122,16 @@ FREESURFER_ASEG: dict[int, str] = {
     77: "white matter hyperintensity", 78: "white matter hyperintensity",
     79: "white matter hyperintensity", 80: "white matter hyperintensity",
 }  # fmt: skip
+# SynthSeg's training maps: the values they add to FreeSurfer's (see the module docstring).
+SYNTHSEG_EXTRA: dict[int, str] = {
+    25: "white matter hyperintensity", 57: "white matter hyperintensity",  # Left-/Right-Lesion
+    136: "left deep grey matter", 137: "left deep grey matter",
+    163: "right deep grey matter", 164: "right deep grey matter",
+    507: "scalp", 511: "scalp", 509: "scalp", 508: "scalp",
+    515: "skull", 516: "skull",
+    506: "csf", 502: "csf", 514: "csf", 530: "csf",
+    512: "brainstem",
+}  # fmt: skip
 FREESURFER_MIDLINE: dict[int, tuple[str, str]] = {  # corpus callosum: (left, right) by the voxel's side
     v: ("left cerebral white matter", "right cerebral white matter") for v in (251, 252, 253, 254, 255)
 }
@@ -161,7 +187,7 @@ class Vocabulary:
 
 
 def load(spec: str, labels: LabelDict) -> Vocabulary:
-    """The vocabulary `spec` names (`maisi`, `totalsegmentator`, `freesurfer`, or a JSON file)
+    """The vocabulary `spec` names (one of `NAMES`, or a JSON file)
     onto `labels`; `ParamError` naming the field for an unknown name, file, value or label."""
     if spec == "maisi":
         return _table(spec, {lb.value: lb.name for lb in labels}, labels)
@@ -182,6 +208,8 @@ def mapping(spec: str) -> tuple[str, dict[int, str], dict[int, tuple[str, str]]]
         return spec, {v: maisi_name(n) for v, n in TOTALSEGMENTATOR_MR.items()}, {}
     if spec == "freesurfer":
         return spec, dict(FREESURFER_ASEG), dict(FREESURFER_MIDLINE)
+    if spec == "synthseg":
+        return spec, {**FREESURFER_ASEG, **SYNTHSEG_EXTRA}, dict(FREESURFER_MIDLINE)
     if not spec.endswith(".json"):
         raise ParamError(FIELD, f"must be one of {', '.join(NAMES)} or a JSON file (*.json), got {spec!r}")
     try:

@@ -4,7 +4,10 @@ value nobody mapped stops the job with the file and the value named."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 
@@ -14,6 +17,7 @@ from models.errors import GeneratorError, ParamError
 from models.labels import maisi_ct_labels
 
 MAISI = maisi_ct_labels()
+VALUES = {lb.name: lb.value for lb in BRAIN}
 
 
 def test_every_totalsegmentator_v2_class_has_its_maisi_namesake():
@@ -40,6 +44,32 @@ def test_totalsegmentator_mr_names_its_classes_and_groups_every_vertebra_as_one(
     assert groups[1].real == ("vertebrae",) and "vertebrae L1" in groups[1].dataset
     with pytest.raises(ParamError, match="'left lung', which is not a label of"):
         vocabulary.load("totalsegmentator_mr", MAISI)  # no one MAISI label to paint a whole lung with
+
+
+REAL_MAPS = Path(os.environ.get("MEDSYNTH_REAL_DATA", Path(__file__).resolve().parents[4] / "shared" / "data" / "real"))
+
+
+def test_synthseg_adds_the_training_maps_values_to_freesurfer_by_tissue():
+    vocab = vocabulary.load("synthseg", BRAIN)
+    names = {lb.value: lb.name for lb in BRAIN}
+    by_value = {v: names[int(vocab.table[v])] for v in (507, 511, 515, 516, 506, 512, 136, 163, 25, 2, 42)}
+    assert by_value == {
+        507: "scalp", 511: "scalp", 515: "skull", 516: "skull", 506: "csf", 512: "brainstem",
+        136: "left deep grey matter", 163: "right deep grey matter", 25: "white matter hyperintensity",
+        2: "left cerebral white matter", 42: "right cortical grey matter",
+    }  # fmt: skip
+    assert vocab.midline.keys() == vocabulary.FREESURFER_MIDLINE.keys()  # the corpus callosum still splits
+    with pytest.raises(GeneratorError, match="freesurfer does not map"):
+        vocabulary.load("freesurfer", BRAIN).apply(np.array([2, 507]), "a SynthSeg map")
+
+
+@pytest.mark.skipif(not (REAL_MAPS / "brain_label_maps").is_dir(), reason="no ../shared/data/real (a user's clone)")
+def test_synthseg_maps_every_value_of_synthseg_s_own_training_maps():
+    vocab = vocabulary.load("synthseg", BRAIN)
+    for path in sorted((REAL_MAPS / "brain_label_maps").glob("*.nii.gz"))[:3]:
+        values = np.unique(np.asarray(nib.load(path).dataobj)).astype(np.int64)
+        mapped = vocab.apply(values, path.name, x_ras=np.zeros(values.size))
+        assert set(mapped.tolist()) >= {VALUES["skull"], VALUES["scalp"], VALUES["csf"]}
 
 
 def test_freesurfer_aseg_lands_on_brain_labels_and_splits_the_corpus_callosum_by_side():
