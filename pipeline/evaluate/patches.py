@@ -4,7 +4,9 @@ Each epoch visits every volume `per_volume` times in an order drawn from (seed, 
 is fixed by (seed, epoch, volume, k): with probability `pos_fraction` it is centred on a voxel of
 one class, the class drawn uniformly among those the volume holds (nnU-Net's foreground
 oversampling: a small organ is centred as often as the liver), otherwise placed uniformly. A
-volume smaller than the patch is padded (image by its edge, label with background).
+volume smaller than the patch is padded at its far end (image by its edge, label with background);
+`pad_to_patch` pads a whole volume for inference the same way, so the model never meets padding
+it was not trained on.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class Patches(IterableDataset):
         else:
             origin = [int(rng.integers(0, h + 1)) for h in high]
         window = tuple(slice(o, o + p) for o, p in zip(origin, self.patch, strict=True))
-        image, label = _pad(volume.image[window], self.patch, "edge"), _pad(volume.label[window], self.patch)
+        image = pad_to_patch(volume.image[window], self.patch, "edge")
+        label = pad_to_patch(volume.label[window], self.patch)
         return {"image": torch.from_numpy(image)[None], "label": torch.from_numpy(label.astype(np.int64))[None]}
 
 
@@ -73,7 +76,10 @@ def _by_class(label: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
     return found
 
 
-def _pad(data: np.ndarray, patch: tuple[int, int, int], mode: str = "constant") -> np.ndarray:
-    if data.shape == tuple(patch):
+def pad_to_patch(data: np.ndarray, patch: tuple[int, int, int], mode: str = "constant") -> np.ndarray:
+    """`data` grown at its far end to at least `patch` along each axis (`edge`: repeating its last
+    plane; `constant`: zeros)."""
+    widths = [(0, max(p - n, 0)) for p, n in zip(patch, data.shape, strict=True)]
+    if not any(w for _, w in widths):
         return np.ascontiguousarray(data)
-    return np.pad(data, [(0, p - n) for p, n in zip(patch, data.shape, strict=True)], mode=mode)  # type: ignore[call-overload]
+    return np.pad(data, widths, mode=mode)  # type: ignore[call-overload]

@@ -29,7 +29,7 @@ from pipeline.config import redact
 from pipeline.errors import ConfigError
 from pipeline.evaluate import classes as class_groups
 from pipeline.evaluate.metrics import mean, scores
-from pipeline.evaluate.patches import Patches
+from pipeline.evaluate.patches import Patches, pad_to_patch
 from pipeline.evaluate.volumes import Scan, Spacing, Volume, normalize, read_scan, resample
 from pipeline.stream import StudyStream
 
@@ -208,8 +208,12 @@ def _train(
 
 
 def _predict(model: torch.nn.Module, scan: Volume, p: Prepared, config: EvaluateConfig) -> np.ndarray:
-    image = torch.from_numpy(scan.image)[None]
-    return segmentation.predict(model, image, config.patch, p.device).numpy().astype(np.uint8)
+    """The scan's classes; a scan thinner than the patch is padded as its training patches were
+    (the sliding window's own zero padding, centred, would show the model slices it never saw)."""
+    nz, ny, nx = scan.image.shape
+    image = torch.from_numpy(pad_to_patch(scan.image, config.patch, "edge"))[None]
+    classes = segmentation.predict(model, image, config.patch, p.device).numpy().astype(np.uint8)
+    return np.ascontiguousarray(classes[:nz, :ny, :nx])
 
 
 def summarise(config: EvaluateConfig, p: Prepared, predictions: dict[str, list[np.ndarray]]) -> dict[str, Any]:
