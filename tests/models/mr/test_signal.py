@@ -27,12 +27,25 @@ def draws(name: str, field: float, fixed: dict | None = None, phase: str | None 
 
 
 ORDERS = {
-    "T1w": [("fat", "liver"), ("fat", "muscle"), ("white_matter", "grey_matter"), ("liver", "fluid")],
-    "T2w": [("fluid", "spleen"), ("fluid", "fat"), ("spleen", "liver"), ("grey_matter", "white_matter")],
-    "PDw": [("spleen", "liver"), ("fat", "muscle")],
+    "T1w": [
+        ("fat", "liver"),
+        ("fat", "muscle"),
+        ("white_matter", "grey_matter"),
+        ("liver", "fluid"),
+    ],
+    "T2w": [
+        ("fluid", "spleen"),
+        ("fluid", "fat"),
+        ("spleen", "liver"),
+        ("grey_matter", "white_matter"),
+        ("fat", "muscle"),
+        ("kidney_cortex", "liver"),
+        ("liver", "muscle"),
+    ],
+    "PDw": [("spleen", "liver"), ("fat", "muscle"), ("fluid", "muscle")],
     "T1w_fs": [("liver", "fat"), ("liver", "spleen"), ("muscle", "fat")],
     "T2w_fs": [("fluid", "spleen"), ("spleen", "fat"), ("kidney_cortex", "fat")],
-    "STIR": [("fluid", "liver"), ("spleen", "fat")],
+    "STIR": [("fluid", "liver"), ("spleen", "fat"), ("fluid", "muscle")],
     "FLAIR": [("white_matter", "fluid"), ("grey_matter", "fluid"), ("white_matter_lesion", "white_matter")],
     "MPRAGE": [("white_matter", "grey_matter"), ("grey_matter", "fluid"), ("white_matter", "deep_grey_matter")],
     "in_phase": [("fat", "liver"), ("liver", "spleen"), ("marrow", "muscle")],
