@@ -8,10 +8,9 @@ import pytest
 
 from jobs import evaluate
 from jobs.cli import run
-from tests.conftest import REPO, build_in_process, small_config
-from tests.support.realscan import phantom_scan
+from tests.conftest import build_in_process, small_config
+from tests.support.realscan import REAL, phantom_scan
 
-REAL = REPO.parent / "shared" / "data" / "real"
 FAST = ["--steps", "2", "--channels", "4,8", "--patch", "16,16,16", "--studies", "3"]
 CLASSES = "liver,spleen,kidney,vertebrae"
 

@@ -1,8 +1,10 @@
 """Stand-ins for a user's real labelled scans: a phantom_ct study written as NIfTI (RAS, as scanners
-export it) with its labels in TotalSegmentator's values, for tests that must not need real data."""
+export it) with its labels in TotalSegmentator's values, for tests that must not need real data;
+and where the shared real data is (`REAL`), for the tests that use it where it exists."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nibabel as nib
@@ -12,6 +14,10 @@ import torch
 from models import GeneratorOptions, make_spec
 from models.anatomy.vocabulary import TOTALSEGMENTATOR_V2, maisi_name
 from models.registry import create
+
+# The shared real scans and label maps beside the checkout (MEDSYNTH_REAL_DATA moves them, as for
+# `jobs.bench realism`); a user's clone has none, and the tests that need them skip.
+REAL = Path(os.environ.get("MEDSYNTH_REAL_DATA", Path(__file__).resolve().parents[3] / "shared" / "data" / "real"))
 
 
 def as_ras(volume_zyx: np.ndarray) -> np.ndarray:

@@ -4,8 +4,6 @@ value nobody mapped stops the job with the file and the value named."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -15,6 +13,7 @@ from models.anatomy import vocabulary
 from models.brain_mr.template import LABELS as BRAIN
 from models.errors import GeneratorError, ParamError
 from models.labels import maisi_ct_labels
+from tests.support.realscan import REAL
 
 MAISI = maisi_ct_labels()
 VALUES = {lb.name: lb.value for lb in BRAIN}
@@ -46,9 +45,6 @@ def test_totalsegmentator_mr_names_its_classes_and_groups_every_vertebra_as_one(
         vocabulary.load("totalsegmentator_mr", MAISI)  # no one MAISI label to paint a whole lung with
 
 
-REAL_MAPS = Path(os.environ.get("MEDSYNTH_REAL_DATA", Path(__file__).resolve().parents[4] / "shared" / "data" / "real"))
-
-
 def test_synthseg_adds_the_training_maps_values_to_freesurfer_by_tissue():
     vocab = vocabulary.load("synthseg", BRAIN)
     names = {lb.value: lb.name for lb in BRAIN}
@@ -63,10 +59,10 @@ def test_synthseg_adds_the_training_maps_values_to_freesurfer_by_tissue():
         vocabulary.load("freesurfer", BRAIN).apply(np.array([2, 507]), "a SynthSeg map")
 
 
-@pytest.mark.skipif(not (REAL_MAPS / "brain_label_maps").is_dir(), reason="no ../shared/data/real (a user's clone)")
+@pytest.mark.skipif(not (REAL / "brain_label_maps").is_dir(), reason="no ../shared/data/real (a user's clone)")
 def test_synthseg_maps_every_value_of_synthseg_s_own_training_maps():
     vocab = vocabulary.load("synthseg", BRAIN)
-    for path in sorted((REAL_MAPS / "brain_label_maps").glob("*.nii.gz"))[:3]:
+    for path in sorted((REAL / "brain_label_maps").glob("*.nii.gz"))[:3]:
         values = np.unique(np.asarray(nib.load(path).dataobj)).astype(np.int64)
         mapped = vocab.apply(values, path.name, x_ras=np.zeros(values.size))
         assert set(mapped.tolist()) >= {VALUES["skull"], VALUES["scalp"], VALUES["csf"]}
