@@ -120,7 +120,8 @@ LABELS = (
 class PhantomCT:
     name = "phantom_ct"
     # 0.3.0: kidney cortex and medulla, spleen against the wall, vertebral arch and shell, bone HU by age
-    version = "0.3.0"
+    # 0.4.0: muscle HU by age and sex, unenhanced kidney 23-39 HU (tissue.py's sources)
+    version = "0.4.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
     columns: ClassVar[dict[str, str]] = {
@@ -162,7 +163,7 @@ class PhantomCT:
         for attempt in range(MAX_REDRAWS + 1):
             rng = study_rng(spec.seed, RENDER_STREAM, attempt)
             label, tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
-            hus, texture = sample_phases(phases, p["age"], rng), None
+            hus, texture = sample_phases(phases, p["age"], p["sex"], rng), None
             if not physical:
                 hus, texture = random_appearance(len(phases), rng)
             images = form_phases(tissue, hus, spacing, p["noise_hu"], rng, texture)

@@ -1,11 +1,11 @@
 """Hounsfield units per tissue and contrast phase, from published CT figures.
 
 Non-contrast ranges follow the usual CT references (air -1000; lung -900 to -600; fat -120 to -90;
-water 0; muscle 35-55; liver 45-65; spleen 35-55; kidney 20-45; blood 30-50; cortical bone
+water 0; liver 45-65; spleen 35-55; blood 30-50; cortical bone
 500-1900). Arterial and portal venous ranges follow typical multiphase abdominal CT: aorta 150-350
 HU arterial, liver parenchyma ~100-120 HU portal venous.
 
-Bone and kidney have measurements of their own:
+Bone, kidney and muscle have measurements of their own:
 - Cancellous bone: L1 trabecular attenuation falls linearly with age by 2.5 HU a year, 226 +- 44 HU
   under 30 (Jang S, Graffy PM, Ziemlewicz TJ, et al. Opportunistic osteoporosis screening at
   routine abdominal and thoracic CT: normative L1 trabecular attenuation values in more than
@@ -16,12 +16,25 @@ Bone and kidney have measurements of their own:
   2006;21:307-314), far below a CT voxel: a voxel of the painted shell (1.5 mm) holds a quarter of
   cortical bone and three quarters of marrow, so `vertebral_cortex` is that mixture's attenuation
   (0.25 x 700-1300 + 0.75 x cancellous), not solid cortical bone.
-- Kidney cortex and medulla: 30-50 HU unenhanced; in the corticomedullary phase (the arterial
+- Kidney cortex and medulla: unenhanced, the normal parenchyma reads 29.6 +- 3.0 HU (35 controls:
+  PubMed 21388763, Eur J Radiol 2011, renal parenchymal attenuation in acute obstruction) and
+  32.6 +- 3.4 HU (the unobstructed kidneys of 145 patients: AJR 2004;182:1251-1254), so 23-39 HU
+  (both means +- 2 SD), cortex and medulla alike; in the corticomedullary phase (the arterial
   scan) the cortex enhances by 195-217 HU and leads the medulla by 110-140 HU, a lead that falls
   below 30 HU in the nephrographic phase, when the medulla has gained about 145 HU (Kim JK, Kim JH,
   Bae SJ, Cho KS. Multi-detector row CT of the kidney: optimizing scan delays for bolus tracking
   techniques of arterial, corticomedullary, and nephrographic phases. Eur J Radiol
   2007;63:420-426). A portal venous scan (60-80 s) falls at the nephrographic phase's start.
+- Skeletal muscle: its attenuation falls as fat infiltrates it with age. At L3 on unenhanced CT
+  women average 42.6, 38.1, 33.4, 29.3 and 25.2 HU at <45, 45-54, 55-64, 65-74 and >=75 years,
+  SD 5.5-7.2: about 0.44 HU a year from 40 (1,859 women of the Framingham Heart Study, table 2
+  of "Muscle reference values from thoracic and abdominal CT for sarcopenia assessment: the
+  Framingham Heart Study", Invest Radiol 2024;59:259-270, PMC10920396). Young healthy men sit
+  about 4 HU above young women (sarcopenia cut-offs, mean - 2 SD, 38.5 and 34.3 HU: Derstine BA,
+  Holcombe SA, Ross BE, et al. Skeletal muscle cutoff values for sarcopenia diagnosis using T10
+  to L5 measurements in a healthy US population. Sci Rep 2018;8:11369). The muscle range below
+  is a man's under 40 (mean 46, SD 5.8 as a uniform draw), lowered per study by sex and age
+  (`AGE_TRENDS`, `FEMALE_HU`).
 Each study draws one value per tissue uniformly inside its range: a fixed, published envelope with
 honest patient-to-patient and scanner-to-scanner spread. A study of several phases draws one
 position per tissue inside its ranges, shared by every phase (the same patient: a tissue bright
@@ -77,12 +90,12 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue("lung", (-870, -780), texture_hu=22),
     Tissue("fat", (-115, -95), texture_hu=7),
     Tissue("skin", (20, 50), texture_hu=6),
-    Tissue("muscle", (40, 52), (45, 58), (50, 62), texture_hu=6),
+    Tissue("muscle", (36, 56), (41, 62), (46, 66), texture_hu=6),  # a man under 40; see AGE_TRENDS
     Tissue("visceral", (-105, -90), texture_hu=6),  # mesenteric and retroperitoneal fat
     Tissue("liver", (50, 62), (65, 80), (100, 120), texture_hu=5),
     Tissue("spleen", (40, 52), (90, 130), (110, 130), texture_hu=6),
-    Tissue("kidney", (30, 45), (200, 250), (160, 200), texture_hu=7),  # the cortex
-    Tissue("kidney_medulla", (28, 42), (70, 120), (135, 180), texture_hu=6),
+    Tissue("kidney", (23, 39), (200, 250), (160, 200), texture_hu=7),  # the cortex
+    Tissue("kidney_medulla", (23, 39), (70, 120), (135, 180), texture_hu=6),
     Tissue("aorta", (35, 48), (220, 330), (140, 180), texture_hu=3),
     Tissue("ivc", (35, 48), (50, 90), (120, 160), texture_hu=3),
     Tissue("svc", (35, 48), (250, 400), (130, 170), texture_hu=3),  # arm injection: dense in arterial
@@ -119,28 +132,66 @@ TISSUES: tuple[Tissue, ...] = (
 TISSUE_INDEX: dict[str, int] = {t.name: i for i, t in enumerate(TISSUES)}
 
 
-# L1 trabecular bone loses 2.5 HU a year (Jang et al. 2019), from its range at BONE_AGE.
+@dataclass(frozen=True)
+class AgeTrend:
+    """A tissue's HU falls by `hu_per_year` for every year of age past `from_age`."""
+
+    tissue: str
+    from_age: float
+    hu_per_year: float
+
+    def loss(self, age: float) -> float:
+        return self.hu_per_year * max(age - self.from_age, 0.0)
+
+
+# L1 trabecular bone loses 2.5 HU a year from its range at 25 (Jang et al. 2019), in the painted
+# shell its marrow share (3/4) of that; muscle 0.44 HU a year from 40 (Framingham, above).
 BONE_LOSS_HU_PER_YEAR = 2.5
 BONE_AGE = 25.0
-BONE_SHARE = {"cancellous": 1.0, "vertebral_cortex": 0.75}  # the marrow share of each
+AGE_TRENDS = (
+    AgeTrend("cancellous", BONE_AGE, BONE_LOSS_HU_PER_YEAR),
+    AgeTrend("vertebral_cortex", BONE_AGE, 0.75 * BONE_LOSS_HU_PER_YEAR),
+    AgeTrend("muscle", 40.0, 0.44),
+)
+FEMALE_HU = {"muscle": -4.0}  # Derstine et al. 2018: young women's muscle about 4 HU below men's
+AGES = (18.0, 90.0)  # the ages a study may have (phantom_ct's `age` limits): the envelope QC holds
 
 
-def sample_hu(phase: str, age: float, rng: np.random.Generator) -> np.ndarray:
+def shift(age: float, sex: str) -> np.ndarray:
+    """Each tissue's HU offset from its table range for a patient of `age` and `sex`."""
+    out = np.zeros(len(TISSUES))
+    for trend in AGE_TRENDS:
+        out[TISSUE_INDEX[trend.tissue]] -= trend.loss(age)
+    if sex == "F":
+        for name, hu in FEMALE_HU.items():
+            out[TISSUE_INDEX[name]] += hu
+    return out
+
+
+def envelope(name: str, phase: str) -> HURange:
+    """`name`'s HU range in `phase` over every age and sex a study may have."""
+    lo, hi = TISSUES[TISSUE_INDEX[name]].range(phase)
+    lowest = min(float(shift(age, sex)[TISSUE_INDEX[name]]) for age in AGES for sex in ("F", "M"))
+    return (lo + lowest, hi)
+
+
+def sample_hu(phase: str, age: float, sex: str, rng: np.random.Generator) -> np.ndarray:
     """One study's HU per tissue index, drawn uniformly inside each published range."""
-    return sample_phases((phase,), age, rng)[0]
+    return sample_phases((phase,), age, sex, rng)[0]
 
 
-def sample_phases(phases: tuple[str, ...], age: float, rng: np.random.Generator) -> list[np.ndarray]:
+def sample_phases(phases: tuple[str, ...], age: float, sex: str, rng: np.random.Generator) -> list[np.ndarray]:
     """One study's HU per tissue index in each of `phases`: one uniform position per tissue
-    inside its ranges, shared by the phases (then the tumour's delayed washout, if asked)."""
+    inside its ranges, shared by the phases, moved by the patient's age and sex (then the
+    tumour's delayed washout, if asked)."""
     position = rng.random(len(TISSUES))
     washout = float(rng.uniform(*HCC_WASHOUT)) if "delayed" in phases else None
+    offset = shift(age, sex)
     out = []
     for phase in phases:
         lo, hi = np.array([t.range(phase) for t in TISSUES], dtype=np.float64).T
         hu = lo + (hi - lo) * position  # numpy's uniform(lo, hi): the same doubles, one phase at a time
-        for bone, share in BONE_SHARE.items():
-            hu[TISSUE_INDEX[bone]] -= BONE_LOSS_HU_PER_YEAR * max(age - BONE_AGE, 0.0) * share
+        hu += offset
         if phase == "delayed":
             hu[TISSUE_INDEX["hepatic_tumor"]] = hu[TISSUE_INDEX["liver"]] / washout
         out.append(hu.astype(np.float32))

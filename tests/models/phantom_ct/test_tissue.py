@@ -5,24 +5,54 @@ import torch
 
 from models import GeneratorOptions, make_spec
 from models.phantom_ct.tissue import (
+    AGES,
     BONE_AGE,
     BONE_LOSS_HU_PER_YEAR,
     RANDOM_HU,
     TISSUE_INDEX,
     TISSUES,
+    envelope,
     random_appearance,
     sample_phases,
+    shift,
 )
 from models.registry import create
 
 
 def test_trabecular_bone_loses_its_published_rate_with_age():
-    young = sample_phases(("non_contrast",), BONE_AGE, np.random.default_rng(1))[0]
-    old = sample_phases(("non_contrast",), BONE_AGE + 40, np.random.default_rng(1))[0]
+    young = sample_phases(("non_contrast",), BONE_AGE, "M", np.random.default_rng(1))[0]
+    old = sample_phases(("non_contrast",), BONE_AGE + 40, "M", np.random.default_rng(1))[0]
     loss = young[TISSUE_INDEX["cancellous"]] - old[TISSUE_INDEX["cancellous"]]
     assert np.isclose(loss, 40 * BONE_LOSS_HU_PER_YEAR)
-    same = [i for i, t in enumerate(TISSUES) if t.name not in ("cancellous", "vertebral_cortex")]
+    same = [i for i, t in enumerate(TISSUES) if t.name not in ("cancellous", "vertebral_cortex", "muscle")]
     assert np.array_equal(young[same], old[same])
+
+
+def test_muscle_loses_attenuation_with_age_and_is_lower_in_women_as_published():
+    """Framingham women at L3: 42.6 HU under 45, 25.2 at 75 and over (0.44 HU a year from 40);
+    young women about 4 HU below young men (Derstine et al. 2018)."""
+    muscle = TISSUE_INDEX["muscle"]
+
+    def drawn(age: float, sex: str, phase: str = "non_contrast") -> float:
+        return float(sample_phases((phase,), age, sex, np.random.default_rng(7))[0][muscle])
+
+    assert np.isclose(drawn(30, "M"), drawn(40, "M"))  # no loss before 40
+    assert np.isclose(drawn(40, "M") - drawn(80, "M"), 40 * 0.44, atol=1e-3)
+    assert np.isclose(drawn(60, "M") - drawn(60, "F"), 4.0, atol=1e-3)
+    enhancement = drawn(40, "M", "portal_venous") - drawn(40, "M")
+    assert np.isclose(drawn(80, "F", "portal_venous") - drawn(80, "F"), enhancement)  # contrast adds alike
+    # the population's means fall inside what a study of that age and sex may draw
+    women = [(40, 42.6), (50, 38.1), (60, 33.4), (70, 29.3), (80, 25.2)]
+    for age, mean in women:
+        lo, hi = (float(v) for v in np.array(TISSUES[muscle].non_contrast) + shift(age, "F")[muscle])
+        assert lo < mean < hi and abs((lo + hi) / 2 - mean) < 3.5, (age, lo, hi, mean)
+
+
+def test_qc_holds_muscle_to_the_envelope_of_every_age():
+    lo, hi = envelope("muscle", "non_contrast")
+    assert lo <= float(TISSUES[TISSUE_INDEX["muscle"]].non_contrast[0] + shift(AGES[1], "F")[TISSUE_INDEX["muscle"]])
+    assert hi == TISSUES[TISSUE_INDEX["muscle"]].non_contrast[1]
+    assert envelope("liver", "portal_venous") == TISSUES[TISSUE_INDEX["liver"]].portal_venous
 
 
 def test_random_appearance_draws_every_tissue_but_air_anew():
