@@ -8,6 +8,7 @@ import importlib
 import math
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from models.errors import MedsynthError
@@ -18,16 +19,31 @@ EXIT_INTERRUPTED = 130
 JOBS = ("generate", "plan", "query", "compact", "verify", "export", "report", "train", "evaluate", "preview", "view")
 
 
-def run(main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None) -> int:
-    """Call a job's `main`, turning medsynth errors into one line and exit code 2."""
+def run(
+    main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None, interrupted: str = "interrupted"
+) -> int:
+    """Call a job's `main`, turning medsynth errors into one line and exit code 2, and Ctrl-C into
+    the job's own `interrupted` line and exit code 130."""
     try:
         return main(list(sys.argv[1:] if argv is None else argv))
     except MedsynthError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted: committed shards are kept; rerun the same command to resume", file=sys.stderr)
+        print(interrupted, file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def out_folder(out: str | Path, uri: str) -> Path:
+    """An --out folder of its own: named, and never the local dataset `uri` or inside it."""
+    if not str(out).strip():
+        raise ConfigError("--out: must name a folder")
+    folder = Path(out).expanduser()
+    if "://" not in uri or uri.startswith("file://"):
+        root = Path(uri.removeprefix("file://")).expanduser().resolve()
+        if folder.resolve() == root or root in folder.resolve().parents:
+            raise ConfigError(f"--out: {out} is inside the dataset {uri}; write elsewhere")
+    return folder
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -144,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"usage: medsynth {{{','.join(JOBS)}}} ...", file=sys.stderr)
         return 0 if args and args[0] in ("-h", "--help") else EXIT_BAD_INPUT
     job = importlib.import_module(f"jobs.{args[0]}")
-    return run(job.main, args[1:])
+    return run(job.main, args[1:], getattr(job, "INTERRUPTED", "interrupted"))
 
 
 if __name__ == "__main__":

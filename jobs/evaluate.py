@@ -16,9 +16,8 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from jobs.cli import add_storage_options, number, numbers, parse, run, storage_options, whole, wholes
+from jobs.cli import add_storage_options, number, numbers, out_folder, parse, run, storage_options, whole, wholes
 from pipeline import segmentation
 from pipeline.errors import ConfigError
 from pipeline.evaluate import classes
@@ -63,7 +62,7 @@ def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     if args.window[0] >= args.window[1]:
         raise ConfigError(f"--window: low must be below high, got {list(args.window)}")
-    out = _check_out(args.out, args.uri)
+    out = out_folder(args.out, args.uri)
     config = EvaluateConfig(
         uri=args.uri,
         real=tuple(args.real),
@@ -109,18 +108,6 @@ def table(report: dict) -> str:
 
 def _cell(value: float | None) -> str:
     return f"{'n/a':>12s}" if value is None else f"{value:12.3f}"
-
-
-def _check_out(out: str, uri: str) -> Path:
-    """--out must be a folder of its own: never inside a local dataset root."""
-    if not out.strip():
-        raise ConfigError("--out: must name a folder")
-    folder = Path(out).expanduser()
-    if "://" not in uri or uri.startswith("file://"):
-        root = Path(uri.removeprefix("file://")).expanduser().resolve()
-        if folder.resolve() == root or root in folder.resolve().parents:
-            raise ConfigError(f"--out: {out} is inside the dataset {uri}; write the evaluation elsewhere")
-    return folder
 
 
 if __name__ == "__main__":

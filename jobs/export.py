@@ -14,9 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from jobs.cli import add_storage_options, parse, run, storage_options, whole
+from jobs.cli import add_storage_options, out_folder, parse, run, storage_options, whole
 from pipeline import catalog
 from pipeline.export import FORMATS, DicomOptions, export
 
@@ -25,7 +24,9 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.export", description=__doc__.splitlines()[0])
     parser.add_argument("uri", help="dataset root (local path, file://, s3://, ...)")
     parser.add_argument("--format", required=True, help=f"one of {', '.join(FORMATS)}")
-    parser.add_argument("--out", type=Path, required=True, help="local folder to write into")
+    parser.add_argument(
+        "--out", required=True, help="local folder to write into (empty, or an earlier export of this dataset)"
+    )
     parser.add_argument("--where", default=None, help="SQL WHERE selecting the studies (default: all)")
     parser.add_argument(
         "--limit", type=whole(0, 10**9), default=None, help="at most this many studies (first by index)"
@@ -43,11 +44,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_storage_options(parser)
     args = parse(parser, argv)
+    out = out_folder(args.out, args.uri)
     cat = catalog.open(args.uri, storage_options(args.storage_option))
     summary = export(
         cat,
         args.format,
-        args.out,
+        out,
         where=args.where,
         limit=args.limit,
         progress=not args.no_progress,
@@ -56,7 +58,7 @@ def main(argv: Sequence[str]) -> int:
     per_study = summary.seconds / max(summary.studies, 1)
     ratio = summary.bytes_written / max(summary.stored_bytes, 1)
     print(
-        f"{summary.studies} studies exported as {args.format} to {args.out}: {summary.files} files, "
+        f"{summary.studies} studies exported as {args.format} to {out}: {summary.files} files, "
         f"{summary.bytes_written / 2**20:.1f} MiB ({ratio:.2f}x the OME-Zarr), {per_study:.2f} s/study"
     )
     return 0

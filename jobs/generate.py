@@ -28,6 +28,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parse(parser, argv)
 
 
+INTERRUPTED = "interrupted: committed shards are kept; rerun the same command to resume"
+
+
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     config = config_module.load([DEFAULTS, *args.config], args.overrides, args.resolve_interpolations)
@@ -38,4 +41,4 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(run(main, interrupted=INTERRUPTED))

@@ -19,9 +19,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from jobs.cli import add_storage_options, parse, run, storage_options, whole
+from jobs.cli import add_storage_options, out_folder, parse, run, storage_options, whole
 from models import LabelDict
-from pipeline.errors import StorageError
+from pipeline.errors import ConfigError, StorageError
 from pipeline.report.slices import overlay_colours, views, window
 from pipeline.stream import StudyStream
 
@@ -31,17 +31,20 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("uri")
     parser.add_argument("--n", type=whole(1, 1000), default=4, help="how many studies (first by index)")
     parser.add_argument("--where", default=None, help="SQL WHERE selecting the studies")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    parser.add_argument("--out", required=True, help="folder for the PNG files")
     add_storage_options(parser)
     args = parse(parser, argv)
     options = storage_options(args.storage_option)
+    out = out_folder(args.out, args.uri)
     stream = StudyStream(args.uri, where=args.where, normalize="none", shuffle=False, storage_options=options)
+    if stream.rows.num_rows == 0:
+        raise ConfigError(f"--where: selects no studies of {args.uri}")
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(f"--out: cannot create {args.out} ({exc.strerror or exc})") from None
+        raise StorageError(f"--out: cannot create {out} ({exc.strerror or exc})") from None
     for count, sample in enumerate(stream, start=1):
-        path = args.out / f"{sample['study_id']}.png"
+        path = out / f"{sample['study_id']}.png"
         render(sample, stream.labels, path)
         print(path)
         if count == args.n:

@@ -23,9 +23,12 @@ import torch
 from monai.metrics import DiceMetric
 from monai.networks.utils import one_hot
 
-from jobs.cli import add_storage_options, number, parse, run, storage_options, whole, wholes
+from jobs.cli import add_storage_options, number, out_folder, parse, run, storage_options, whole, wholes
 from pipeline import segmentation
+from pipeline.errors import ConfigError
 from pipeline.stream import StreamLoader, StudyStream
+
+INTERRUPTED = "interrupted: OUT/checkpoint.pt holds the last saved step; rerun with --resume to go on"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -44,7 +47,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--val-every", type=whole(2, 10**6), default=5, help="hold out every N-th study (index %% N == 0)")
     p.add_argument("--save-every", type=whole(1, 10**8), default=50)
     p.add_argument("--seed", type=whole(0, 2**63 - 1), default=0)
-    p.add_argument("--out", type=Path, default=Path("runs/unet"))
+    p.add_argument("--out", default="runs/unet")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     add_storage_options(p)
     return parse(p, argv)
@@ -54,6 +57,11 @@ def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     classes = tuple(c.strip().replace("_", " ") for c in args.classes.split(",") if c.strip())
     options = storage_options(args.storage_option)
+    out = out_folder(args.out, args.uri)
+    checkpoint = out / "checkpoint.pt"
+    if args.resume and not checkpoint.is_file():
+        raise ConfigError(f"--resume: no checkpoint at {checkpoint}; drop --resume to start afresh")
+    segmentation.check_patch(args.patch, args.channels)
     torch.manual_seed(args.seed)
     stream = StudyStream(
         args.uri,
@@ -70,7 +78,6 @@ def main(argv: Sequence[str]) -> int:
     model = segmentation.build(len(classes), args.channels)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     state = segmentation.new_state()
-    checkpoint = args.out / "checkpoint.pt"
     if args.resume:
         state = resume(checkpoint, model, optimizer, loader)
 
@@ -83,7 +90,7 @@ def main(argv: Sequence[str]) -> int:
     held_out = (args.where or "", f"index % {args.val_every} = 0")
     dice = evaluate(model, args.uri, held_out, classes, args.patch, options)
     metrics = {"steps": state["step"], "final_loss": state["losses"][-1] if state["losses"] else None, "dice": dice}
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics))
     return 0
 
@@ -129,4 +136,4 @@ def evaluate(
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(run(main, interrupted=INTERRUPTED))

@@ -38,6 +38,18 @@ def build(n_classes: int, channels: tuple[int, ...] = CHANNELS, in_channels: int
     )
 
 
+def check_patch(patch: tuple[int, ...], channels: tuple[int, ...] = CHANNELS) -> None:
+    """A patch the UNet of `channels` takes: each side a multiple of its total stride (or the skip
+    connections misalign), and more than one voxel left at its deepest level (instance norm)."""
+    stride = 2 ** (len(channels) - 1)
+    text = ",".join(str(n) for n in patch)
+    if any(n % stride for n in patch) or all(n == stride for n in patch):
+        raise ConfigError(
+            f"--patch: each side must be a multiple of {stride}, not all {stride}, "
+            f"for a UNet of {len(channels)} levels; got {text}"
+        )
+
+
 def new_state() -> dict[str, Any]:
     return {"step": 0, "epoch": 0, "losses": []}
 

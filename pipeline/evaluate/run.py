@@ -85,6 +85,7 @@ def evaluate(config: EvaluateConfig, log: Callable[[str], None] = print) -> tupl
 
 
 def prepare(config: EvaluateConfig, log: Callable[[str], None]) -> Prepared:
+    segmentation.check_patch(config.patch, config.channels)
     if len(config.real) != len(config.labels) or not config.real:
         raise ConfigError(
             f"--labels: give one label map per real scan ({len(config.real)} --real, {len(config.labels)} --labels)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from pipeline.export.volume import ROW_COLUMNS, ExportStudy, read
 from pipeline.storage import ensure_local_folder
 
 FORMATS = ("nifti", "dicom")
+MARKER = ".medsynth-export.json"  # which dataset and format a folder holds: never two mixed
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,16 @@ def export(
     if cat.info.series:
         columns.append("series")
     rows = cat.query(where, columns=columns, limit=limit).to_pylist()
+    if not rows:
+        raise ConfigError(f"--where: selects no studies of {cat.store.uri}")
     if fmt == "dicom":
         for row in rows:
             problem = dicom.check_exportable(row["modality"], np.dtype(row["image_dtype"]), row["study_id"])
             if problem:
                 raise ConfigError(f"--format dicom: {problem}")
+    source = {"dataset": cat.info.name, "config_hash": cat.info.config_hash, "format": fmt}
+    existed = out.exists()
+    fresh = _check_out(out, source)
     ensure_local_folder(out, "--out")
     writer: Writer = (
         NiftiWriter(out, cat.info.labels, cat.info.name, cat.info.series)
@@ -116,9 +123,15 @@ def export(
     )
     started = time.perf_counter()
     files: list[Path] = []
-    for row in tqdm(rows, desc=f"export {fmt}", unit="study", disable=not progress):
-        files += writer.write(read(cat.store, row))
-    files += writer.finish()
+    try:
+        for row in tqdm(rows, desc=f"export {fmt}", unit="study", disable=not progress):
+            files += writer.write(read(cat.store, row))
+        files += writer.finish()
+        marker = out / MARKER
+        marker.write_text(json.dumps(source, indent=1) + "\n")
+    except BaseException:
+        _undo(out, files, fresh, existed)
+        raise
     return ExportSummary(
         studies=len(rows),
         files=len(files),
@@ -126,3 +139,37 @@ def export(
         stored_bytes=sum(r["image_bytes"] + r["label_bytes"] for r in rows),
         seconds=time.perf_counter() - started,
     )
+
+
+def _check_out(out: Path, source: dict[str, str]) -> bool:
+    """Whether `out` is fresh (absent or empty); a folder that holds anything but an earlier
+    export of this dataset in this format is refused, so two exports never mix."""
+    if not out.exists():
+        return True
+    if not out.is_dir():
+        raise ConfigError(f"--out: {out} is a file, not a folder")
+    if not any(out.iterdir()):
+        return True
+    try:
+        held = json.loads((out / MARKER).read_text())
+    except (OSError, ValueError):
+        held = None
+    if held != source:
+        raise ConfigError(
+            f"--out: {out} already holds other files (not an export of {source['dataset']} as {source['format']}); "
+            "choose an empty folder"
+        )
+    return False
+
+
+def _undo(out: Path, files: list[Path], fresh: bool, existed: bool) -> None:
+    """After a failed export: a folder it made is removed, an empty one emptied again, an
+    earlier export's loses what this run wrote."""
+    if not existed:
+        shutil.rmtree(out, ignore_errors=True)
+    elif fresh:
+        for child in out.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        return
+    for path in files:
+        path.unlink(missing_ok=True)

@@ -78,8 +78,10 @@ def read(store: Store, row: dict[str, Any]) -> ExportStudy:
     group = row["image_path"].removesuffix(f"/{IMAGE_PATH}")
     try:
         image, label = read_arrays(store.zarr_store(group))
-    except (OSError, KeyError, ValueError) as exc:
-        raise StorageError(f"study {row['study_id']}: cannot read {store.uri}/{group} ({exc})") from None
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:  # RuntimeError: a chunk that will not decode
+        raise StorageError(
+            f"study {row['study_id']}: cannot read {store.uri}/{group} ({exc}; python -m jobs.verify {store.uri})"
+        ) from None
     if checksum(image, label) != row["checksum"]:
         raise StorageError(
             f"study {row['study_id']}: stored arrays do not match the catalog checksum "

@@ -350,6 +350,77 @@ CASES = [
         "classes: no label 'nosuchorgan'",
         setup="dataset",
     ),
+    # Issue 28: folders of their own, selections that select, checkpoints that exist, patches the UNet takes.
+    *(
+        Case(
+            f"train {name}",
+            "train",
+            lambda ctx, a=args: [ctx["root"], "--classes", "liver", *a(ctx)],
+            expect,
+            setup="dataset",
+        )
+        for name, args, expect in (
+            (
+                "resume without a checkpoint",
+                lambda ctx: ["--resume", "--out", ctx["out"]],
+                "--resume: no checkpoint at",
+            ),
+            (
+                "patch of 8",
+                lambda ctx: ["--patch", "8,8,8", "--out", ctx["out"]],
+                "--patch: each side must be a multiple",
+            ),
+            ("patch not a multiple", lambda ctx: ["--patch", "20,32,32", "--out", ctx["out"]], "--patch: each side"),
+            ("out inside the dataset", lambda ctx: ["--out", ctx["root"] + "/runs"], "--out: "),
+            ("out empty", lambda ctx: ["--out", " "], "--out: must name a folder"),
+            (
+                "where selects none",
+                lambda ctx: ["--where", "index < 0", "--out", ctx["out"]],
+                "select at least one study",
+            ),
+        )
+    ),
+    *(
+        Case(
+            f"export {name}",
+            "export",
+            lambda ctx, a=args: [ctx["root"], "--format", "nifti", *a(ctx)],
+            expect,
+            setup=setup,
+        )
+        for name, args, expect, setup in (
+            ("out inside the dataset", lambda ctx: ["--out", ctx["root"] + "/nifti"], "inside the dataset", "dataset"),
+            ("out empty", lambda ctx: ["--out", ""], "--out: must name a folder", "dataset"),
+            ("into another export", lambda ctx: ["--out", ctx["other_out"]], "already holds other files", "other_out"),
+            (
+                "where false",
+                lambda ctx: ["--out", ctx["out"], "--where", "false"],
+                "--where: selects no studies",
+                "dataset",
+            ),
+        )
+    ),
+    Case(
+        "export stops at a damaged study, leaves nothing",
+        "export",
+        lambda ctx: [ctx["root"], "--format", "nifti", "--out", ctx["out"], "--no-progress"],
+        "s000000001",
+        setup="corrupt_chunk",
+    ),
+    Case(
+        "preview where selects none",
+        "preview",
+        lambda ctx: [ctx["root"], "--out", ctx["out"], "--where", "index < 0"],
+        "--where: selects no studies",
+        setup="dataset",
+    ),
+    Case(
+        "preview out inside the dataset",
+        "preview",
+        lambda ctx: [ctx["root"], "--out", ctx["root"] + "/png"],
+        "inside the dataset",
+        setup="dataset",
+    ),
     *(
         Case(f"view {name}", "view", lambda ctx, a=args: [ctx["root"], *a], expect, setup=setup)
         for name, args, expect, setup in (

@@ -35,7 +35,10 @@ def prepare(setup: str, root: Path, source: Path, other: Path) -> None:
         make_masks(setup.removeprefix("masks_"), root.parent / "masks")
         return
     shutil.copytree(source, root)
-    if setup == "corrupt_json":
+    if setup == "other_out":  # a folder of someone else's files where --out points
+        (root.parent / "other-export").mkdir()
+        (root.parent / "other-export" / "notes.txt").write_text("mine")
+    elif setup == "corrupt_json":
         (root / "dataset.json").write_text('{"name": "half a reco')
     elif setup == "truncated_part":
         part = root / "catalog" / "part-000000.parquet"
@@ -135,6 +138,7 @@ def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session,
         "blocked": str(blocked / "ds"),
         "weights": tmp_path / "weights",
         "out": str(tmp_path / "export"),
+        "other_out": str(tmp_path / "other-export"),
         "html": str(tmp_path / "reports" / "r.html"),
         "passwd": str(passwd),
         "silent": silent,
@@ -170,3 +174,5 @@ def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session,
     assert snapshot(root, fs) == before, "bad input must not write anything"
     assert blocked.read_text() == "x"
     assert not (tmp_path / "export").exists() and not (tmp_path / "reports").exists()
+    if case.setup == "other_out":
+        assert [p.name for p in (tmp_path / "other-export").iterdir()] == ["notes.txt"]

@@ -1,5 +1,6 @@
 """The `medsynth` console script runs the same jobs: a real generation and query end to end."""
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs import plan
+from jobs import cli, plan
 from jobs.cli import run
 from tests.conftest import REPO
 
@@ -61,6 +62,20 @@ def test_generate_then_query_through_the_console_script(tmp_path):
 def test_unknown_job_is_exit_2():
     result = subprocess.run([sys.executable, "-m", "jobs.cli", "fly"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 2 and "usage: medsynth" in result.stderr
+
+
+@pytest.mark.parametrize("job", ["generate", "train", "query"])
+def test_ctrl_c_prints_the_jobs_own_line_and_exits_130(job, monkeypatch, capsys):
+    module = importlib.import_module(f"jobs.{job}")
+
+    def interrupted(argv):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "main", interrupted)
+    assert cli.main([job]) == 130
+    said = capsys.readouterr().err.strip()
+    assert said == getattr(module, "INTERRUPTED", "interrupted")
+    assert ("--resume" in said) == (job == "train") and ("shards" in said) == (job == "generate")
 
 
 def test_plan_sizes_a_million_studies_and_reports_progress(built_dataset, capsys):

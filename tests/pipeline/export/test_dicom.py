@@ -84,9 +84,16 @@ def test_ct_series_and_segmentation_round_trip_exactly(built_dataset, tmp_path):
 def test_labelmap_and_jpeg_ls_round_trip_exactly_under_their_own_uids(built_dataset, tmp_path):
     cat = catalog.open(built_dataset.storage.uri)
     export(cat, "dicom", tmp_path / "plain", where="index = 4", progress=False)
-    export(cat, "dicom", tmp_path, where="index = 4", progress=False, dicom_options=DicomOptions("labelmap", "jpeg-ls"))
+    export(
+        cat,
+        "dicom",
+        tmp_path / "jls",
+        where="index = 4",
+        progress=False,
+        dicom_options=DicomOptions("labelmap", "jpeg-ls"),
+    )
     image, label, (dz, _, _) = stored(cat, "s000000004")
-    slices = read_series(tmp_path / "s000000004" / "image")
+    slices = read_series(tmp_path / "jls" / "s000000004" / "image")
     assert all(ds.file_meta.TransferSyntaxUID == JPEGLSLossless for ds in slices)
     hu = np.stack([ds.pixel_array.astype(np.int32) + int(ds.RescaleIntercept) for ds in slices])
     assert np.array_equal(hu, image)
@@ -96,7 +103,7 @@ def test_labelmap_and_jpeg_ls_round_trip_exactly_under_their_own_uids(built_data
     assert [ds.ImagePositionPatient for ds in slices] == [ds.ImagePositionPatient for ds in plain]
     assert slices[0].StudyInstanceUID == plain[0].StudyInstanceUID
     assert sum(len(ds.PixelData) for ds in slices) < 0.7 * sum(len(ds.PixelData) for ds in plain)
-    seg = pydicom.dcmread(tmp_path / "s000000004" / "segmentation.dcm")
+    seg = pydicom.dcmread(tmp_path / "jls" / "s000000004" / "segmentation.dcm")
     assert seg.SegmentationType == "LABELMAP" and int(seg.NumberOfFrames) == label.shape[0]
     assert seg.file_meta.TransferSyntaxUID == RLELossless  # DCMTK refuses JPEG-LS for SEG
     rebuilt, names = label_map_from_seg(seg, label.shape, dz)
