@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from jobs.cli import add_storage_options, parse, run, storage_options, whole
+from jobs.cli import add_storage_options, number, parse, run, storage_options, whole
 from pipeline import catalog
 from pipeline.columns import shown_columns
 
@@ -36,13 +36,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--list-columns", action="store_true", help="print the catalog's columns and exit")
     parser.add_argument("--aggregate", default=None, metavar="EXPRS", help='SQL aggregates, e.g. "count(*) AS n"')
     parser.add_argument("--group-by", default=None, metavar="COLUMNS", help="comma-separated columns to group by")
+    parser.add_argument(
+        "--timeout",
+        type=number(0.001, 86400.0),
+        default=catalog.QUERY_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop a query that runs longer (default {catalog.QUERY_TIMEOUT_S:g})",
+    )
     add_storage_options(parser)
     return parse(parser, argv)
 
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
-    cat = catalog.open(args.uri, storage_options(args.storage_option))
+    cat = catalog.open(args.uri, storage_options(args.storage_option), timeout_s=args.timeout)
     if args.list_columns:
         print("\n".join(f"{f.name}\t{f.type}" for f in cat.schema))
         return 0

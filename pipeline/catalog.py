@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -58,10 +59,15 @@ class Session:
         self.__init__()  # type: ignore[misc]
 
 
+QUERY_TIMEOUT_S = 60.0  # a catalog of a million rows answers in seconds; past this, the SQL runs away
+STOP_GRACE_S = 1.0  # how long an interrupted query gets to stop before it is left behind
+
+
 @dataclass(frozen=True)
 class Catalog:
     store: Store
     info: dataset_json.DatasetInfo
+    timeout_s: float = QUERY_TIMEOUT_S  # each query's time limit
     session: Session = field(default_factory=Session, compare=False, repr=False)
     checked: identity.Checked = field(default_factory=identity.Checked, compare=False, repr=False)
 
@@ -125,9 +131,10 @@ class Catalog:
         found = self.sources()
         for attempt in range(2):
             con = None
+            abandoned: list[bool] = []
             try:
                 con = self.session.cursor(self, found) if found.parts or found.compacted else self._empty()
-                return con.sql(text).to_arrow_table()
+                return self._bounded(con, text, abandoned)
             except duckdb.Error as exc:
                 if attempt == 0 and isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):
                     again = self.sources()
@@ -139,9 +146,47 @@ class Catalog:
                     raise CatalogError(f"{self.store.uri}: a catalog part cannot be read ({unreadable})") from None
                 raise CatalogError(f"query: {_explain(exc)}") from None
             finally:
-                if con is not None:
+                if con is not None and not any(abandoned):
                     con.close()
         raise AssertionError("unreachable")
+
+    def _bounded(self, con: duckdb.DuckDBPyConnection, text: str, abandoned: list[bool]) -> pa.Table:
+        """`text`'s result, within `timeout_s` and stopped promptly by Ctrl-C: DuckDB runs in a
+        thread of its own while this one waits, so a signal is seen and the query interrupted.
+        DuckDB checks for an interrupt between vectors, not inside one huge expression; a query
+        that has not stopped `STOP_GRACE_S` after it was told is left to its (daemon) thread and
+        its cursor marked `abandoned`, so the caller neither waits for it nor closes it under it."""
+        result: list[pa.Table] = []
+        failed: list[BaseException] = []
+        done = threading.Event()  # not Thread.join: a Ctrl-C inside join marks the thread stopped (3.11)
+
+        def work() -> None:
+            try:
+                result.append(con.sql(text).to_arrow_table())
+            except BaseException as exc:  # handed to the waiting thread, which raises it
+                failed.append(exc)
+            finally:
+                done.set()
+
+        def stop() -> None:
+            con.interrupt()
+            abandoned.append(not done.wait(STOP_GRACE_S))
+
+        threading.Thread(target=work, name="catalog-query", daemon=True).start()
+        started = time.monotonic()
+        try:
+            while not done.wait(0.05):
+                if time.monotonic() - started > self.timeout_s:
+                    stop()
+                    raise CatalogError(
+                        f"query: stopped after {self.timeout_s:g} s (--timeout); simplify the expression"
+                    )
+        except KeyboardInterrupt:
+            stop()
+            raise
+        if failed:
+            raise failed[0]
+        return result[0]
 
     def attach(self, con: duckdb.DuckDBPyConnection, found: Sources, spill: str = "") -> None:
         """Make `catalog` the dataset's rows, and leave `con` able to read the catalog folder only."""
@@ -200,10 +245,15 @@ class Catalog:
         return name
 
 
-def open(uri: str, options: dict[str, Any] | None = None) -> Catalog:  # noqa: A001 - mirrors zarr.open
-    """The catalog of the dataset at `uri` (`CatalogError` if there is no dataset there)."""
+def open(  # noqa: A001 - mirrors zarr.open
+    uri: str, options: dict[str, Any] | None = None, timeout_s: float = QUERY_TIMEOUT_S
+) -> Catalog:
+    """The catalog of the dataset at `uri` (`CatalogError` if there is no dataset there); each
+    query stops with a `CatalogError` after `timeout_s` seconds."""
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not 0 < timeout_s <= 86400:
+        raise CatalogError(f"--timeout: must be seconds within (0, 86400], got {timeout_s!r}")
     store = open_store(uri, options)
-    return Catalog(store, dataset_json.read(store))
+    return Catalog(store, dataset_json.read(store), timeout_s=float(timeout_s))
 
 
 def _explain(exc: duckdb.Error) -> str:

@@ -71,6 +71,20 @@ CASES = [
         "query two statements", "query", lambda ctx: [ctx["root"], "1=1; SELECT 2"], "one expression", setup="dataset"
     ),
     Case("query, no dataset", "query", lambda ctx: [ctx["root"]], "no medsynth dataset"),
+    Case(
+        "query timeout zero",
+        "query",
+        lambda ctx: [ctx["root"], "--timeout", "0"],
+        "argument --timeout",
+        setup="dataset",
+    ),
+    Case(
+        "query that runs away",
+        "query",
+        lambda ctx: [ctx["root"], "len(list_filter(range(20000000), lambda x: x % 7 = 0)) > 0", "--timeout", "0.2"],
+        "query: stopped after 0.2 s (--timeout)",
+        setup="dataset",
+    ),
     Case("truncated part", "query", lambda ctx: [ctx["root"]], "catalog part cannot be read", setup="truncated_part"),
     Case("verify, truncated part", "verify", lambda ctx: [ctx["root"]], "cannot be read", setup="truncated_part"),
     Case("corrupted chunk bytes", "verify", lambda ctx: [ctx["root"]], "s000000001", code=1, setup="corrupt_chunk"),

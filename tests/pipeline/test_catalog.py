@@ -1,5 +1,8 @@
 import pickle
 import shutil
+import signal
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow.parquet as pq
@@ -115,3 +118,32 @@ def test_an_empty_dataset_has_the_schema_and_no_rows(built_dataset, tmp_path):
         part.unlink()
     cat = catalog.open(str(copy))
     assert len(cat) == 0 and cat.query().schema == cat.schema
+
+
+# Light on memory, seconds of CPU a row, and no interrupt check inside (issue 28).
+RUNAWAY = "len(list_filter(range(20000000), lambda x: x % 7 = 0)) > 0"
+
+
+def test_a_runaway_query_stops_at_its_time_limit_and_the_catalog_still_answers(built_dataset):
+    limited = catalog.open(built_dataset.storage.uri, timeout_s=0.2)
+    started = time.monotonic()
+    with pytest.raises(CatalogError, match=r"stopped after 0.2 s \(--timeout\)"):
+        limited.query(RUNAWAY)
+    assert time.monotonic() - started < 0.2 + catalog.STOP_GRACE_S + 1.0
+    assert limited.count() == 10
+
+
+def test_ctrl_c_stops_a_query_promptly(built_dataset):
+    cat = catalog.open(built_dataset.storage.uri)
+    threading.Timer(0.3, lambda: signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        cat.query(RUNAWAY)
+    assert time.monotonic() - started < 0.3 + catalog.STOP_GRACE_S + 1.0
+    assert cat.count() == 10
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "60", True])
+def test_a_time_limit_must_be_seconds(built_dataset, timeout):
+    with pytest.raises(CatalogError, match="--timeout: must be seconds"):
+        catalog.open(built_dataset.storage.uri, timeout_s=timeout)
