@@ -81,6 +81,10 @@ def multiscales(name: str, spacing_mm: tuple[float, float, float], series: bool 
             "name": name,
             "axes": axes,
             "datasets": [{"path": IMAGE_PATH, "coordinateTransformations": [{"type": "scale", "scale": scale}]}],
+            # OME-NGFF 0.5 asks (SHOULD; ngff-zarr's strict schema requires) the downscaling method and
+            # its description: there is one level, so none.
+            "type": "none",
+            "metadata": {"description": "one resolution level, as rendered: no downscaling", "method": "none"},
         }
     ]
 

@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 import zarr
+from ngff_zarr.validate import validate as ngff_validate
 
 from models import Study
 from models.labels import maisi_ct_labels
@@ -55,6 +56,16 @@ def test_metadata_is_valid_ome_zarr_0_5(written):
     label_meta = group["labels/anatomy"].attrs["ome"]["image-label"]
     assert {p["label-value"]: p["name"] for p in label_meta["properties"]} == {1: "liver", 3: "spleen", 200: "body"}
     assert all(len(c["rgba"]) == 4 for c in label_meta["colors"])
+
+
+def test_ngff_zarrs_strict_0_5_schema_accepts_image_and_labels(written):
+    """ngff-zarr's strict schema turns the spec's SHOULDs into musts (multiscales `type`, `metadata`)."""
+    path, _, _ = written
+    group = open_study(zarr.storage.LocalStore(path))
+    labels = group["labels/anatomy"]
+    ngff_validate(dict(group.attrs), version="0.5", model="image", strict=True)
+    ngff_validate(dict(labels.attrs), version="0.5", model="image", strict=True)
+    ngff_validate(dict(labels.attrs), version="0.5", model="label", strict=True)
 
 
 def test_each_array_is_one_sharded_object(written):
