@@ -17,11 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from models.base import Generator
 from models.series import MAX_SERIES
+from models.uri import problem as uri_problem
 from pipeline.errors import ConfigError
 from pipeline.fields import SHOWN, build, check_fields, shown_key
 
@@ -127,6 +129,9 @@ class StorageConfig:
         check_fields(self)
         if not self.uri.strip():
             _fail("storage.uri", "must not be empty")
+        why = uri_problem(self.uri)
+        if why is not None:
+            _fail("storage.uri", why)
         _positive_triple("storage.chunk", self.chunk)
         if max(self.chunk) > MAX_SIDE:
             _fail("storage.chunk", f"at most {MAX_SIDE} per side, got {list(self.chunk)}")
@@ -254,9 +259,13 @@ def _read_yaml(path: Path) -> Any:
 def _dotlist(item: str) -> Any:
     if "=" not in item or item.startswith("="):
         raise ConfigError(f"{shown_key(item)}: overrides are key=value (for example dataset.n_studies=64)")
+    control = next((c for c in item if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if control is not None:  # YAML would fold a newline into a space: another value than written
+        raise ConfigError(f"{shown_key(item.partition('=')[0])}: holds the control character {control!r}")
     try:
         return OmegaConf.from_dotlist([item])
-    except OmegaConfBaseException as exc:
+    except (OmegaConfBaseException, yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+        # the value is YAML: a malformed or absurdly nested one fails in the YAML parser itself
         raise ConfigError(f"{shown_key(item.partition('=')[0])}: cannot be parsed ({type(exc).__name__})") from None
 
 

@@ -40,6 +40,8 @@ import zarr.storage
 from fsspec.implementations.local import LocalFileSystem
 from zarr.abc.store import Store as ZarrStore
 
+from models.uri import problem as uri_problem
+from models.uri import shown
 from pipeline.errors import CommitConflict, StorageError
 
 log = logging.getLogger(__name__)
@@ -250,6 +252,13 @@ def _is_credentials_error(exc: BaseException) -> bool:
     return isinstance(exc, NoCredentialsError | PartialCredentialsError)
 
 
+def _check_literal(uri: str) -> None:
+    """A URI names one place (`models.uri.problem`), or is refused without being echoed."""
+    why = uri_problem(uri)
+    if why is not None:
+        raise StorageError(f"storage.uri: {why}")
+
+
 def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
     """Normalise `uri` (a local path, file://, s3://, or another shared fsspec store) into a `Store`."""
     if not isinstance(uri, str):
@@ -257,10 +266,16 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
     if options is not None and not isinstance(options, dict):
         raise StorageError(f"storage.options: must be a mapping, got {type(options).__name__}")
     options = dict(options or {})
+    _check_literal(uri)
     match = _SCHEME.match(uri)
     if match is None:
         if not uri.strip():
             raise StorageError("storage.uri: must not be empty")
+        if options:
+            raise StorageError(
+                f"storage.options: {sorted(options)[0]!r} means nothing for a local folder ({uri[:80]!r}); "
+                "options are for object stores"
+            )
         try:
             root = str(Path(uri).expanduser().resolve())
         except (RuntimeError, OSError) as exc:  # `~nosuchuser/x`: no such home folder
@@ -327,11 +342,5 @@ def check_endpoint(url: str, timeout_s: float = ENDPOINT_TIMEOUT_S) -> None:
 
 
 def _safe(uri: str) -> str:
-    """`uri` without any user:password@ part."""
-    parts = urlsplit(uri)
-    host = parts.hostname or ""
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    """`uri` without any user:password@ part or query string."""
+    return shown(uri)

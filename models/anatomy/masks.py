@@ -28,6 +28,8 @@ import numpy as np
 
 from models.anatomy.vocabulary import Vocabulary
 from models.errors import GeneratorError, ParamError
+from models.uri import problem as uri_problem
+from models.uri import shown
 
 FIELD = "params.masks"
 SUFFIXES = (".nii", ".nii.gz")
@@ -79,15 +81,20 @@ class MaskSet:
     ) -> None:
         if not isinstance(uri, str) or not uri.strip():
             raise ParamError(FIELD, f"must name a folder, URI or medsynth dataset of label maps, got {uri!r}")
+        why = uri_problem(uri)  # the same rules as storage.uri: no credentials, query or pattern in it
+        if why is not None:
+            raise ParamError(FIELD, why)
         try:
             self.fs, root = fsspec.core.url_to_fs(uri, **(storage_options or {}))
         except (ImportError, ValueError, TypeError) as exc:
-            raise ParamError(FIELD, f"cannot open {uri} ({exc})") from None
+            raise ParamError(FIELD, f"cannot open {shown(uri)} ({type(exc).__name__})") from None
         self.uri, self.root, self.index = uri, root.rstrip("/"), index
         try:
             self.files = self._scan()
-        except OSError as exc:
-            raise ParamError(FIELD, f"cannot read {uri} ({exc})") from None
+        except ParamError:
+            raise
+        except Exception as exc:  # an object store's client: no credentials, access denied, no endpoint
+            raise ParamError(FIELD, f"cannot read {shown(uri)} ({_first_line(exc, uri)})") from None
         if not self.files:
             raise ParamError(FIELD, f"{uri} holds no label maps (*.nii, *.nii.gz, or a medsynth dataset)")
         self._cache: OrderedDict[tuple[str, str], Mask] = OrderedDict()
@@ -274,3 +281,9 @@ def _nifti(data: bytes, name: str) -> Any:
 
 
 __all__ = ["Mask", "MaskFile", "MaskSet"]
+
+
+def _first_line(exc: BaseException, uri: str) -> str:
+    """An exception's first line for a message, with `uri` in it shown as `models.uri.shown` does."""
+    text = (str(exc).strip().splitlines() or [""])[0].replace(uri, shown(uri))[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

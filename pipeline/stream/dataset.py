@@ -102,10 +102,15 @@ class StudyStream(IterableDataset):
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if state.get("fingerprint") != self.fingerprint():
+        """Resume where `state_dict` was taken: the same stream, a position inside an epoch."""
+        if not isinstance(state, dict) or state.get("fingerprint") != self.fingerprint():
             raise ConfigError("state_dict: it was saved by a stream over other studies, settings or world size")
-        self.config = replace(self.config, epoch=int(state["epoch"]))
-        self._resume_at = self._yielded = int(state["samples"])
+        epoch, samples = state.get("epoch"), state.get("samples")
+        for key, value, most in (("epoch", epoch, 10**9), ("samples", samples, len(self))):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+                raise ConfigError(f"state_dict: {key} must be a whole number within [0, {most}], got {value!r}")
+        self.config = replace(self.config, epoch=epoch)
+        self._resume_at = self._yielded = samples
 
     def fingerprint(self) -> str:
         """What the order depends on: the selection, the sampling settings, seed and world size."""

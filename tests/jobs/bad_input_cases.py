@@ -364,6 +364,49 @@ CASES = [
         "classes: no label 'nosuchorgan'",
         setup="dataset",
     ),
+    # Issue 28: URIs name one place plainly, and their secrets are never echoed.
+    Case("uri with a newline", "generate", gen("storage.uri=/tmp/a\nb"), "storage.uri: holds the control character"),
+    Case("uri with glob characters", "plan", lambda ctx: [f"storage.uri={ctx['root']}[1]"], "read as a file pattern"),
+    Case(
+        "options for a local root", "query", lambda ctx: [ctx["root"], "-o", "anon=true"], "means nothing for a local"
+    ),
+    Case(
+        "masks with credentials",
+        "plan",
+        lambda ctx: ["generator.params.anatomy=masks", f"generator.params.masks=s3://AKIA:{FAKE_SECRET}@bkt/masks"],
+        "generator.params.masks: s3://bkt/masks carries credentials",
+        forbid=(FAKE_SECRET,),
+    ),
+    Case(
+        "masks with a signed query",
+        "plan",
+        lambda ctx: [
+            "generator.params.anatomy=masks",
+            f"generator.params.masks=s3://bkt/m?X-Amz-Signature={FAKE_SECRET}",
+        ],
+        "generator.params.masks: holds '?'",
+        forbid=(FAKE_SECRET,),
+    ),
+    Case(
+        "masks on S3 without credentials",
+        "plan",
+        lambda ctx: [
+            "generator.params.anatomy=masks",
+            "generator.params.masks=s3://medsynth-test/masks",
+            f"generator.params.masks_endpoint_url={ctx['endpoint']}",
+        ],
+        "generator.params.masks: cannot read s3://medsynth-test/masks (NoCredentialsError",
+        env_drop=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+    ),
+    Case("nested YAML in an override", "plan", lambda ctx: ["generator.params={sex:{F:1}}"], "cannot be parsed"),
+    Case("100 brackets", "plan", lambda ctx: ["generator.params.sex=" + "[" * 100], "generator.params.sex: cannot be"),
+    Case(
+        "query a column twice",
+        "query",
+        lambda ctx: [ctx["root"], "--columns", "study_id,study_id"],
+        "--columns: names 'study_id' twice",
+        setup="dataset",
+    ),
     # Issue 28: folders of their own, selections that select, checkpoints that exist, patches the UNet takes.
     *(
         Case(

@@ -180,6 +180,17 @@ def test_state_from_another_selection_is_refused(uri):
         StudyStream(uri, patch_size=PATCH, where="index < 3").load_state_dict(state)
 
 
+@pytest.mark.parametrize(
+    "change", [{"samples": 10**6}, {"samples": -1}, {"samples": "3"}, {"epoch": -2}, {"epoch": 1.5}, {"samples": None}]
+)
+def test_a_position_the_stream_cannot_have_is_refused(uri, change):
+    """Issue 28: an impossible position used to yield nothing, silently."""
+    stream = StudyStream(uri, patch_size=PATCH)
+    state = {**stream.state_dict(), **change}
+    with pytest.raises(ConfigError, match=f"state_dict: {next(iter(change))} must be a whole number"):
+        stream.load_state_dict(state)
+
+
 def test_samples_go_through_monai_dictionary_transforms(uri):
     transforms = Compose(
         [

@@ -1,0 +1,41 @@
+"""What a URI may hold, and how one appears in messages: never its credentials or query string.
+
+Shared by the dataset's storage (`pipeline.storage`) and the mask sources (`models.anatomy.masks`),
+the two places a user names a place to read from or write to.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+# DuckDB reads a Parquet path with these as a glob pattern, so a root holding one would match (and
+# mix in) other datasets' files; `?` also starts a query string (a signature, a token).
+GLOB_CHARACTERS = frozenset("*?[]{}")
+
+
+def shown(uri: str) -> str:
+    """`uri` fit for a message: scheme, host, port and path; no user:password@, query or fragment."""
+    parts = urlsplit(uri)
+    if not parts.scheme or len(parts.scheme) == 1:  # a local path (or a Windows drive letter)
+        return uri.split("?", 1)[0][:200]
+    host = parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def problem(uri: str) -> str | None:
+    """Why `uri` cannot name one place plainly, or None: a control character (a newline ends a
+    path early in some tools), a glob or query character, or credentials in the URI itself."""
+    control = next((c for c in uri if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if control is not None:
+        return f"holds the control character {control!r}; name the folder plainly"
+    glob = sorted(GLOB_CHARACTERS.intersection(uri))
+    if glob:
+        return f"holds {''.join(glob)!r}, read as a file pattern or a query string; name the folder plainly"
+    parts = urlsplit(uri)
+    if parts.scheme and len(parts.scheme) > 1 and "@" in parts.netloc:
+        return f"{shown(uri)} carries credentials; use the options or the environment"
+    return None
