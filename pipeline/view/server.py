@@ -18,6 +18,7 @@ reachable: any other key, or one that climbs out with `..`, is a 404.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 import threading
@@ -139,6 +140,8 @@ class Handler(BaseHTTPRequestHandler):
             key = _inside(path[len(DATA_PREFIX) :])
             if key is None or not (key == served.group or key.startswith(served.group + "/")):
                 return None
+            if served.store.is_local and not _really_inside(served.store, key, served.group):
+                return None  # a symbolic link planted in the group points elsewhere
             return _object(served.store, key)
         if path.startswith(SEGMENTS_PREFIX):
             document = served.documents.get(path[len(SEGMENTS_PREFIX) :])
@@ -157,6 +160,12 @@ def _inside(key: str) -> str | None:
     if normal == "." or normal.startswith("../") or normal == "..":
         return None
     return normal
+
+
+def _really_inside(store: Store, key: str, group: str) -> bool:
+    """Whether the local file `key` is, links followed, inside the study `group`."""
+    root = os.path.realpath(store.path(group))
+    return os.path.realpath(store.path(key)).startswith(root + os.sep)
 
 
 def _object(store: Store, key: str) -> tuple[int, Callable[[int, int], bytes], str] | None:

@@ -4,6 +4,7 @@ and nothing outside the one study group."""
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -95,6 +96,20 @@ def test_preflights_are_answered_for_range_reads_from_any_origin(server):
 )
 def test_nothing_outside_the_study_group_is_served(server, path):
     assert fetch(f"{server.url}{path}")[0] == 404
+
+
+def test_a_link_planted_in_the_group_is_not_followed_out_of_it(built_dataset, tmp_path):
+    """Issue 28: a symbolic link inside the study group used to serve the file it points at."""
+    root = tmp_path / "ds"
+    shutil.copytree(built_dataset.storage.uri, root, symlinks=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside the dataset")
+    (root / GROUP / "leak").symlink_to(secret)
+    (root / GROUP / "inner").symlink_to(root / GROUP / "zarr.json")  # a link within the group is fine
+    with Server(Served(open_store(str(root)), GROUP, {})) as running:
+        assert fetch(f"{running.url}/data/{GROUP}/leak")[0] == 404
+        status, _, body = fetch(f"{running.url}/data/{GROUP}/inner")
+        assert status == 200 and body == (root / GROUP / "zarr.json").read_bytes()
 
 
 def test_documents_are_served_as_json(server):
