@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ SUFFIXES = (".nii", ".nii.gz")
 DATASET_FILE = "dataset.json"  # a medsynth dataset root (pipeline.layout names the same file)
 LABELS_ARRAY = "labels/anatomy/0"
 CACHED = 2  # masks kept decoded per process
+SPACING_MM = (0.01, 50.0)  # a label map's voxel sides: a cell to a coarse 5 cm (absurd beyond)
 _CHECKED: set[tuple[str, str, str, str]] = set()  # (root, name, identity, vocabulary) read whole once
 
 
@@ -175,8 +177,7 @@ class MaskSet:
             raise ParamError(FIELD, f"{name} must hold label values, got data of type {image.get_data_dtype()}")
         x, y, z = (int(n) for n in image.shape)
         dx, dy, dz = (round(float(s), 4) for s in image.header.get_zooms()[:3])
-        if min(dx, dy, dz) <= 0:
-            raise ParamError(FIELD, f"{name} has no positive voxel spacing ({dx}, {dy}, {dz})")
+        _check_spacing(name, (dz, dy, dx))
         return MaskFile(name, self._identity(path), (z, y, x), (dz, dy, dx), "nifti")
 
     def _medsynth(self, group: str) -> MaskFile:
@@ -186,7 +187,9 @@ class MaskSet:
         meta = json.loads(self.fs.cat_file(f"{group}/{LABELS_ARRAY}/zarr.json"))
         shape = tuple(int(n) for n in meta["shape"])
         shard = f"{group}/{LABELS_ARRAY}/c/0/0/0"
-        return MaskFile(name, self._identity(shard), shape, tuple(float(s) for s in scale), "medsynth")  # type: ignore[arg-type]
+        spacing = tuple(float(s) for s in scale)
+        _check_spacing(name, spacing)
+        return MaskFile(name, self._identity(shard), shape, spacing, "medsynth")  # type: ignore[arg-type]
 
     def file(self, name: str) -> MaskFile:
         for mask in self.files:
@@ -258,8 +261,19 @@ def _whole(data: np.ndarray, name: str) -> np.ndarray:
     return values.astype(np.int32)
 
 
+def _check_spacing(name: str, spacing: tuple[float, ...]) -> None:
+    """A voxel spacing a body could be drawn at: finite, within `SPACING_MM` on every axis."""
+    lo, hi = SPACING_MM
+    if len(spacing) != 3 or not all(math.isfinite(v) and lo <= v <= hi for v in spacing):
+        shown = ", ".join(f"{v:g}" for v in spacing)
+        raise ParamError(FIELD, f"{name} has voxels of ({shown}) mm; a label map's must be within [{lo:g}, {hi:g}] mm")
+
+
 def _mask(name: str, label: np.ndarray, spacing: tuple[float, float, float]) -> Mask:
-    return Mask(name, label, spacing, np.bincount(label.ravel(), minlength=256))
+    counts = np.bincount(label.ravel(), minlength=256)
+    if not counts[1:].any():  # all background, as stored or once the vocabulary has mapped it
+        raise GeneratorError(f"{FIELD}: {name} labels no voxel (every value is, or maps to, background)")
+    return Mask(name, label, spacing, counts)
 
 
 def _midline_x(lps: np.ndarray) -> np.ndarray:

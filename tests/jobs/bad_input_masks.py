@@ -23,5 +23,7 @@ MASK_CASES = [
         ("unmapped value", "unmapped", (), "a.nii.gz holds the value 250"),
         ("unknown vocabulary", "ok", ("generator.params.vocabulary=totalseg",), "params.vocabulary: must be"),
         ("grid past the mask", "ok", ("generator.spacing_mm=[5,2,2]",), "do not fit in a.nii.gz"),
+        ("labelling nothing", "zeros", (), "a.nii.gz labels no voxel"),
+        ("of absurd voxels", "huge_voxels", (), "a.nii.gz has voxels of (1e+06, 1e+06, 1e+06) mm"),
     )
 ]

@@ -78,6 +78,10 @@ def make_masks(kind: str, folder: Path) -> None:
         nib.save(nib.Nifti1Image(label.astype(np.float32) * 0.5, affine), folder / "a.nii.gz")
     elif kind == "unmapped":
         nib.save(nib.Nifti1Image(label * 250, affine), folder / "a.nii.gz")
+    elif kind == "zeros":  # issue 28: used to make empty studies that passed QC
+        nib.save(nib.Nifti1Image(np.zeros((1, 1, 1), np.uint8), affine), folder / "a.nii.gz")
+    elif kind == "huge_voxels":  # issue 28: used to fail inside the shard, after dataset.json
+        nib.save(nib.Nifti1Image(label, np.diag([-1e6, -1e6, 1e6, 1.0])), folder / "a.nii.gz")
     else:
         nib.save(nib.Nifti1Image(label, affine), folder / "a.nii.gz")
 
