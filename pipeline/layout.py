@@ -43,9 +43,14 @@ def part_path(shard: int) -> str:
 
 
 def part_shard(name: str) -> int | None:
-    """The shard number of a part file name, or None for anything else in the catalog folder."""
+    """The shard number of a part file name, or None for anything else in the catalog folder
+    (a name only its own shard writes: `part-0000001.parquet`, a copy beside `part-000001`, is
+    not a part; `jobs.verify` names it)."""
     match = PART_PATTERN.match(name)
-    return int(match.group(1)) if match else None
+    if not match:
+        return None
+    shard = int(match.group(1))
+    return shard if name == part_path(shard).rsplit("/", 1)[-1] else None
 
 
 @dataclass(frozen=True)

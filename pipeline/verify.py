@@ -9,7 +9,7 @@ catalog row holds everything needed) and recommits their shards' parts.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,10 +44,11 @@ class Report:
     expected_shards: int = 0
     uncommitted_groups: int = 0
     foreign_files: list[tuple[str, str]] = field(default_factory=list)  # catalog files of another dataset
+    accounts: list[str] = field(default_factory=list)  # the catalog against what the dataset says it holds
 
     @property
     def ok(self) -> bool:
-        return not self.findings and not self.foreign_files
+        return not self.findings and not self.foreign_files and not self.accounts
 
     def lines(self) -> list[str]:
         bad = sorted({f.study_id for f in self.findings})
@@ -58,6 +59,7 @@ class Report:
                 "move them out of the catalog, then verify again (studies were not checked)"
             )
             return out
+        out += self.accounts
         out += [f"{f.study_id} (shard {f.shard}): {f.problem}" for f in self.findings]
         out.append(
             f"{self.n_studies - len(bad)} of {self.n_studies} studies verified; {len(bad)} bad; "
@@ -81,10 +83,39 @@ def verify(catalog: Catalog, threads: int = 8) -> Report:
     with ThreadPoolExecutor(threads) as pool:
         for found in pool.map(lambda r: check_row(catalog, r), rows):
             report.findings += found
+    report.accounts = account(catalog, rows)
     committed = {r["image_path"].rsplit("/", 1)[0] for r in rows}
     groups = {p.split(".zarr/")[0] + ".zarr" for p in catalog.store.walk(layout.STUDIES_DIR) if ".zarr/" in p}
     report.uncommitted_groups = len(groups - committed)
     return report
+
+
+def account(catalog: Catalog, rows: list[dict[str, Any]]) -> list[str]:
+    """The catalog against what the dataset says it holds: each study once, each shard with the
+    rows of its task, no stray part-like file, and with `dataset.json` saying complete, every shard."""
+    info, out = catalog.info, []
+    strays = [n for n in catalog.store.list(layout.CATALOG_DIR, ".parquet") if layout.PART_PATTERN.match(n)]
+    for name in (n for n in strays if layout.part_shard(n) is None):
+        out.append(f"{layout.CATALOG_DIR}/{name}: not a part name this dataset writes (a copy?); readers ignore it")
+    ids = Counter(r["study_id"] for r in rows)
+    twice = sorted(i for i, n in ids.items() if n > 1)
+    if twice:
+        out.append(
+            f"{len(twice)} studies have more than one catalog row (first {twice[0]}): a catalog file repeats another"
+        )
+    shards = -(-info.n_studies // info.shard_size)
+    per_shard = Counter(r["shard"] for r in rows)
+    for shard, n in sorted(per_shard.items()):
+        want = layout.shard_task(shard, info.shard_size, info.n_studies).size if 0 <= shard < shards else 0
+        if n != want:
+            out.append(f"shard {shard}: {n} catalog rows where its task holds {want}")
+    missing = sorted(set(range(shards)) - set(per_shard))
+    if info.status == "complete" and missing:
+        out.append(
+            f"{len(missing)} of {shards} shards have no catalog rows though dataset.json says complete (first: shard "
+            f"{missing[0]}): a catalog part was deleted, or the compaction pointer lists too few files"
+        )
+    return out
 
 
 def check_row(catalog: Catalog, r: dict[str, Any]) -> list[Finding]:

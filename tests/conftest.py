@@ -167,9 +167,11 @@ def build_in_process(cfg: GenerateConfig, shards: list[int] | None = None) -> No
     from pipeline.worker import ShardWorker
 
     worker = ShardWorker(cfg, "test")
-    dataset.prepare(worker.store, cfg, worker.generator)
+    existing = dataset.prepare(worker.store, cfg, worker.generator)
     for shard in shards if shards is not None else range(cfg.dataset.n_shards):
         worker.run(shard_task(shard, cfg.dataset.shard_size, cfg.dataset.n_studies))
+    if shards is None:  # every shard made: what the runner records at the end
+        dataset.mark(worker.store, existing, "complete")
     worker.close()
 
 

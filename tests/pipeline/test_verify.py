@@ -47,11 +47,55 @@ def test_findings_name_each_bad_study(dataset):
     assert "s000000001" in "\n".join(report.lines())
 
 
+def running(dataset) -> None:
+    """dataset.json as a generation still under way (or interrupted) leaves it."""
+    doc = json.loads((dataset / "dataset.json").read_text())
+    (dataset / "dataset.json").write_text(json.dumps({**doc, "status": "running"}))
+
+
 def test_orphan_groups_of_uncommitted_shards_are_counted(dataset):
+    running(dataset)
     (dataset / "catalog/part-000001.parquet").unlink()
     report = verify(catalog.open(str(dataset)))
     assert report.ok and report.n_studies == 6
     assert (report.committed_shards, report.expected_shards, report.uncommitted_groups) == (2, 3, 4)
+
+
+def dangling_catalog(dataset) -> None:
+    shutil.rmtree(dataset / "catalog")
+    (dataset / "catalog").symlink_to(dataset / "nowhere")
+
+
+def half_a_compaction(dataset) -> None:
+    from pipeline.compaction import compact
+
+    compact(catalog.open(str(dataset)), rows_per_file=2, row_group_rows=2)
+    pointer = dataset / "catalog/compacted.json"
+    doc = json.loads(pointer.read_text())
+    assert len(doc["files"]) > 2
+    pointer.write_text(json.dumps({**doc, "files": doc["files"][: len(doc["files"]) // 2]}))
+
+
+@pytest.mark.parametrize(
+    "damage, said",
+    [
+        (lambda d: (d / "catalog/part-000001.parquet").unlink(), "1 of 3 shards have no catalog rows"),
+        (dangling_catalog, "3 of 3 shards have no catalog rows"),
+        (half_a_compaction, "catalog rows"),
+        (
+            lambda d: shutil.copy(d / "catalog/part-000001.parquet", d / "catalog/part-0000001.parquet"),
+            "catalog/part-0000001.parquet: not a part name this dataset writes",
+        ),
+    ],
+    ids=["deleted part", "dangling catalog link", "compaction pointer listing half its files", "duplicated part"],
+)
+def test_verify_compares_the_catalog_with_what_the_dataset_says_it_holds(dataset, damage, said, capsys):
+    """Issue 28: each of these verified clean (and a duplicated part gave rows twice)."""
+    damage(dataset)
+    assert run(verify_job.main, [str(dataset)]) == 1
+    assert said in capsys.readouterr().out
+    rows = catalog.open(str(dataset)).query(columns=["study_id"]).column("study_id").to_pylist()
+    assert len(rows) == len(set(rows))  # no reader counts a study twice
 
 
 def test_repair_renders_exactly_the_bad_studies_again(dataset):
