@@ -82,7 +82,9 @@ class Catalog:
     @property
     def expected(self) -> identity.Expected:
         """What every catalog file of this dataset says of itself."""
-        return identity.Expected(self.info.config_hash, self.info.n_studies, self.info.shard_size)
+        return identity.Expected(
+            self.info.config_hash, self.info.n_studies, self.info.shard_size, tuple(self.schema.names)
+        )
 
     def sources(self) -> Sources:
         """The catalog's files; `CatalogError` naming the first that belongs to another dataset."""

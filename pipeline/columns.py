@@ -95,6 +95,9 @@ def suffix(series: str) -> str:
     return series.lower()
 
 
+COLUMN_TYPES = ("double", "int64", "string", "bool")  # the Arrow types a generator's own columns may have
+
+
 def declare(labels: LabelDict, extra: dict[str, str] | None = None, series: Sequence[str] = ()) -> tuple[Column, ...]:
     """Every column of a dataset with these labels, generator columns (`extra`: name -> Arrow type
     name, "double", "int64", "string", "bool") and series (empty: one series)."""

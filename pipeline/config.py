@@ -68,6 +68,9 @@ def _positive_triple(key: str, value: tuple | None) -> tuple | None:
     return value
 
 
+MAX_STUDIES = 10**9  # the most studies one dataset holds
+
+
 @dataclass(frozen=True)
 class DatasetConfig:
     section: ClassVar[str] = "dataset"
@@ -80,7 +83,7 @@ class DatasetConfig:
         check_fields(self)
         if not NAME_PATTERN.match(self.name):
             _fail("dataset.name", f"must be letters, digits, '.', '_' or '-' (got {self.name!r})")
-        if not 1 <= self.n_studies <= 10**9:
+        if not 1 <= self.n_studies <= MAX_STUDIES:
             _fail("dataset.n_studies", f"must be between 1 and 1e9, got {self.n_studies}")
         if not 0 <= self.seed < 2**63:
             _fail("dataset.seed", f"must be a non-negative 63-bit integer, got {self.seed}")

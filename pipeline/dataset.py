@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from models import Generator, LabelDict
-from pipeline.config import GenerateConfig, dataset_hash, to_dict
+from pipeline.columns import COLUMN_TYPES
+from pipeline.config import MAX_STUDIES, GenerateConfig, dataset_hash, to_dict
 from pipeline.errors import CatalogError, CommitConflict, ConfigError
 from pipeline.layout import CATALOG_DIR, DATASET_FILE, STUDIES_DIR
 from pipeline.storage import Store
@@ -61,7 +62,7 @@ def record(config: GenerateConfig, generator: Generator, status: str = "running"
 def read(store: Store) -> DatasetInfo:
     """The dataset at `store`; `CatalogError` if there is none or it cannot be parsed."""
     try:
-        raw = json.loads(store.read_bytes(DATASET_FILE))
+        raw = _checked(json.loads(store.read_bytes(DATASET_FILE)), store.uri)
         return DatasetInfo(
             name=raw["name"],
             config_hash=raw["config_hash"],
@@ -79,8 +80,24 @@ def read(store: Store) -> DatasetInfo:
         if store.list(CATALOG_DIR):
             raise CatalogError(f"{store.uri}: catalog parts but no {DATASET_FILE} (was it deleted?)") from None
         raise CatalogError(f"{store.uri}: no medsynth dataset here ({DATASET_FILE} not found)") from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CatalogError(f"{store.uri}/{DATASET_FILE} is corrupt ({type(exc).__name__}: {exc})") from None
+
+
+def _checked(raw: dict[str, Any], uri: str) -> dict[str, Any]:
+    """`raw` if its sizes and column types are ones medsynth writes; `CatalogError` naming the field."""
+    where = f"{uri}/{DATASET_FILE}"
+    for key in ("n_studies", "shard_size"):
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STUDIES:
+            raise CatalogError(f"{where}: {key} must be a whole number within [1, {MAX_STUDIES:,}], got {value!r}")
+    columns = raw.get("columns", {})
+    if not isinstance(columns, dict):
+        raise CatalogError(f"{where}: columns must be a mapping of name to type, got {type(columns).__name__}")
+    for name, kind in columns.items():
+        if kind not in COLUMN_TYPES:
+            raise CatalogError(f"{where}: column {name!r} has type {kind!r}; medsynth writes {', '.join(COLUMN_TYPES)}")
+    return raw
 
 
 def prepare(store: Store, config: GenerateConfig, generator: Generator) -> dict[str, Any]:

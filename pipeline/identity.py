@@ -60,6 +60,7 @@ class Expected:
     config_hash: str
     n_studies: int
     shard_size: int
+    columns: tuple[str, ...] = ()  # the catalog's columns, as dataset.json declares them (empty: not checked)
 
 
 def problem(store: Store, rel: str, expected: Expected) -> str | None:
@@ -77,6 +78,11 @@ def problem(store: Store, rel: str, expected: Expected) -> str | None:
     if ident is not None and ident.config_hash != expected.config_hash:
         theirs = f"{ident.dataset!r}, config hash {ident.config_hash}"
         return f"belongs to another dataset ({theirs}, not {expected.config_hash})"
+    if expected.columns:
+        names = tuple(footer.schema.to_arrow_schema().names)
+        if names != expected.columns:
+            odd = sorted(set(names) ^ set(expected.columns)) or ["their order"]
+            return f"has other columns than dataset.json declares ({odd[0]}); was dataset.json edited?"
     if rel.startswith(f"{COMPACTED_DIR}/"):  # a compacted file: its rows span many shards
         return None
     shard = part_shard(rel.rsplit("/", 1)[-1])

@@ -400,6 +400,14 @@ CASES = [
     ),
     Case("nested YAML in an override", "plan", lambda ctx: ["generator.params={sex:{F:1}}"], "cannot be parsed"),
     Case("100 brackets", "plan", lambda ctx: ["generator.params.sex=" + "[" * 100], "generator.params.sex: cannot be"),
+    *(
+        Case(f"dataset.json with {what}", "query", lambda ctx: [ctx["root"]], expect, setup=f"edited_json_{setup}")
+        for what, setup, expect in (
+            ("shard_size 0", "shard_size", "dataset.json: shard_size must be a whole number"),
+            ("an unknown column type", "column_type", "column 'habitus' has type 'complex128'"),
+            ("a label renamed", "label", "has other columns than dataset.json declares"),
+        )
+    ),
     Case(
         "query a column twice",
         "query",

@@ -4,6 +4,7 @@ process itself is covered in test_generate.py)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 from collections.abc import Iterator
@@ -35,7 +36,17 @@ def prepare(setup: str, root: Path, source: Path, other: Path) -> None:
         make_masks(setup.removeprefix("masks_"), root.parent / "masks")
         return
     shutil.copytree(source, root)
-    if setup == "other_out":  # a folder of someone else's files where --out points
+    if setup.startswith("edited_json_"):  # issue 28: dataset.json edited into nonsense
+        doc = json.loads((root / "dataset.json").read_text())
+        what = setup.removeprefix("edited_json_")
+        if what == "shard_size":
+            doc["shard_size"] = 0
+        elif what == "column_type":
+            doc["columns"] = {**doc.get("columns", {}), "habitus": "complex128"}
+        else:
+            doc["labels"]["entries"][0]["name"] = "renamed thing"
+        (root / "dataset.json").write_text(json.dumps(doc))
+    elif setup == "other_out":  # a folder of someone else's files where --out points
         (root.parent / "other-export").mkdir()
         (root.parent / "other-export" / "notes.txt").write_text("mine")
     elif setup == "corrupt_json":
