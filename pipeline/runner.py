@@ -124,16 +124,38 @@ def connect(cfg: RayConfig) -> None:
         ) from None
 
 
+# What an HTTP/2 client sends first (RFC 9113, 3.4); a gRPC server (Ray's GCS, and its client
+# server behind ray://) answers with its own preface, a SETTINGS frame (type 0x4).
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+SETTINGS_FRAME = 0x4
+
+
 def check_address(address: str, timeout_s: float = 5.0) -> None:
-    """`host:port` or `ray://host:port` must accept a connection."""
+    """`host:port` or `ray://host:port` must accept a connection and speak gRPC (HTTP/2): Ray's
+    own join retries for ever, deaf to SIGTERM, against a port where something else listens."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         raise ConfigError(f"ray.address: must be auto, host:port or ray://host:port, got {address!r}")
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s) as conn:
+            conn.sendall(HTTP2_PREFACE)
+            header = _receive(conn, 9)
     except OSError as exc:
         reason = f"no answer within {timeout_s:g} s" if isinstance(exc, TimeoutError) else str(exc)
         raise ConfigError(f"ray.address: nothing answers at {address} ({reason})") from None
+    if len(header) < 9 or header[3] != SETTINGS_FRAME:
+        raise ConfigError(f"ray.address: something answers at {address}, but not as a Ray cluster (no gRPC there)")
+
+
+def _receive(conn: socket.socket, n: int) -> bytes:
+    """Up to `n` bytes, fewer when the peer closes first; a silent peer times out (`OSError`)."""
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def worker_count(cfg: RayConfig, n_tasks: int) -> int:

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from pipeline import catalog
 from pipeline.errors import ConfigError
 from pipeline.layout import part_path
 from pipeline.omezarr import checksum, validate
-from pipeline.runner import NAMESPACE, RunSummary, generate
+from pipeline.runner import NAMESPACE, RunSummary, check_address, generate
 from pipeline.storage import open_store
 from pipeline.worker import generator_options
 from tests.conftest import small_config
@@ -179,3 +180,39 @@ def test_the_summary_line_gives_studies_per_hour_per_gpu():
     summary = RunSummary("/d", 10, 5, 0, shards_run=5, studies_written=10, wall_s=36.0, workers=2, gpus=0.5)
     assert "0.28 studies/s, 2000 studies/hour per GPU," in summary.line()
     assert "per GPU" not in RunSummary("/d", 10, 5, 0, studies_written=10, wall_s=36.0, workers=2).line()
+
+
+@pytest.mark.parametrize("reply", [b"HTTP/1.1 400 Bad Request\r\n\r\n", b""], ids=["speaks HTTP/1", "closes"])
+def test_an_address_where_something_else_listens_is_refused_at_once(reply):
+    """Issue 28: Ray's own join retried for ever (deaf to SIGTERM) against a port that was not Ray's."""
+    server = socket.create_server(("127.0.0.1", 0))
+    host, port = server.getsockname()
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        conn.recv(64)
+        conn.sendall(reply)
+        conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=f"something answers at {host}:{port}, but not as a Ray cluster"):
+        check_address(f"{host}:{port}", timeout_s=2.0)
+    assert time.monotonic() - started < 2.0
+    server.close()
+
+
+def test_a_silent_listener_is_refused_within_the_timeout():
+    server = socket.create_server(("127.0.0.1", 0))  # accepts (the kernel's backlog), never speaks
+    host, port = server.getsockname()
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=f"nothing answers at {host}:{port} \\(no answer within 0.5 s\\)"):
+        check_address(f"{host}:{port}", timeout_s=0.5)
+    assert time.monotonic() - started < 2.0
+    server.close()
+
+
+def test_the_local_clusters_gcs_passes_the_check(ray_session):
+    """The real thing answers HTTP/2: the session's own Ray GCS."""
+    address = ray.get_runtime_context().gcs_address
+    check_address(address)
