@@ -28,7 +28,7 @@ import fsspec
 import numpy as np
 
 from models.anatomy.vocabulary import Vocabulary
-from models.errors import GeneratorError, ParamError
+from models.errors import GeneratorError, MedsynthError, ParamError
 from models.uri import problem as uri_problem
 from models.uri import shown
 
@@ -117,7 +117,7 @@ class MaskSet:
         if self.index is not None:
             return self._indexed(self.index)
         if self.fs.exists(f"{self.root}/{DATASET_FILE}"):
-            return tuple(self._medsynth(p) for p in sorted(self.fs.glob(f"{self.root}/studies/*/*.zarr")))
+            return tuple(self._medsynth(f"{self.root}/{group}") for group in self._committed())
         found = sorted(p for p in self.fs.find(self.root) if str(p).endswith(SUFFIXES))
         return tuple(self._nifti(str(p)) for p in found)
 
@@ -180,6 +180,21 @@ class MaskSet:
         _check_spacing(name, (dz, dy, dx))
         return MaskFile(name, self._identity(path), (z, y, x), (dz, dy, dx), "nifti")
 
+    def _committed(self) -> list[str]:
+        """The study groups of a medsynth dataset that its catalog holds: shards that never
+        committed are not read. The catalog is pipeline's (imported here, where a dataset is the
+        source, so models need not know how parts and compactions make it)."""
+        from pipeline import catalog
+
+        try:
+            cat = catalog.open(self.uri, self.fs.storage_options)
+            paths = cat.query(columns=["image_path"]).column("image_path").to_pylist()
+        except MedsynthError as exc:
+            raise ParamError(
+                FIELD, f"{shown(self.uri)} is a medsynth dataset whose catalog cannot be read ({exc})"
+            ) from None
+        return sorted(str(p).rsplit("/", 1)[0] for p in paths)
+
     def _medsynth(self, group: str) -> MaskFile:
         name = self._name(group)
         attrs = json.loads(self.fs.cat_file(f"{group}/labels/anatomy/zarr.json"))["attributes"]["ome"]
@@ -234,7 +249,11 @@ class MaskSet:
                 store = zarr.storage.FsspecStore.from_url(
                     f"{protocol}://{path}", storage_options=self.fs.storage_options, read_only=True
                 )
-            label = np.asarray(zarr.open_array(store, path=LABELS_ARRAY, mode="r")[...]).astype(np.uint8)
+            try:
+                label = np.asarray(zarr.open_array(store, path=LABELS_ARRAY, mode="r")[...]).astype(np.uint8)
+            except (OSError, KeyError, ValueError, RuntimeError) as exc:  # RuntimeError: a chunk will not decode
+                why = f"{type(exc).__name__}; python -m jobs.verify {shown(self.uri)}"
+                raise GeneratorError(f"{FIELD}: {mask.name} cannot be read ({why})") from None
             return _mask(mask.name, label, mask.spacing_zyx)
         import nibabel as nib
 

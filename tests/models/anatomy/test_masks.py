@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 
 import nibabel as nib
 import numpy as np
@@ -64,6 +65,16 @@ def test_a_medsynth_dataset_gives_its_stored_label_maps(built_dataset):
     got = masks.load(first.name, first.identity, vocabulary.identity(cat.info.labels))
     _, stored = read_arrays(cat.store.zarr_store(first.name))
     assert np.array_equal(got.label, stored) and got.spacing_zyx == pytest.approx(first.spacing_zyx)
+
+
+def test_only_a_datasets_committed_studies_are_masks(built_dataset, tmp_path):
+    """Issue 28: the groups of a shard that never committed (its part gone) used to be read too."""
+    root = tmp_path / "ds"
+    shutil.copytree(built_dataset.storage.uri, root)
+    (root / "catalog" / "part-000001.parquet").unlink()
+    names = [m.name for m in MaskSet(str(root)).files]
+    assert len(names) == 6 and not any(n.startswith("studies/000001/") for n in names)
+    assert (root / "studies" / "000001").is_dir()  # the uncommitted groups are still there
 
 
 def test_masks_on_s3_are_listed_read_and_identified_by_etag(tmp_path, torso, s3):
