@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from jobs.cli import add_storage_options, number, parse, run, storage_options, whole
 from pipeline import catalog
 from pipeline.columns import shown_columns
+from pipeline.errors import ConfigError
 
 TABLE_COLUMNS = (*shown_columns(), "series")  # series: where the dataset has them
 
@@ -59,6 +60,9 @@ def main(argv: Sequence[str]) -> int:
         sys.stdout.write(render(table, args.format))
         return 0
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    twice = sorted({c for c in columns or () if columns.count(c) > 1})
+    if twice:
+        raise ConfigError(f"--columns: names {twice[0]!r} twice")
     if columns is None and args.format == "table":
         columns = default_columns(cat.columns, args.where)
     table = cat.query(args.where, columns=columns, limit=args.limit)

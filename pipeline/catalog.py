@@ -104,9 +104,6 @@ class Catalog:
         if columns is not None and (isinstance(columns, str) or not columns):
             raise CatalogError(f"--columns: must be a non-empty list of column names, got {columns!r}")
         names = [self._check_column(c, "--columns") for c in columns] if columns else self.columns
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise CatalogError(f"--columns: names {twice[0]!r} twice")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
             raise CatalogError(f"--limit: must be a whole number, not negative, got {limit!r}")
         text = sql.select(names, where, [self._check_column(order_by, "order_by")], limit)

@@ -86,7 +86,7 @@ def read(store: Store) -> DatasetInfo:
 
 def _checked(raw: dict[str, Any], uri: str) -> dict[str, Any]:
     """`raw` if its sizes and column types are ones medsynth writes; `CatalogError` naming the field."""
-    where = f"{uri}/{DATASET_FILE}"
+    where = f"{uri}/{DATASET_FILE} is corrupt"
     for key in ("n_studies", "shard_size"):
         value = raw.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STUDIES:

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import http.client
 import logging
 import os
 import random
 import re
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -40,8 +38,8 @@ import zarr.storage
 from fsspec.implementations.local import LocalFileSystem
 from zarr.abc.store import Store as ZarrStore
 
+from models.uri import ENDPOINT_TIMEOUT_S, endpoint_problem, shown
 from models.uri import problem as uri_problem
-from models.uri import shown
 from pipeline.errors import CommitConflict, StorageError
 
 log = logging.getLogger(__name__)
@@ -50,7 +48,6 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 # botocore's "standard" retry mode backs off on 5xx, SlowDown/throttling and connection errors.
 S3_DEFAULTS: dict[str, Any] = {"config_kwargs": {"retries": {"max_attempts": 10, "mode": "standard"}}}
 ATTEMPTS = 4  # around each operation, on top of the client's own retries
-ENDPOINT_TIMEOUT_S = 5.0
 # Where a dataset can live: stores every process of a cluster sees (Ray workers write, the driver
 # and readers read). Others fsspec knows are refused by name, with the reason when it is known.
 SHARED_SCHEMES = ("file", "local", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "hdfs", "webhdfs", "sftp")
@@ -313,32 +310,11 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
 
 @functools.lru_cache(maxsize=64)
 def check_endpoint(url: str, timeout_s: float = ENDPOINT_TIMEOUT_S) -> None:
-    """Fail in seconds, naming the endpoint, when nothing answers at `url` (instead of the S3
-    client's minutes of retries): no such host, a refused connection, or silence. Anything else
-    counts as an answer (any HTTP status, and a connection reset, which is something there that
-    the client's retries may get through); checked once per endpoint and process."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise StorageError(f"storage.options.endpoint_url: must be http://host[:port] or https://..., got {_safe(url)}")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise StorageError(f"storage.options.endpoint_url: bad port in {_safe(url)}") from None
-    try:
-        if parts.scheme == "https":  # a TCP answer is enough: no TLS set-up of our own
-            socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
-            return
-        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout_s)
-        try:
-            connection.request("HEAD", "/")
-            connection.getresponse()
-        finally:
-            connection.close()
-    except (ConnectionRefusedError, TimeoutError, socket.gaierror) as exc:
-        reason = f"no answer within {timeout_s:g} s" if isinstance(exc, TimeoutError) else str(exc)
-        raise StorageError(f"storage.options.endpoint_url: nothing answers at {_safe(url)} ({reason})") from None
-    except (OSError, http.client.HTTPException):
-        return  # it answered, if badly: the S3 client's retries deal with a flaky endpoint
+    """Fail in seconds, naming the endpoint, when nothing answers at `url` (`models.uri.endpoint_problem`);
+    checked once per endpoint and process."""
+    why = endpoint_problem(url, timeout_s)
+    if why is not None:
+        raise StorageError(f"storage.options.endpoint_url: {why}")
 
 
 def _safe(uri: str) -> str:

@@ -19,6 +19,7 @@ from models.anatomy.place import Pose, place, sample_pose
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.options import Param, Setting, Subset, Weights
+from models.uri import ENDPOINT_TIMEOUT_S, endpoint_problem
 
 IDENTITY = "identity"  # the generator's own label values (a medsynth dataset of the same generator)
 PARAMS: dict[str, Param] = {
@@ -57,6 +58,10 @@ class MaskAnatomy:
         if params["masks"] is None:
             raise ParamError("params.masks", "must name the label maps to use with params.anatomy=masks")
         options = {"endpoint_url": params["masks_endpoint_url"]} if params["masks_endpoint_url"] else {}
+        if options:
+            why = endpoint_problem(str(options["endpoint_url"]), ENDPOINT_TIMEOUT_S)
+            if why is not None:
+                raise ParamError("params.masks_endpoint_url", why)
         self.labels = labels
         name = params["vocabulary"] or default_vocabulary
         index = None

@@ -398,12 +398,22 @@ CASES = [
         "generator.params.masks: cannot read s3://medsynth-test/masks (NoCredentialsError",
         env_drop=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
     ),
+    Case(
+        "masks behind an endpoint where nothing answers",
+        "plan",
+        lambda ctx: [
+            "generator.params.anatomy=masks",
+            "generator.params.masks=s3://medsynth-test/masks",
+            "generator.params.masks_endpoint_url=http://127.0.0.1:1",
+        ],
+        "generator.params.masks_endpoint_url: nothing answers at http://127.0.0.1:1",
+    ),
     Case("nested YAML in an override", "plan", lambda ctx: ["generator.params={sex:{F:1}}"], "cannot be parsed"),
     Case("100 brackets", "plan", lambda ctx: ["generator.params.sex=" + "[" * 100], "generator.params.sex: cannot be"),
     *(
         Case(f"dataset.json with {what}", "query", lambda ctx: [ctx["root"]], expect, setup=f"edited_json_{setup}")
         for what, setup, expect in (
-            ("shard_size 0", "shard_size", "dataset.json: shard_size must be a whole number"),
+            ("shard_size 0", "shard_size", "dataset.json is corrupt: shard_size must be a whole number"),
             ("an unknown column type", "column_type", "column 'habitus' has type 'complex128'"),
             ("a label renamed", "label", "has other columns than dataset.json declares"),
         )
