@@ -280,16 +280,13 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
         return Store(LocalFileSystem(), root, root)
     scheme = match.group(1).lower()
     if scheme not in fsspec.available_protocols():
-        raise StorageError(f"storage.uri: unknown scheme {scheme!r} in {_safe(uri)}")
+        raise StorageError(f"storage.uri: unknown scheme {scheme!r} in {shown(uri)}")
     if scheme not in SHARED_SCHEMES:
         why = IN_PROCESS.get(scheme, "it is not a shared, writable object store or file system")
         raise StorageError(
             f"storage.uri: {scheme}:// cannot hold a dataset ({why}); use a local path or one of "
             f"{', '.join(s + '://' for s in SHARED_SCHEMES)}"
         )
-    parts = urlsplit(uri)
-    if parts.password is not None or "@" in parts.netloc:
-        raise StorageError(f"storage.uri: {_safe(uri)} carries credentials; use storage.options or the environment")
     if scheme in ("file", "local"):
         return open_store(uri[len(match.group(0)) :] or "/", options)
     if scheme in ("s3", "s3a"):
@@ -301,10 +298,10 @@ def open_store(uri: str, options: dict[str, Any] | None = None) -> Store:
     except ImportError as exc:
         raise StorageError(f"storage.uri: the {scheme}:// backend is not installed ({exc})") from None
     except (TypeError, ValueError) as exc:
-        raise StorageError(f"storage.options: not accepted for {_safe(uri)} ({exc})") from None
+        raise StorageError(f"storage.options: not accepted for {shown(uri)} ({exc})") from None
     path = path.rstrip("/")
-    if not path or (scheme in ("s3", "s3a", "gs", "gcs", "az", "abfs") and not parts.netloc):
-        raise StorageError(f"storage.uri: {_safe(uri)} names no bucket")
+    if not path or (scheme in ("s3", "s3a", "gs", "gcs", "az", "abfs") and not urlsplit(uri).netloc):
+        raise StorageError(f"storage.uri: {shown(uri)} names no bucket")
     return Store(fs, path, f"{scheme}://{path}")
 
 
@@ -315,8 +312,3 @@ def check_endpoint(url: str, timeout_s: float = ENDPOINT_TIMEOUT_S) -> None:
     why = endpoint_problem(url, timeout_s)
     if why is not None:
         raise StorageError(f"storage.options.endpoint_url: {why}")
-
-
-def _safe(uri: str) -> str:
-    """`uri` without any user:password@ part or query string."""
-    return shown(uri)

@@ -27,7 +27,7 @@ from models.options import Choice, Param, Range, Setting, Subset, parse_params, 
 from models.phantom_ct import anatomy, lesions, patient, qc
 from models.phantom_ct.render import form_phases, paint
 from models.phantom_ct.skeleton import VERTEBRAE
-from models.phantom_ct.tissue import ALL_PHASES, PHASES, random_appearance, sample_phases
+from models.phantom_ct.tissue import AGES, ALL_PHASES, PHASES, random_appearance, sample_phases
 
 DEFAULT_SHAPE = (192, 256, 256)  # z, y, x
 SHAPE_LIMITS = (16, 1024)
@@ -38,7 +38,7 @@ PARAMS: dict[str, Param] = {
     "body_region": Choice(tuple(patient.REGIONS), tuple(patient.REGIONS)),
     "contrast": Choice(ALL_PHASES, PHASES),  # delayed only when asked for
     "sex": Choice(("F", "M"), ("F", "M")),
-    "age": Range((18.0, 90.0), (20.0, 85.0)),  # organ size trends, bone density
+    "age": Range(AGES, (20.0, 85.0)),  # organ size trends, bone density
     "habitus": Range((0.0, 1.0), (0.0, 1.0)),  # 0 lean .. 1 obese: subcutaneous and visceral fat
     "inspiration": Range((0.0, 1.0), (0.6, 1.0)),  # breath-hold depth: lung volume, diaphragm
     "bladder_fill": Range((0.0, 1.0), (0.2, 1.0)),

@@ -154,7 +154,7 @@ AGE_TRENDS = (
     AgeTrend("muscle", 40.0, 0.44),
 )
 FEMALE_HU = {"muscle": -4.0}  # Derstine et al. 2018: young women's muscle about 4 HU below men's
-AGES = (18.0, 90.0)  # the ages a study may have (phantom_ct's `age` limits): the envelope QC holds
+AGES = (18.0, 90.0)  # the ages a study may have (phantom_ct's `age` limits): the envelope QC holds over
 
 
 def shift(age: float, sex: str) -> np.ndarray:
