@@ -17,6 +17,7 @@ from jobs import compact, export, generate, plan, preview, query, report, train,
 from jobs.cli import run
 from tests.conftest import small_config
 from tests.jobs.bad_input_cases import CASES, SMALL, Case
+from tests.jobs.bad_input_hardening import HARDENING_CASES
 from tests.jobs.bad_input_maisi import DECODE_CASES
 from tests.jobs.bad_input_masks import MASK_CASES
 from tests.jobs.bad_input_mr import MR_CASES
@@ -133,8 +134,8 @@ def silent() -> Iterator[str]:
 
 @pytest.mark.parametrize(
     "case",
-    [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES, *DECODE_CASES],
-    ids=[c.name for c in [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES, *DECODE_CASES]],
+    [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES, *DECODE_CASES, *HARDENING_CASES],
+    ids=[c.name for c in [*CASES, *MASK_CASES, *MR_CASES, *SERIES_CASES, *DECODE_CASES, *HARDENING_CASES]],
 )
 def test_bad_input(case: Case, tmp_path, s3, source, other, silent, ray_session, capsys, monkeypatch):
     root = tmp_path / "ds"
