@@ -8,7 +8,7 @@ DEMO_URI ?= ./data/demo
 IMAGE ?= medsynth:0.1.0
 CUDA_WHEELS ?= cu128
 
-.PHONY: install browser demo test lint bench image clean
+.PHONY: install browser demo test bench-smoke lint bench image clean
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ browser:
 test: install browser
 	$(BIN)/ruff check .
 	MEDSYNTH_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+
+# Every benchmark's --quick run (a few minutes): that it runs and reports what it promises. CI runs
+# it after `make test`; its numbers are not measurements (`make bench` and `jobs.bench NAME` are).
+bench-smoke: install
+	$(BIN)/python -m pytest -m bench tests/jobs/test_bench.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,4 +1,9 @@
-"""Benchmarks run and report what they promise (their numbers are checked by people, not here)."""
+"""Benchmarks run and report what they promise (their numbers are checked by people, not here).
+
+Their smoke runs (`--quick`) carry the `bench` mark: `make bench-smoke` runs them, and CI does, but
+`make test` does not (they took about 4 of its 14 minutes). What a benchmark relies on is checked
+by the unit tests of the code it measures (objects per study: `tests/pipeline/test_sizing.py`;
+bytes a patch reads: `tests/pipeline/stream/test_dataset.py`)."""
 
 import json
 import os
@@ -23,7 +28,7 @@ def bench(name: str, out) -> tuple[subprocess.CompletedProcess, dict]:
     return result, json.loads((out / f"{name}.json").read_text())
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_generate_benchmark_writes_its_report(tmp_path):
     result, report = bench("generate", tmp_path)
     assert "pipeline_2w_over_1w" in result.stdout
@@ -39,7 +44,7 @@ def test_generate_benchmark_writes_its_report(tmp_path):
     assert all(v > 0 for v in report["metrics"].values())
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_storage_benchmark_counts_objects_and_requests(tmp_path):
     _, report = bench("storage", tmp_path)
     assert report["metrics"]["s3_objects_per_study"] == 7 == report["metrics"]["local_objects_per_study"]
@@ -49,7 +54,7 @@ def test_storage_benchmark_counts_objects_and_requests(tmp_path):
     assert set(report["ratios"]) == {"local_pipeline_over_raw", "tmpfs_pipeline_over_raw", "s3_pipeline_over_raw"}
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_stream_benchmark_reports_its_ratios(tmp_path):
     _, report = bench("stream", tmp_path)
     assert set(report["ratios"]) == {"stream_over_nifti_monai", "bytes_read_over_overlapped", "loader_2w_over_1w"}
@@ -57,21 +62,21 @@ def test_stream_benchmark_reports_its_ratios(tmp_path):
     assert report["metrics"]["rss_growth_mib"] < 100
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_phantom_benchmark_measures_both_sizes_on_one_core(tmp_path):
     _, report = bench("phantom", tmp_path)
     assert set(report["goals"]) == {"render_s_256x256x192", "render_s_512x512x256", "peak_gib_512x512x256"}
     assert all(v > 0 for v in report["metrics"].values())
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_brain_benchmark_times_one_core(tmp_path):
     _, report = bench("brain", tmp_path)
     assert set(report["goals"]) == {"render_s_1mm", "peak_gib_1mm"}
     assert report["metrics"]["render_s_1mm"] > 0 and report["metrics"]["template_setup_s"] > 0
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_mr_benchmark_times_both_mr_generators_against_phantom_ct(tmp_path):
     _, report = bench("mr", tmp_path)
     assert set(report["goals"]) == {"body_mr_s", "brain_physics_s", "peak_gib_body_mr", "peak_gib_brain_physics"}
@@ -83,7 +88,7 @@ def test_mr_benchmark_times_both_mr_generators_against_phantom_ct(tmp_path):
     assert all(v > 0 for v in report["ratios"].values())
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_maisi_benchmark_checks_its_cost_model(tmp_path):
     _, report = bench("maisi", tmp_path)
     assert set(report["goals"]) == {"cost_model_error", "decode_ours_140g_error_over_maisi_default_256x256x32"}
@@ -92,7 +97,7 @@ def test_maisi_benchmark_checks_its_cost_model(tmp_path):
     assert report["ratios"]["step_speedup_vs_maisi_loop_256x256x32"] > 0
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_scale_benchmark_reports_queries_planning_and_the_cluster_path(tmp_path):
     _, report = bench("scale", tmp_path)
     assert set(report["goals"]) == {
@@ -108,7 +113,7 @@ def test_scale_benchmark_reports_queries_planning_and_the_cluster_path(tmp_path)
     assert report["metrics"]["two_nodes_studies_per_s"] > 0 and report["metrics"]["plan_peak_gib"] > 0.05
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_export_benchmark_measures_every_format_against_render(tmp_path):
     _, report = bench("export", tmp_path)
     for name in ("ct", "brain"):
@@ -118,7 +123,7 @@ def test_export_benchmark_measures_every_format_against_render(tmp_path):
         assert report["metrics"][f"{name}_report_s"] > 0
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_series_benchmark_times_four_series_against_one_and_streams_two_against_one(tmp_path):
     _, report = bench("series", tmp_path)
     assert set(report["goals"]) == {"four_over_one_time", "two_over_one_patches_per_s"}
@@ -161,7 +166,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_the_gpu_bench_runs_its_workers_without_ray(tmp_path):
     """`jobs.bench maisi_gpu` imports nothing the GPU machine lacks, in the parent and in the spawned
     worker processes, and its workers (the factory's without Ray) write and commit their shards."""
