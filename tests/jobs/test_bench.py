@@ -1,7 +1,8 @@
 """Benchmarks run and report what they promise (their numbers are checked by people, not here).
 
-Their smoke runs (`--quick`) carry the `bench` mark: `make bench-smoke` runs them, and CI does, but
-`make test` does not (they took about 4 of its 14 minutes). What a benchmark relies on is checked
+Their smoke runs (`--quick`), and the GPU bench's rehearsal without Ray, carry the `bench` mark:
+`make bench-smoke` runs them, and CI does, but `make test` does not (they took about 4 of its 14
+minutes). What a benchmark relies on is checked
 by the unit tests of the code it measures (objects per study: `tests/pipeline/test_sizing.py`;
 bytes a patch reads: `tests/pipeline/stream/test_dataset.py`)."""
 
