@@ -8,7 +8,7 @@ DEMO_URI ?= ./data/demo
 IMAGE ?= medsynth:0.1.0
 CUDA_WHEELS ?= cu128
 
-.PHONY: install browser demo test bench-smoke lint bench image clean
+.PHONY: install browser demo test bench-smoke lint bench docs image clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ test: install browser
 bench-smoke: install
 	$(BIN)/python -m pytest -m bench tests/jobs/test_bench.py
 
+# The reference pages under docs/reference/, made from the code (tests/jobs/test_docs.py checks them).
+docs: install
+	$(BIN)/python -m jobs.docs
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -56,6 +60,7 @@ bench: install
 	$(BIN)/python -m jobs.bench anatomy
 	$(BIN)/python -m jobs.bench mr
 	$(BIN)/python -m jobs.bench series
+	$(BIN)/python -m jobs.docs
 
 # The CUDA image for clusters (infra/docker/Dockerfile); needs Docker, so it is not part of `test`.
 image:

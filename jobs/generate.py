@@ -3,7 +3,7 @@
     python -m jobs.generate dataset.n_studies=64 storage.uri=./data/ct64
     ray job submit --working-dir . -- python -m jobs.generate storage.uri=s3://bucket/ct-v1 ...
 
-Defaults come from jobs/configs/generate.yaml; see README.md, "Configuration", for every key.
+Defaults come from jobs/configs/generate.yaml; see docs/reference/configuration.md for every key.
 """
 
 from __future__ import annotations

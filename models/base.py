@@ -3,7 +3,7 @@
 A `StudySpec` is everything needed to render one study again, bit for bit: it is derived only from
 `(dataset.seed, index)` and the generator's options, and its `params` are what `sample_params`
 drew. `render` is a pure function of the spec, so a retried or regenerated study has identical bytes
-(for neural generators: on the same device model, software and thread count; see README).
+(for neural generators: on the same device model, software and thread count; see docs/generators/maisi_ct.md).
 """
 
 from __future__ import annotations

@@ -34,10 +34,10 @@ def available() -> list[str]:
 def create(name: str, options: GeneratorOptions) -> Generator:
     """Build generator `name`; options it cannot honour raise `ParamError` naming the field, and a
     generator that lacks a member of the contract (`models.base.Generator`) is refused by name."""
-    factory = _factory(name)
-    if options.series is not None and not hasattr(factory, "series_names"):
+    made = factory(name)
+    if options.series is not None and not hasattr(made, "series_names"):
         raise GeneratorError(f"generator.series: {name} renders one series per study (it has no series_names)")
-    generator = factory(options)
+    generator = made(options)
     missing = [member for member in MEMBERS if not hasattr(generator, member)]
     if missing:
         raise GeneratorError(
@@ -46,7 +46,8 @@ def create(name: str, options: GeneratorOptions) -> Generator:
     return generator
 
 
-def _factory(name: str) -> GeneratorFactory:
+def factory(name: str) -> GeneratorFactory:
+    """The class (or factory) registered as `name`, not yet built: its class attributes describe it."""
     if name in _BUILTINS:
         module, attr = _BUILTINS[name].split(":")
         return getattr(importlib.import_module(module), attr)

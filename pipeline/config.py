@@ -74,6 +74,12 @@ MAX_STUDIES = 10**9  # the most studies one dataset holds
 @dataclass(frozen=True)
 class DatasetConfig:
     section: ClassVar[str] = "dataset"
+    HELP: ClassVar[dict[str, str]] = {  # each key's meaning: docs/reference/configuration.md is made from it
+        "name": "name recorded in `dataset.json` (letters, digits, `._-`)",
+        "n_studies": "number of studies",
+        "seed": "dataset seed; study *i* depends only on `(seed, i)` and the generator config",
+        "shard_size": "studies per shard: the unit of work and of commit",
+    }
     name: str = "medsynth"
     n_studies: int = 16
     seed: int = 0
@@ -98,6 +104,13 @@ class DatasetConfig:
 @dataclass(frozen=True)
 class GeneratorConfig:
     section: ClassVar[str] = "generator"
+    HELP: ClassVar[dict[str, str]] = {
+        "name": "a built-in generator or a `medsynth.generators` entry point",
+        "shape": "output size `[z, y, x]`; null = the generator's default",
+        "spacing_mm": "voxel spacing `[z, y, x]` in mm; null = the generator chooses",
+        "params": "generator-specific parameters (docs/reference/generators.md)",
+        "series": "several series per study (docs/generate.md, *Several series per study*); null = one",
+    }
     name: str = "phantom_ct"
     shape: tuple[int, ...] | None = None  # z, y, x; None = the generator's default
     spacing_mm: tuple[float, ...] | None = None
@@ -121,6 +134,16 @@ class GeneratorConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     section: ClassVar[str] = "storage"
+    HELP: ClassVar[dict[str, str]] = {
+        "uri": "dataset root: a path, `file://`, `s3://`, or any fsspec URI; literal, so credentials, control"
+        " characters and `*?[]{}` (DuckDB would read them as a file pattern) are refused",
+        "options": "fsspec options (`endpoint_url`, `profile`, `anon`, ...) for an object store (refused for a"
+        " local folder, where they mean nothing); secrets are never recorded",
+        "chunk": "inner Zarr chunk `[z, y, x]` (patch reads touch only the chunks they overlap)",
+        "codec": "`blosc-zstd` (zstd after a byte shuffle), `zstd`, `blosc-lz4` or `none`",
+        "level": "compression level (blosc: at most 9, zstd: at most 22)",
+        "prefix_hash": "hash-prefixed shard folders, to spread keys over S3 partitions",
+    }
     uri: str = "./data/demo"
     options: dict[str, Any] = field(default_factory=dict)  # fsspec options (endpoint_url, profile, anon)
     chunk: tuple[int, ...] = (64, 64, 64)  # inner Zarr chunk, z, y, x
@@ -148,7 +171,17 @@ class StorageConfig:
 @dataclass(frozen=True)
 class RayConfig:
     section: ClassVar[str] = "ray"
-    address: str | None = None  # None: start a local Ray; "auto" or "ray://host:port": join a cluster
+    HELP: ClassVar[dict[str, str]] = {
+        "address": "null = Ray's default (`RAY_ADDRESS`, or a `ray start` cluster on this machine, else a new"
+        " local Ray); `auto`, `host:port` or `ray://host:port` = join that cluster",
+        "num_workers": "generator actors; null = as many as the cluster's CPUs (or GPUs) fit",
+        "cpus_per_worker": "CPUs each actor reserves (also set for GPU actors)",
+        "gpus_per_worker": "GPUs each actor reserves (fractions allowed); > 0 needs GPUs in the cluster",
+        "max_in_flight": "shards queued per actor (backpressure)",
+        "max_retries": "times a shard is retried after its actor died or a transient error",
+        "writer_threads": "encode + write threads per actor, overlapping rendering",
+    }
+    address: str | None = None
     num_workers: int | None = None  # None: as many as the cluster's resources allow
     cpus_per_worker: float = 1.0
     gpus_per_worker: float = 0.0

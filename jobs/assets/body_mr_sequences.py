@@ -1,6 +1,6 @@
-"""README figure: one body_mr patient on eight sequences, one label map.
+"""The figure of README.md and docs/generators/body_mr.md: one body_mr patient on eight sequences, one label map.
 
-`python jobs/assets/body_mr_sequences.py [SEED] [OUT]` from the repository root (the README's is
+`python jobs/assets/body_mr_sequences.py [SEED] [OUT]` from the repository root (the docs' is
 seed 7, written to jobs/assets/body_mr_sequences.png).
 """
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from jobs import docs
 from jobs.bench.report import RESULTS
 from jobs.cli import run
 
@@ -40,6 +41,9 @@ def main(argv: Sequence[str]) -> int:
     print(report.table())
     if not args.no_save:
         print(f"\nsaved {report.save(args.out)}")
+        if args.out.resolve() == RESULTS.resolve():  # the committed results: their page follows them
+            docs.write()
+            print(f"updated {docs.REFERENCE / 'benchmarks.md'}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`python -m jobs.bench maisi`: what maisi_ct's parts cost, to check README's cost model.
+"""`python -m jobs.bench maisi`: what maisi_ct's parts cost, to check the cost model (docs/generators/maisi_ct.md).
 
 Cost model: study_s = label_s + setup_s + steps * step_s + decode_s, times (1 + redraws) for the
 sampling part. On the CPU the tiny networks are timed at 256 x 256 x 32 and x 64 (every term but

@@ -16,7 +16,7 @@ The full-size MAISI networks with random weights, 30 steps, float16 as MAISI run
 
 About 5 minutes on an H200, `--quick` about 2. It needs no Ray, so it runs on a GPU machine that
 has only torch: carry, as wheels for its Python, monai, zarr, numcodecs, crc32c, donfig, nibabel,
-omegaconf and antlr4-python3-runtime (README, "maisi_ct on a GPU", gives the commands).
+omegaconf and antlr4-python3-runtime (docs/generators/maisi_ct.md gives the commands).
 `python -m jobs.bench maisi_factory` is the same through Ray and `jobs.generate`.
 """
 

@@ -53,6 +53,8 @@ class BodyMR:
     name = "body_mr"
     version = "0.3.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
+    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
+    declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}
     columns: ClassVar[dict[str, str]] = {
         **mr_sequence.COLUMNS,
         "habitus": "double",
@@ -64,7 +66,7 @@ class BodyMR:
         self.shape_given = options.shape is not None
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}, options.params)
+        self.params = parse_params(self.declared_params, options.params)
         mr_sequence.check_timings(self.params)
         self.series = series.check(options.series, SEQUENCES, self.name)
         series.refuse_options(self.series, options.params, steered=mr_sequence.SERIES_STEERED)

@@ -1,7 +1,7 @@
 """The MR tissue of every voxel of a torso, from the tissue map `phantom_ct` paints (procedural or
 from a user's mask), and each tissue's share of blood's gadolinium concentration by phase.
 
-Mapping choices (the README lists them):
+Mapping choices (docs/generators/body_mr.md lists them):
 - CT's `gas` and `air` are air; `visceral` and `fat` are fat; the femoral shaft's fatty `marrow`
   is fat; cancellous bone is (red and yellow) marrow; `cortical` is cortical bone;
 - the kidney's cortex and medullary pyramids are the phantom's own (`kidney`, `kidney_medulla`);

@@ -86,6 +86,8 @@ class BrainMR:
     version = "0.3.0"  # 0.3.0: contrast=physics follows models.mr (muscle T1, fat on echo trains)
     # Several sequences of one head (`generator.series`): the physical ones, so contrast=physics.
     series_names = mr_sequence.names(physics.SEQUENCES_BASE)
+    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
+    declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS, **series.PARAMS}
     columns: ClassVar[dict[str, str]] = {
         "resolution_mm": "double",
         "noise": "double",
@@ -97,7 +99,7 @@ class BrainMR:
     def __init__(self, options: GeneratorOptions) -> None:
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS, **series.PARAMS}, options.params)
+        self.params = parse_params(self.declared_params, options.params)
         self.series = series.check(options.series, self.series_names, self.name)
         series.refuse_options(self.series, options.params, steered=mr_sequence.SERIES_STEERED)
         if self.series is not None:

@@ -88,6 +88,8 @@ class MaisiCT:
     series_names = MODALITIES
 
     name = "maisi_ct"
+    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
+    declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **SETTINGS, **series.PARAMS}
     columns: ClassVar[dict[str, str]] = {
         "label_source": "string",
         "mask_file": "string",
@@ -103,7 +105,7 @@ class MaisiCT:
         if unknown:
             raise ParamError(f"params.{unknown[0]}", f"unknown parameter (known: {', '.join(sorted(known))})")
         anatomy = {k: given.pop(k) for k in PHANTOM_PARAMS if k in given}
-        self.params = parse_params({**PARAMS, **SETTINGS, **series.PARAMS}, given)
+        self.params = parse_params(self.declared_params, given)
         self.series = series.check(options.series, MODALITIES, "maisi_ct")
         series.refuse_options(self.series, options.params, steered=("modality_code",))
         self.defs = definitions(self.params["network"])

@@ -9,7 +9,7 @@ Output: MAISI's intensity, [0, 1] mapped to [-1000, 1000] HU.
 
 One image at a time, not in batches: on an H200 a batch of 2 or 4 gave a sample other bits than
 sampling it alone (cuDNN's kernels depend on the batch size, even in its deterministic mode) and
-the GPU is already compute-bound at one image (README, "maisi_ct on a GPU").
+the GPU is already compute-bound at one image (docs/generators/maisi_ct.md).
 """
 
 from __future__ import annotations

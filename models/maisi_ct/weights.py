@@ -143,7 +143,7 @@ def _load(path: Path) -> Any:
 def _state(kind: str, path: Path, raw: Any) -> dict[str, torch.Tensor]:
     state = raw.get(STATE_KEYS[kind], raw) if isinstance(raw, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ParamError(FIELD, f"{path} holds no {kind} state dict (MAISI's format is described in README)")
+        raise ParamError(FIELD, f"{path} holds no {kind} state dict (MAISI's format: docs/generators/maisi_ct.md)")
     return state
 
 

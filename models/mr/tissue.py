@@ -42,7 +42,7 @@ rates and proton density averaged by fraction): cerebellum, brainstem, the
 lesions, bowel content, stool, the intervertebral disc and the scalp. T2* is 1 / (1/T2 + R2'),
 R2' = 20 s^-1 at 1.5 T and 40 s^-1 at 3 T (field-proportional static dephasing), except where a
 tissue has its own (lung, cortical bone). Venous blood takes arterial blood's values (the
-oxygenation dependence of its T2 is not modelled). All of it is in the README's table.
+oxygenation dependence of its T2 is not modelled). All of it is in docs/generators/body_mr.md's table.
 """
 
 from __future__ import annotations

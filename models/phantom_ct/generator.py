@@ -124,6 +124,8 @@ class PhantomCT:
     version = "0.4.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
+    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
+    declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **SERIES_PARAMS}
     columns: ClassVar[dict[str, str]] = {
         "habitus": "double",
         "inspiration": "double",
@@ -136,7 +138,7 @@ class PhantomCT:
         self.shape_given = options.shape is not None
         self.shape = _check_shape(options.shape)
         self.spacing = _check_spacing(options.spacing_mm)
-        self.params = parse_params({**PARAMS, **ANATOMY_PARAMS, **SERIES_PARAMS}, options.params)
+        self.params = parse_params(self.declared_params, options.params)
         self.series = series.check(options.series, ALL_PHASES, self.name)
         series.refuse_options(self.series, options.params, steered=("contrast",))
         grid = (self.shape, self.spacing)

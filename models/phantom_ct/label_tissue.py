@@ -2,7 +2,7 @@
 
 The procedural torso pairs each structure with its tissue as it builds it; a user's mask has only
 labels. Each of MAISI's classes gets the tissue of `phantom_ct.tissue` whose published HU (and
-enhancement per phase) it shares. Approximations, all documented in the README:
+enhancement per phase) it shares. Approximations, all documented in docs/masks.md:
 
 - brain -> `cord` (grey/white matter and cord are both about 30-40 HU unenhanced);
 - thyroid -> `cartilage` (iodine-rich thyroid is about 90-120 HU before contrast);

@@ -44,7 +44,7 @@ def test_a_larger_grid_pads_with_background_around_the_tissue(torso):
 @pytest.mark.parametrize("finer", [1.3, 1.6, 2.0])
 def test_finer_grids_keep_each_labels_volume_within_5_percent(torso, finer):
     """Labels of 1,000 voxels or more; thinner ones (a rib one or two voxels thick) can be off by
-    up to 30 % at a ratio that is not whole (measured; see README)."""
+    up to 30 % at a ratio that is not whole (measured; see docs/masks.md)."""
     spacing = tuple(s / finer for s in torso.spacing_zyx)
     shape = tuple(round(n * finer) for n in torso.label.shape)
     out = place(torso, shape, spacing, Pose.identity(), MAISI, rng())  # type: ignore[arg-type]

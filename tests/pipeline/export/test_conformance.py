@@ -25,7 +25,7 @@ from tests.pipeline.export import stored
 TOOLS = Path(sys.executable).parent  # the venv's bin: dicom3tools and dcmqi install their binaries here
 VARIANTS = list(itertools.product(("binary", "labelmap"), ("none", "jpeg-ls")))
 # The one warning dciodvfy keeps: medsynth's private coding scheme for label values (declared in
-# the SEG's Coding Scheme Identification Sequence; see README, "DICOM choices").
+# the SEG's Coding Scheme Identification Sequence; see docs/architecture.md, "DICOM choices").
 ALLOWED_WARNING = re.compile(
     r"CodingSchemeDesignator\(0008,0102\)(\[\d+\])?> - Unrecognized defined term = <99MEDSYNTH>"
 )
