@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 from collections.abc import Iterator
 from dataclasses import asdict, replace
 from typing import Any
@@ -153,12 +154,26 @@ def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
     return batch
 
 
+def worker_context() -> multiprocessing.context.BaseContext:
+    """The fork server StreamLoader workers start from, `pipeline.stream` imported there once."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipeline.stream"])
+    return context
+
+
 class StreamLoader(torch.utils.data.DataLoader):
     """A DataLoader over a StudyStream that can save and restore its place mid-epoch.
 
     Its workers read whole batches in turn (worker w: batches w, w + W, ...), which is the order
     the DataLoader hands them out in, so the batches come in the stream's own order and
-    `state_dict()` is simply how many samples have been handed out."""
+    `state_dict()` is simply how many samples have been handed out.
+
+    Workers start from a fork server (unless `multiprocessing_context` says otherwise), not by
+    forking the training process: a process that already runs threads (Ray's, DuckDB's, OpenMP's)
+    cannot be forked safely, as only the forking thread survives in the child, holding whatever
+    locks the others held; a worker forked that way crashed intermittently (a segfault in
+    `tests/jobs/test_train.py` under the full suite, issue 30). The server imports
+    `pipeline.stream` once, so only the first epoch pays for it (about 1.6 s; later ones 0.1 s)."""
 
     def __init__(self, dataset: StudyStream, batch_size: int = 1, **kwargs: Any) -> None:
         whole_number("batch_size", batch_size, 1, 65536)
@@ -167,6 +182,8 @@ class StreamLoader(torch.utils.data.DataLoader):
             raise ConfigError("persistent_workers: a StreamLoader restarts its workers each epoch to move on")
         dataset.batch_size = batch_size
         kwargs.setdefault("collate_fn", collate)
+        if kwargs.get("num_workers", 0) > 0 and kwargs.get("multiprocessing_context") is None:
+            kwargs["multiprocessing_context"] = worker_context()
         super().__init__(dataset, batch_size=batch_size, **kwargs)
         self._handed_out = 0
 

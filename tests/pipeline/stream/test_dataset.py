@@ -1,5 +1,7 @@
 """StudyStream and StreamLoader on real datasets (local and S3), read with real zarr."""
 
+import os
+from functools import partial
 from itertools import chain
 from pathlib import Path
 
@@ -172,6 +174,26 @@ def test_stream_loader_resume_with_two_workers(uri):
     resumed = StreamLoader(StudyStream(uri, **options), batch_size=2, num_workers=2)
     resumed.load_state_dict(state)
     assert head + batches(resumed) == full
+
+
+def record_parent(folder: Path, worker_id: int) -> None:
+    (folder / f"worker-{worker_id}").write_text(str(os.getppid()))
+
+
+def test_stream_loader_workers_are_not_forks_of_a_threaded_process(uri, tmp_path):
+    """Forking a process that runs threads (this one runs Ray's, DuckDB's) can crash the child:
+    the workers start from a fork server instead, and read the same batches."""
+    options = {"patch_size": (16, 16, 16), "patches_per_study": 2, "seed": 5}
+    loader = StreamLoader(
+        StudyStream(uri, **options), batch_size=2, num_workers=2, worker_init_fn=partial(record_parent, tmp_path)
+    )
+    assert loader.multiprocessing_context.get_start_method() == "forkserver"
+    seen = [(s, int(k)) for batch in loader for s, k in zip(batch["study_id"], batch["patch"], strict=True)]
+    parents = {int((tmp_path / f"worker-{w}").read_text()) for w in range(2)}
+    assert os.getpid() not in parents
+    assert seen == [(k[0], k[1]) for k in map(key, StudyStream(uri, **options))]
+    forked = StreamLoader(StudyStream(uri, **options), batch_size=2, num_workers=2, multiprocessing_context="fork")
+    assert forked.multiprocessing_context.get_start_method() == "fork"  # asked for, it is what it gets
 
 
 def test_state_from_another_selection_is_refused(uri):
