@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import ray
 
 from jobs import cli, plan
 from jobs.cli import run
@@ -17,6 +18,7 @@ CONSOLE = Path(sys.executable).parent / "medsynth"
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("ray_session")
 def test_generate_then_query_through_the_console_script(tmp_path):
     assert CONSOLE.exists() or shutil.which("medsynth"), "the medsynth console script is not installed"
     uri = tmp_path / "ct"
@@ -30,6 +32,7 @@ def test_generate_then_query_through_the_console_script(tmp_path):
             "generator.params.body_region=abdomen",
             f"storage.uri={uri}",
             "ray.num_workers=2",
+            f"ray.address={ray.get_runtime_context().gcs_address}",  # the session's Ray, as a cluster
             "--no-progress",
         ],
         cwd=tmp_path,
