@@ -100,7 +100,7 @@ class MaisiCT:
 
     def __init__(self, options: GeneratorOptions) -> None:
         given = dict(options.params)
-        known = {*PARAMS, *SETTINGS, *PHANTOM_PARAMS, *series.PARAMS}
+        known = {*self.declared_params, *PHANTOM_PARAMS}
         unknown = sorted(set(given) - known)
         if unknown:
             raise ParamError(f"params.{unknown[0]}", f"unknown parameter (known: {', '.join(sorted(known))})")
