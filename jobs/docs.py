@@ -158,17 +158,26 @@ def pages(root: Path = ROOT) -> Iterator[tuple[Path, str]]:
 
 def stale(root: Path = ROOT) -> list[Path]:
     """The generated pages whose file under `root` differs from what the code makes now."""
-    return [path for path, text in pages(root) if not (root / path).is_file() or (root / path).read_text() != text]
+    return [path for path, _ in _differing(root)]
 
 
 def write(root: Path = ROOT) -> list[Path]:
-    """Write every generated page under `root`; returns their paths."""
+    """Write the generated pages under `root` that differ from what the code makes now; returns them."""
     written = []
-    for path, text in pages(root):
+    for path, text in _differing(root):
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
         written.append(path)
     return written
+
+
+def _differing(root: Path) -> list[tuple[Path, str]]:
+    """Each page whose file under `root` is missing or holds other text, with the text it should hold."""
+    return [(path, text) for path, text in pages(root) if not _holds(root / path, text)]
+
+
+def _holds(file: Path, text: str) -> bool:
+    return file.is_file() and file.read_text() == text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stale: {path} (run python -m jobs.docs)", file=sys.stderr)
         return 1 if behind else 0
     for path in write():
-        print(path)
+        print(f"updated {path}")
     return 0
 
 

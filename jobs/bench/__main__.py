@@ -42,8 +42,8 @@ def main(argv: Sequence[str]) -> int:
     if not args.no_save:
         print(f"\nsaved {report.save(args.out)}")
         if args.out.resolve() == RESULTS.resolve():  # the committed results: their page follows them
-            docs.write()
-            print(f"updated {docs.REFERENCE / 'benchmarks.md'}")
+            for page in docs.write():
+                print(f"updated {page}")
     return 0
 
 

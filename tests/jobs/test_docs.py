@@ -39,6 +39,8 @@ def test_a_changed_result_makes_its_page_stale(tmp_path: Path) -> None:
     result = tmp_path / "bench" / "results" / "phantom.json"
     result.write_text(result.read_text().replace('"metrics": {', '"metrics": {"new_metric": 1.5, ', 1))
     assert docs.stale(tmp_path) == [docs.REFERENCE / "benchmarks.md"]
+    assert docs.write(tmp_path) == [docs.REFERENCE / "benchmarks.md"]  # only the page that moved
+    assert docs.stale(tmp_path) == []
 
 
 def test_every_config_key_has_its_meaning() -> None:
