@@ -13,7 +13,7 @@ from pipeline.errors import CatalogError
 from pipeline.layout import COMPACT_LOCK, COMPACTED_DIR, COMPACTED_FILE, part_path
 from pipeline.manifest import encode_part
 from pipeline.planning import plan
-from pipeline.sources import runs, sources
+from pipeline.sources import sources
 from tests.conftest import build_in_process, small_config
 
 
@@ -112,11 +112,6 @@ def test_one_compaction_at_a_time(root):
 
 def test_nothing_to_do_is_said():
     assert compaction.Result(None, 0, 0, 0, 0, 0, 0.1).line("x").startswith("x: nothing to compact")
-
-
-def test_shard_runs():
-    assert runs([5, 0, 1, 2, 7, 6, 9]) == ((0, 3), (5, 8), (9, 10))
-    assert runs([]) == ()
 
 
 def test_compaction_on_s3(s3, tmp_path):

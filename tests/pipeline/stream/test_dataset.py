@@ -12,27 +12,10 @@ import zarr
 from monai.transforms import Compose, RandFlipd, RandRotate90d, ScaleIntensityRanged
 
 from pipeline.errors import ConfigError
-from pipeline.omezarr import overlapped_bytes
 from pipeline.stream import StreamLoader, StudyStream
-from pipeline.stream.reader import StudyReader
 from tests.conftest import build_in_process, small_config
 
 PATCH = (32, 32, 32)
-
-
-@pytest.fixture(scope="module")
-def uri(tmp_path_factory) -> str:
-    """Six studies of 64 x 96 x 96 in 32^3 chunks (so a patch overlaps a few of 18 chunks)."""
-    cfg = small_config(
-        tmp_path_factory.mktemp("stream") / "ds",
-        "dataset.n_studies=6",
-        "dataset.shard_size=3",
-        "generator.shape=[64,96,96]",
-        "storage.chunk=[32,32,32]",
-        "generator.params.body_region=abdomen",
-    )
-    build_in_process(cfg)
-    return cfg.storage.uri
 
 
 def volume(uri: str, study_id: str, shard: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,24 +75,6 @@ def test_normalisation_and_classes(uri):
     z = next(iter(StudyStream(uri, normalize="zscore", shuffle=False)))
     _, label = volume(uri, "s000000000", 0)
     assert abs(float(z["image"][0][torch.from_numpy(label > 0)].mean())) < 1e-3
-
-
-def test_a_patch_reads_only_the_chunks_it_overlaps(uri):
-    """Bytes zarr reads for a patch, against the compressed size of exactly the chunks it overlaps
-    (read from the shard indexes), for image and label."""
-    stream = StudyStream(uri, patch_size=PATCH, shuffle=False, normalize="none")
-    reader = StudyReader(stream.store, stream.labels, stream.config)
-    row = {name: values[2] for name, values in stream._columns.items()}
-    reader.read(row, 0, 0)  # opens the arrays (their zarr.json), not counted below
-    for patch in range(1, 6):
-        before = reader.bytes_read[0]
-        sample = reader.read(row, patch, 0)
-        read = reader.bytes_read[0] - before
-        origin = sample["origin"].tolist()
-        overlapped = sum(overlapped_bytes(stream.store, row[p], origin, PATCH) for p in ("image_path", "label_path"))
-        assert overlapped <= read <= 1.5 * overlapped, (read, overlapped)
-    whole = sum(f.stat().st_size for f in (Path(uri) / row["image_path"]).rglob("c/*/*/*"))
-    assert read < whole / 2
 
 
 @pytest.mark.parametrize("workers", [0, 2])
@@ -358,23 +323,6 @@ def test_random_series_is_drawn_from_the_epoch_seed_and_resumes_exactly(series_d
     assert head + list(map(series_key, resumed)) == full
     shares = [list(map(series_key, StudyStream(uri, **options, rank=r, world_size=2))) for r in range(2)]
     assert sorted(shares[0] + shares[1]) == sorted(full) and not set(shares[0]) & set(shares[1])
-
-
-def test_a_patch_of_one_series_reads_only_that_series_chunks(series_dataset):
-    uri = series_dataset.storage.uri
-    stream = StudyStream(uri, series=("arterial",), patch_size=PATCH, shuffle=False, normalize="none")
-    reader = StudyReader(stream.store, stream.labels, stream.config, stream.series)
-    row = {name: values[1] for name, values in stream._columns.items()}
-    reader.read(row, 0, 0)
-    for patch in range(1, 5):
-        before = reader.bytes_read[0]
-        origin = reader.read(row, patch, 0)["origin"].tolist()
-        read = reader.bytes_read[0] - before
-        overlapped = overlapped_bytes(stream.store, row["image_path"], [1, *origin], [1, *PATCH])
-        overlapped += overlapped_bytes(stream.store, row["label_path"], [0, *origin], [1, *PATCH])
-        assert overlapped <= read <= 1.5 * overlapped, (read, overlapped)
-        every = overlapped_bytes(stream.store, row["image_path"], [0, *origin], [4, *PATCH])
-        assert read < 0.6 * every  # one of four series, not all of them
 
 
 def test_series_options_are_checked_against_the_dataset(series_dataset, uri):

@@ -10,12 +10,11 @@ from pipeline.errors import CatalogError
 from pipeline.layout import part_path
 from pipeline.manifest import encode_part
 from pipeline.stream import StudyStream, ray_dataset
-from tests.pipeline.stream.test_dataset import uri  # noqa: F401 - the module's dataset fixture
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 
-def test_patches_through_iter_torch_batches_match_the_study_stream(uri):  # noqa: F811
+def test_patches_through_iter_torch_batches_match_the_study_stream(uri):
     options = {"patch_size": (16, 16, 16), "patches_per_study": 2, "where": "index >= 2", "seed": 4}
     ds = ray_dataset(uri, **options)
     seen = {}
@@ -31,17 +30,17 @@ def test_patches_through_iter_torch_batches_match_the_study_stream(uri):  # noqa
         assert origin == expected[k][0] and torch.equal(image, expected[k][1])
 
 
-def test_whole_volumes_come_one_per_batch(uri):  # noqa: F811
+def test_whole_volumes_come_one_per_batch(uri):
     rows = list(ray_dataset(uri, where="index < 2").iter_torch_batches(batch_size=1))
     assert len(rows) == 2 and rows[0]["image"].shape == (1, 1, 64, 96, 96)
 
 
-def test_a_bad_clause_fails_before_ray_works(uri):  # noqa: F811
+def test_a_bad_clause_fails_before_ray_works(uri):
     with pytest.raises(CatalogError, match="unknown column"):
         ray_dataset(uri, where="nosuch = 1")
 
 
-def test_a_compacted_catalog_streams_the_same_samples(uri, tmp_path):  # noqa: F811
+def test_a_compacted_catalog_streams_the_same_samples(uri, tmp_path):
     """Compacted files, a superseding part and a later part together: every study once."""
     copy = tmp_path / "ds"
     shutil.copytree(uri, copy)
