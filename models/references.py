@@ -53,7 +53,9 @@ LABEL_TISSUE: dict[str, str] = {
     "spinal cord": "cord",
     "left autochthon": "muscle",
     "right autochthon": "muscle",
-    **{f"{side} lung {lobe} lobe": "lung" for side in ("left", "right") for lobe in ("upper", "middle", "lower")},
+    # The left lung has two lobes, the right three (and MAISI's dictionary names exactly these five).
+    **{f"left lung {lobe} lobe": "lung" for lobe in ("upper", "lower")},
+    **{f"right lung {lobe} lobe": "lung" for lobe in ("upper", "middle", "lower")},
 }
 
 
