@@ -8,9 +8,9 @@ import zlib
 import numpy as np
 import pytest
 
-from models.mr.sequence import FIELD_CHOICES, PROTOCOLS, sample_sequence
+from models.mr.sequence import PROTOCOLS, sample_sequence
 from models.mr.signal import blood_gd_mm, enhance, signal, washout
-from models.mr.tissue import INDEX, MEASURED, MIXED, NAMES, sample_properties
+from models.mr.tissue import INDEX, NAMES, sample_properties
 
 FIELDS = (1.5, 3.0)
 DRAWS = 25
@@ -117,13 +117,6 @@ def test_flowing_blood_leaves_a_spin_echo_slice_but_not_a_gradient_echo():
     assert washout(t1, 10.0) > washout(t1, 5.0)  # a thicker slice keeps more of it
 
 
-def test_in_and_opposed_phase_echo_times_follow_the_fat_water_shift():
-    for field, (opposed, in_phase) in ((1.5, (2.30, 4.60)), (3.0, (1.15, 2.30))):
-        seq_in, _ = next(draws("in_phase", field))
-        seq_op, _ = next(draws("opposed_phase", field))
-        assert seq_in.te_ms == pytest.approx(in_phase, abs=0.02) and seq_op.te_ms == pytest.approx(opposed, abs=0.02)
-
-
 def test_the_inversion_time_nulls_what_it_is_set_for():
     for name, nulled in (("STIR", "fat"), ("FLAIR", "fluid")):
         for field in FIELDS:
@@ -146,21 +139,3 @@ def test_gadolinium_shortens_t1_by_phase_and_only_where_it_reaches():
         assert after.t1[INDEX["liver"]] == props.t1[INDEX["liver"]]
     assert t1["arterial"] < t1["portal_venous"] < t1["delayed"] < props.t1[INDEX["blood"]]
     assert blood_gd_mm(0.17) > 4.0 > blood_gd_mm(1.0) > blood_gd_mm(4.0) > 0.3  # Parker's first pass, then washout
-
-
-def test_every_table_row_is_drawn_near_its_published_mean():
-    rng = np.random.default_rng(0)
-    for f, field in enumerate(FIELDS):
-        t1 = np.array([sample_properties(field, 50.0, rng).t1 for _ in range(200)])
-        for name, m in MEASURED.items():
-            if m.t1[f][0] > 1.0:
-                assert np.median(t1[:, INDEX[name]]) == pytest.approx(m.t1[f][0], rel=0.05), name
-    assert set(MIXED) | set(MEASURED) | {"venous_blood"} == set(NAMES)
-    assert set(FIELD_CHOICES.values()) == set(FIELDS)
-
-
-def test_a_fixed_flip_angle_is_the_gradient_echo_excitation_and_spin_echo_keeps_90():
-    rng = np.random.default_rng(0)
-    assert sample_sequence("T2w", 1.5, {"flip_deg": 12.0}, None, rng).flip_deg == 90.0
-    assert sample_sequence("T1w_fs", 1.5, {"flip_deg": 12.0}, None, rng).flip_deg == 12.0
-    assert sample_sequence("MPRAGE", 3.0, {"flip_deg": 8.0}, None, rng).flip_deg == 8.0
