@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import ray
 
-from jobs import cli, plan
-from jobs.cli import run
+from jobs import cli
 from tests.conftest import REPO
 
 CONSOLE = Path(sys.executable).parent / "medsynth"
@@ -79,17 +78,6 @@ def test_ctrl_c_prints_the_jobs_own_line_and_exits_130(job, monkeypatch, capsys)
     said = capsys.readouterr().err.strip()
     assert said == getattr(module, "INTERRUPTED", "interrupted")
     assert ("--resume" in said) == (job == "train") and ("shards" in said) == (job == "generate")
-
-
-def test_plan_sizes_a_million_studies_and_reports_progress(built_dataset, capsys):
-    uri = built_dataset.storage.uri
-    assert run(plan.main, ["dataset.n_studies=1000000", "dataset.shard_size=64", "--workers", "8"]) == 0
-    out = capsys.readouterr().out
-    assert "1,000,000 in 15,625 shards of 64" in out and "8 CPU workers" in out and "progress" not in out
-    overrides = [f"storage.uri={uri}", "dataset.n_studies=10", "dataset.shard_size=4", "generator.shape=[48,48,48]"]
-    assert run(plan.main, [*overrides, "--format", "json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["shards"] == 3 and report["progress"].startswith("3 of 3 shards committed")
 
 
 def test_the_suite_runs_outside_the_checkout():

@@ -2,12 +2,10 @@ import json
 
 import nibabel as nib
 import numpy as np
-import pytest
 from monai.data import load_decathlon_datalist
 from monai.transforms import LoadImage
 
 from pipeline import catalog
-from pipeline.errors import ConfigError
 from pipeline.export import export
 from tests.pipeline.export import stored
 
@@ -84,20 +82,3 @@ def test_a_study_of_several_series_writes_one_image_per_series_and_one_label(ser
     stacked = LoadImage(image_only=True, ensure_channel_first=True)(entry["image"])  # series as channels
     assert tuple(stacked.shape) == (4, *image.shape[1:][::-1])
     assert np.array_equal(np.asarray(stacked[2]), image[2].transpose(2, 1, 0))
-
-
-def test_an_export_folder_holds_one_dataset_in_one_format(built_dataset, tmp_path):
-    """Exporting again refreshes the folder; another format (or another dataset's files) is refused."""
-    cat = catalog.open(built_dataset.storage.uri)
-    export(cat, "nifti", tmp_path / "out", where="index < 2", progress=False)
-    again = export(cat, "nifti", tmp_path / "out", where="index = 2", progress=False)
-    assert again.studies == 1 and len(list((tmp_path / "out" / "images").iterdir())) == 3
-    with pytest.raises(ConfigError, match="already holds other files"):
-        export(cat, "dicom", tmp_path / "out", where="index = 2", progress=False)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        ".medsynth-export.json",
-        "datalist.json",
-        "images",
-        "labels",
-        "labels.json",
-    ]
