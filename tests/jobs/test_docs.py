@@ -4,6 +4,7 @@ written twice, every code symbol and path they name still there."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import shutil
 from collections import Counter
@@ -127,3 +128,34 @@ def resolves(dotted: str) -> bool:
             found = getattr(found, name)
         return True
     return False
+
+
+# --- the benchmarks page describes; the results page quotes --------------------------------------
+
+NUMBER = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+
+
+def quoted_results(page: str, results: Path) -> list[str]:
+    """Decimal numbers of `page` (three or more significant digits, so not a design parameter such
+    as 1.5 mm) that are a measured value of some `results/*.json`, as a writer would round it."""
+    measured = set()
+    for path in results.glob("*.json"):
+        data = json.loads(path.read_text())
+        for value in [*data.get("metrics", {}).values(), *data.get("ratios", {}).values()]:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                measured |= {f"{value:.3g}", f"{value:.4g}", f"{value:.2f}", f"{value:.3f}"}
+    digits = [n for n in NUMBER.findall(page) if len(n.replace(".", "").lstrip("0")) >= 3]
+    return sorted({n for n in digits if n in measured})
+
+
+def test_the_benchmarks_page_quotes_no_result_and_describes_every_benchmark() -> None:
+    page = prose(ROOT / "docs" / "benchmarks.md")
+    assert quoted_results(page, ROOT / "bench" / "results") == []
+    assert not re.search(r"^\|.*\d.*\|$", page, flags=re.MULTILINE), "result tables belong to the generated page"
+    described = set(re.findall(r"\*\*`([a-z_]+)`\*\*", page))
+    assert {p.stem for p in (ROOT / "bench" / "results").glob("*.json")} - {"maisi_gpu"} <= described
+
+
+def test_a_quoted_result_is_found(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text(json.dumps({"metrics": {"render_s": 1.2437}, "ratios": {"r": 0.4523}}))
+    assert quoted_results("renders in 1.24 s at 0.8 mm; 0.452 of the ceiling; 0.9 goal", tmp_path) == ["0.452", "1.24"]
