@@ -39,7 +39,7 @@ test: install browser
 # Every benchmark's --quick run (a few minutes): that it runs and reports what it promises. CI runs
 # it after `make test`; its numbers are not measurements (`make bench` and `jobs.bench NAME` are).
 bench-smoke: install
-	$(BIN)/python -m pytest -m bench tests/jobs/test_bench.py
+	$(BIN)/python -m pytest -m bench tests/jobs/bench
 
 # The reference pages under docs/reference/, made from the code (tests/jobs/test_docs.py checks them).
 docs: install

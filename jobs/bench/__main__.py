@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jobs import docs
 from jobs.bench.report import RESULTS
-from jobs.cli import run
+from jobs.cli import parse, run
 
 BENCHMARKS = (
     "generate",
@@ -36,7 +36,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: checks that it runs, numbers mean little")
     parser.add_argument("--no-save", action="store_true", help="print only; leave bench/results alone")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for NAME.json (default bench/results)")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     report = importlib.import_module(f"jobs.bench.{args.name}").run(quick=args.quick)
     print(report.table())
     if not args.no_save:
