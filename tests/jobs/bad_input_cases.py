@@ -43,6 +43,12 @@ CASES = [
     Case("unknown generator", "generate", gen("generator.name=nope"), "generator.name: unknown generator 'nope'"),
     Case("unknown config key", "generate", gen("dataset.colour=red"), "dataset.colour: unknown key"),
     Case("unknown generator param", "generate", gen("generator.params.colour=red"), "generator.params.colour"),
+    Case(
+        "unknown body region",
+        "generate",
+        gen("generator.params.body_region=knee"),
+        "generator.params.body_region: must be one of",
+    ),
     Case("shape it cannot make", "generate", gen("generator.shape=[8,8,8]"), "generator.shape: phantom_ct makes"),
     Case("bad spacing", "generate", gen("generator.spacing_mm=[0,1,1]"), "generator.spacing_mm"),
     Case("unknown codec", "generate", gen("storage.codec=lzma"), "storage.codec"),
