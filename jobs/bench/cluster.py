@@ -44,13 +44,23 @@ class LocalCluster:
         self.env["MEDSYNTH_RAY_TMP"] = tempfile.mkdtemp(prefix="msr-", dir="/tmp")
         done = self.run("start", timeout=180)
         if done.returncode != 0:
+            said = done.stderr[-1000:] + self._logs()  # `ray start` writes to its logs, not to stderr
             self.__exit__()
-            raise RuntimeError(f"cluster.sh start failed: {done.stderr[-2000:]}")
+            raise RuntimeError(f"cluster.sh start failed (exit {done.returncode}): {said}")
         return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
     def run(self, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
         """`cluster.sh <command>` for this cluster (start, kill-worker, stop)."""
         return subprocess.run([str(SCRIPT), command], env=self.env, capture_output=True, text=True, timeout=timeout)
+
+    def _logs(self) -> str:
+        """The end of each node's `ray start` log, for a start that failed."""
+        found = []
+        for name in ("head.log", "worker.log"):
+            path = Path(self.env["MEDSYNTH_RAY_TMP"]) / name
+            if path.is_file():
+                found.append(f"\n--- {name} ---\n{path.read_text(errors='replace')[-1500:]}")
+        return "".join(found)
 
     def __exit__(self, *exc: object) -> None:
         self.run("stop", timeout=120)
