@@ -31,8 +31,11 @@ PARAMS = {
 }
 
 
-def main(seed: int, out: Path) -> None:
-    generator = create("body_mr", GeneratorOptions(shape=(96, 160, 160), params=PARAMS, series=SERIES))
+SHAPE = (96, 160, 160)
+
+
+def main(seed: int, out: Path, shape: tuple[int, int, int] = SHAPE) -> None:
+    generator = create("body_mr", GeneratorOptions(shape=shape, params=PARAMS, series=SERIES))
     spec = make_spec(generator, seed, 0)
     study = generator.render(spec, torch.device("cpu"))
     acquisitions = spec.params["series_acquisitions"]
