@@ -31,11 +31,6 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, override, fie
     assert not target.exists()
 
 
-def test_missing_config_file(tmp_path):
-    result = run_job("jobs.generate", "--config", str(tmp_path / "none.yaml"))
-    assert result.returncode == 2 and "no such file" in result.stderr
-
-
 @pytest.mark.slow
 def test_credentials_never_reach_any_output(s3, tmp_path):
     """Fake credentials in the environment and in storage.options; none may appear in the bucket

@@ -20,7 +20,7 @@ from pipeline import catalog
 from pipeline.config import load
 from pipeline.errors import StorageError
 from pipeline.layout import shard_task
-from pipeline.runner import generate
+from pipeline.runner import NAMESPACE, generate
 from pipeline.verify import verify
 from pipeline.worker import ShardWorker
 from tests.conftest import REPO, small_config
@@ -62,11 +62,17 @@ def cli(*args: str, **kwargs) -> subprocess.Popen:
     )
 
 
+def live_workers() -> list[str]:
+    """The factory's worker actors alive on the session's Ray (any driver's)."""
+    found = ray.util.list_named_actors(all_namespaces=True)
+    return [a["name"] for a in found if a["namespace"] == NAMESPACE and a["name"].startswith("medsynth-")]
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("ray_session")
 def test_driver_sigkilled_then_rerun_matches_an_uninterrupted_run(tmp_path):
     n, shards = 24, 12
-    args = [f"dataset.n_studies={n}", "dataset.shard_size=2", "generator.shape=[64,96,96]", "ray.num_workers=2"]
+    args = [f"dataset.n_studies={n}", "dataset.shard_size=2", "generator.shape=[48,64,64]", "ray.num_workers=2"]
     crashed, clean = tmp_path / "crashed", tmp_path / "clean"
     joined = f"ray.address={ray.get_runtime_context().gcs_address}"  # the CLI drivers join the session's Ray
     driver = cli(*args, joined, f"storage.uri={crashed}", start_new_session=True)
@@ -76,7 +82,12 @@ def test_driver_sigkilled_then_rerun_matches_an_uninterrupted_run(tmp_path):
         time.sleep(0.05)
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
-    time.sleep(3)  # the dead driver's actors die with it (Ray kills an owner's actors)
+    # The dead driver's actors die with it (Ray kills an owner's actors): wait until none is left,
+    # so that none can commit a shard after the count below.
+    deadline = time.monotonic() + 30
+    while live_workers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not live_workers(), "the killed driver's actors outlived it"
     committed = len(list(parts.glob("part-*")))
     assert 2 <= committed < shards, "the driver was not killed mid-job"
 
