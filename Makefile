@@ -34,7 +34,7 @@ browser:
 
 test: install browser
 	$(BIN)/ruff check .
-	MEDSYNTH_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+	MEDSYNTH_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Every benchmark's --quick run (a few minutes): that it runs and reports what it promises. CI runs
 # it after `make test`; its numbers are not measurements (`make bench` and `jobs.bench NAME` are).

@@ -69,6 +69,17 @@ def checkout_files() -> dict[str, tuple[int, int]]:
     return found
 
 
+RAY_GROUP = "ray"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `make test` (pytest-xdist, `--dist loadgroup`) every test that uses the session's Ray
+    runs in one process, so one Ray starts, not one per process; the others spread over both."""
+    for item in items:
+        if "ray_session" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(RAY_GROUP))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def outside_the_checkout(tmp_path_factory) -> Iterator[None]:
     """Every test runs in a scratch folder (a relative path such as the default `./data/demo`
