@@ -33,6 +33,7 @@ import torch
 torch.set_num_threads(1)
 from models import GeneratorOptions, make_spec
 from models.base import RENDER_STREAM, study_rng
+from models.phantom_ct import patient
 from models.phantom_ct.generator import PhantomCT
 folder, shape, rounds, only_masks = sys.argv[1], tuple(json.loads(sys.argv[2])), int(sys.argv[3]), sys.argv[4] == "1"
 cpu = torch.device("cpu")
@@ -42,7 +43,8 @@ check_s = time.perf_counter() - started
 own = PhantomCT(GeneratorOptions(shape=shape, params={"body_region": "chest_abdomen_pelvis"}))
 def anatomy(g, i):
     p = make_spec(g, 0, i).params
-    t = time.perf_counter(); g._anatomy(p, study_rng(i, RENDER_STREAM)); return time.perf_counter() - t
+    rng = study_rng(i, RENDER_STREAM)
+    t = time.perf_counter(); patient.draw_anatomy(p, rng, g.label_dict, g.masks, g.name); return time.perf_counter() - t
 def study(g, i):
     spec = make_spec(g, 0, i)
     t = time.perf_counter(); g.render(spec, cpu); return time.perf_counter() - t
