@@ -20,11 +20,11 @@ from pipeline import catalog
 from pipeline.config import load
 from pipeline.errors import StorageError
 from pipeline.layout import shard_task
-from pipeline.runner import NAMESPACE, generate
+from pipeline.runner import generate
 from pipeline.verify import verify
 from pipeline.worker import ShardWorker
 from tests.conftest import REPO, small_config
-from tests.pipeline.test_runner import kill_workers
+from tests.pipeline.test_runner import kill_workers, live_workers
 from tests.support.faultproxy import FaultProxy
 
 
@@ -60,12 +60,6 @@ def cli(*args: str, **kwargs) -> subprocess.Popen:
         text=True,
         **kwargs,
     )
-
-
-def live_workers() -> list[str]:
-    """The factory's worker actors alive on the session's Ray (any driver's)."""
-    found = ray.util.list_named_actors(all_namespaces=True)
-    return [a["name"] for a in found if a["namespace"] == NAMESPACE and a["name"].startswith("medsynth-")]
 
 
 @pytest.mark.slow

@@ -34,16 +34,23 @@ def test_a_part_holds_its_rows_sorted_with_the_declared_schema_and_identity(buil
     assert part.metadata.row_group(0).column(0).compression == "ZSTD"
 
 
+def rendered_first_study(cfg):
+    """The generator of `cfg`, the spec and study of its study 0 (measured, as the worker does),
+    and the row context of its shard 0."""
+    generator = registry.factory(cfg.generator.name)(generator_options(cfg))
+    spec = make_spec(generator, cfg.dataset.seed, 0)
+    study = generator.render(spec, "cpu")
+    check_study(spec, study, generator.label_dict)
+    context = RowContext(0, generator.version, "rebuilt", generator.label_dict, dict(generator.columns))
+    return generator, spec, study, context
+
+
 def test_a_row_rebuilt_from_its_study_matches_the_committed_one(built_dataset):
     """Render the catalog's first study again from its spec: every column that does not record
     when, where or how fast it was written is the same as the committed row's."""
     cfg = built_dataset
     committed = catalog.open(cfg.storage.uri).query("index = 0").to_pylist()[0]
-    generator = registry.factory(cfg.generator.name)(generator_options(cfg))
-    spec = make_spec(generator, cfg.dataset.seed, 0)
-    study = generator.render(spec, "cpu")
-    check_study(spec, study, generator.label_dict)  # measures it, as the worker does
-    context = RowContext(0, generator.version, "rebuilt", generator.label_dict, dict(generator.columns))
+    generator, spec, study, context = rendered_first_study(cfg)
     group = committed["image_path"].removesuffix("/0")
     written = Written(group, committed["image_bytes"], committed["label_bytes"], "c" * 64, 0.0)
     rebuilt = row(spec, study, written, 0.0, context)
@@ -57,10 +64,7 @@ def test_a_row_rebuilt_from_its_study_matches_the_committed_one(built_dataset):
 
 
 def test_an_unmeasured_study_cannot_fill_a_row(built_dataset):
-    generator = registry.factory(built_dataset.generator.name)(generator_options(built_dataset))
-    spec = make_spec(generator, built_dataset.dataset.seed, 0)
-    study = generator.render(spec, "cpu")
+    _, spec, study, context = rendered_first_study(built_dataset)
     study.measurements = None
-    context = RowContext(0, generator.version, "w", generator.label_dict, dict(generator.columns))
     with pytest.raises(ValueError, match=f"study {spec.study_id} was not measured"):
         row(spec, study, Written("g", 1, 1, "c", 0.0), 0.0, context)

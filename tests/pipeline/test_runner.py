@@ -129,14 +129,19 @@ def test_an_actor_killed_mid_run_still_yields_exactly_n_studies(tmp_path):
     assert sorted(r["index"] for r in rows) == list(range(24))
 
 
+def live_workers() -> list[str]:
+    """The names of the factory's worker actors alive on the session's Ray (any driver's)."""
+    found = ray.util.list_named_actors(all_namespaces=True)
+    return [a["name"] for a in found if a["namespace"] == NAMESPACE and a["name"].startswith("medsynth-")]
+
+
 def kill_workers(n: int, ready, timeout: float = 90.0) -> int:
     """Kill `n` worker actors, one at a time, each once `ready()` holds and a new actor is up."""
     killed, seen = 0, set()
     deadline = time.monotonic() + timeout
     while killed < n and time.monotonic() < deadline:
         if ready():
-            names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["namespace"] == NAMESPACE]
-            fresh = [name for name in names if name.startswith("medsynth-") and name not in seen]
+            fresh = [name for name in live_workers() if name not in seen]
             if fresh:
                 seen.add(fresh[0])
                 try:
