@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from jobs.bench.cluster import free_port
 from models.uri import endpoint_problem, problem, shown
 
 
@@ -42,12 +43,6 @@ def test_problem_names_what_is_wrong_without_repeating_secrets(uri, says):
 def test_plain_uris_have_no_problem():
     for uri in ("/data/ds", "s3://bucket/ds", "gs://b/x", "./rel/path", "mem://x"):
         assert problem(uri) is None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_an_endpoint_answers_or_is_said_not_to_within_the_timeout():
