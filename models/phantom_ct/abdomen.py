@@ -15,6 +15,7 @@ GUT = frozenset({"visceral", "bowel", "colon_content"})
 # Renal pyramids: their directions (degrees, in the frontal plane from the lateral edge) and radius.
 MEDULLA = (-75.0, -45.0, -15.0, 15.0, 45.0, 75.0, 100.0, -100.0)
 PYRAMID_MM = 10.0
+PARENCHYMA_MM = 15.5  # renal parenchyma, cortex and medulla together: 15-16 mm (Glodny 2009, below)
 PERIRENAL_MM = 12.0  # the perirenal fat round each kidney, inside Gerota's fascia
 SPLEEN_THETA = 0.85  # radians round the wall from the back: the spleen's posterolateral bed
 RETROPERITONEUM_Y = 25.0  # mm: small-bowel loops stay in front of this coronal plane (reference frame)
@@ -109,7 +110,9 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     cortex 6.6 mm thick (Glodny B, Unterholzner V, Taferner B, et al. Normal kidney size and its
     influencing factors: a 64-slice MDCT study of 1040 asymptomatic patients. BMC Urol 2009;9:19),
     about 5-6 cm wide and 4 cm thick. A cortex, medullary pyramids in an arc round the sinus
-    (their bases under the cortex, `MEDULLA`), and a fat-filled sinus at the hilum."""
+    (their bases under the cortex, `MEDULLA`), and the sinus: the fat-filled hollow that the
+    parenchyma wraps, open medially at the hilum (a solid kidney, as before 0.5.0, had 33-46 mm of
+    parenchyma where a real one has 15-16)."""
     parts: list[Structure] = []
     for side, sign, z in (("right", -1.0, 315.0), ("left", 1.0, 330.0)):
         kidney = organ(
@@ -125,12 +128,19 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
         capsule = Blob(kidney.center, tuple(r + PERIRENAL_MM for r in kidney.radii), kidney.angles_deg)  # type: ignore[arg-type]
         parts.append(Structure(None, "fat", capsule, CAVITY))  # perirenal fat: no bowel comes in
         parts.append(Structure(f"{side} kidney", "kidney", kidney, CAVITY | {"fat"}))
-        for angle in np.deg2rad(MEDULLA):  # in the kidney's frontal plane, from its lateral edge
-            local = np.array([sign * 0.42 * np.cos(angle), 0.0, 0.66 * np.sin(angle)]) * kidney.radii
-            centre = tuple(float(v) for v in np.asarray(kidney.center) + turn @ local)
+        # The sinus, the kidney's hollow centre (fat round the pelvis and vessels), opens medially at
+        # the hilum; the parenchyma round it is PARENCHYMA_MM thick, a little more at the poles.
+        rx, ry, rz = kidney.radii
+        sinus_at = np.array([-sign * PARENCHYMA_MM, 0.0, 0.0])
+        sinus_radii = (rx, max(ry - PARENCHYMA_MM, 4.0), max(rz - 1.5 * PARENCHYMA_MM, 8.0))
+        for angle in np.deg2rad(MEDULLA):  # round the sinus in the kidney's frontal plane, from its lateral edge
+            way = np.array([sign * np.cos(angle), 0.0, np.sin(angle)])
+            reach = 1.0 / np.hypot(way[0] / sinus_radii[0], way[2] / sinus_radii[2])
+            centre = tuple(float(v) for v in np.asarray(kidney.center) + turn @ (sinus_at + (reach + 3.0) * way))
             pyramid = Blob(centre, tuple(PYRAMID_MM * f for f in (1.0, 0.8, 1.0)), kidney.angles_deg)  # type: ignore[arg-type]
             parts.append(Structure(None, "kidney_medulla", pyramid, frozenset({"kidney"})))
-        sinus = Blob((kidney.center[0] - sign * 22.0, kidney.center[1] - 5.0, kidney.center[2]), (11.0, 8.0, 22.0))
+        centre = tuple(float(v) for v in np.asarray(kidney.center) + turn @ sinus_at)
+        sinus = Blob(centre, sinus_radii, kidney.angles_deg)  # type: ignore[arg-type]
         parts.append(Structure("body", "visceral", sinus, frozenset({"kidney", "kidney_medulla"})))
     return parts
 
