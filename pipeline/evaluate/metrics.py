@@ -18,17 +18,20 @@ from pipeline.evaluate.volumes import Spacing
 
 def scores(predicted: np.ndarray, reference: np.ndarray, n_classes: int, spacing: Spacing) -> dict[str, list]:
     """{"dice": [per class 1..K], "hd95_mm": [...]} with None where undefined."""
-    dice: list[float | None] = []
     hd95: list[float | None] = []
     for k in range(1, n_classes + 1):
         p, r = predicted == k, reference == k
-        if not r.any():
-            dice.append(None)
-            hd95.append(None)
-            continue
-        dice.append(float(2.0 * np.logical_and(p, r).sum() / (p.sum() + r.sum())))
-        hd95.append(_hd95(p, r, spacing) if p.any() else None)
-    return {"dice": dice, "hd95_mm": hd95}
+        hd95.append(_hd95(p, r, spacing) if p.any() and r.any() else None)
+    return {"dice": dice(predicted, reference, n_classes), "hd95_mm": hd95}
+
+
+def dice(predicted: np.ndarray, reference: np.ndarray, n_classes: int) -> list[float | None]:
+    """Dice of classes 1..K; None for a class absent from the reference."""
+    found: list[float | None] = []
+    for k in range(1, n_classes + 1):
+        p, r = predicted == k, reference == k
+        found.append(float(2.0 * np.logical_and(p, r).sum() / (p.sum() + r.sum())) if r.any() else None)
+    return found
 
 
 def _hd95(p: np.ndarray, r: np.ndarray, spacing: Spacing) -> float:

@@ -28,7 +28,7 @@ from pipeline import catalog, segmentation
 from pipeline.config import redact
 from pipeline.errors import ConfigError
 from pipeline.evaluate import classes as class_groups
-from pipeline.evaluate.metrics import mean, scores
+from pipeline.evaluate.metrics import dice, mean, scores
 from pipeline.evaluate.patches import Patches, pad_to_patch
 from pipeline.evaluate.volumes import Scan, Spacing, Volume, normalize, read_scan, resample
 from pipeline.stream import StudyStream
@@ -76,10 +76,14 @@ def evaluate(config: EvaluateConfig, log: Callable[[str], None] = print) -> tupl
     """(the report, the volumes, each kind's predictions per scan)."""
     started = time.perf_counter()
     prepared = prepare(config, log)
-    predictions: dict[str, list[np.ndarray]] = {}
-    for kind in KINDS if config.baselines else KINDS[:1]:
+    model = _train("synthetic", prepared.synthetic, prepared, config, log)
+    predictions = {"synthetic": [_predict(model, scan, prepared, config) for scan in prepared.scans]}
+    fit = fit_scores(model, prepared, config)
+    del model
+    for kind in KINDS[1:] if config.baselines else ():
         predictions[kind] = train_and_predict(kind, prepared, config, log)
     report = summarise(config, prepared, predictions)
+    report["fit"] = fit
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report, prepared, predictions
 
@@ -168,10 +172,7 @@ def _synthetic(
 
 
 def train_and_predict(kind: str, p: Prepared, config: EvaluateConfig, log: Callable[[str], None]) -> list[np.ndarray]:
-    """Each real scan's predicted classes from the model of `kind`."""
-    if kind == "synthetic":
-        model = _train(kind, p.synthetic, p, config, log)
-        return [_predict(model, scan, p, config) for scan in p.scans]
+    """Each real scan's predicted classes from the baseline model of `kind` (ceiling or floor)."""
     out = []
     for i, scan in enumerate(p.scans):
         if kind == "ceiling":  # trained on the other real scans, or on this one when it is alone
@@ -181,6 +182,16 @@ def train_and_predict(kind: str, p: Prepared, config: EvaluateConfig, log: Calla
         model = _train(f"{kind} ({scan.name})", volumes, p, config, log)
         out.append(_predict(model, scan, p, config))
     return out
+
+
+def fit_scores(model: torch.nn.Module, p: Prepared, config: EvaluateConfig) -> dict[str, Any]:
+    """Dice per class of the synthetic model on the studies it trained on, averaged over them: a
+    class it cannot separate on its own training data at this budget will not transfer either, and
+    no real scan is needed to see it."""
+    names = [g.name for g in p.groups]
+    found = [dice(_predict(model, v, p, config), v.label, len(names)) for v in p.synthetic]
+    per_class = {n: _round(mean([f[k] for f in found])) for k, n in enumerate(names)}
+    return {"dice": per_class, "mean_dice": _round(mean(list(per_class.values()))), "studies": len(found)}
 
 
 def _noise(volume: Volume, seed: int) -> Volume:

@@ -53,8 +53,10 @@ def test_it_trains_on_the_dataset_and_scores_the_real_scan_beside_ceiling_and_fl
         assert all(v is None or 0.0 <= v <= 1.0 for v in scan[kind]["dice"].values())
     assert report["spacing_mm"] == pytest.approx(json.loads(json.dumps(report["spacing_mm"])))
     assert (tmp_path / "out" / "overlay_scan.png").stat().st_size > 5000
+    assert report["fit"]["studies"] == 3 and set(report["fit"]["dice"]) == set(CLASSES.split(","))
     printed = capsys.readouterr().out
     assert "mean Dice" in printed and "ceiling (scan): step 2/2" in printed
+    assert "fit: the synthetic model on the 3 synthetic studies it trained on" in printed
 
 
 def test_several_scans_cross_validate_the_ceiling(uri, real, tmp_path, capsys):
