@@ -22,15 +22,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
 from models import LabelDict
 from models.measure import Measurements
-
-if TYPE_CHECKING:
-    from pipeline.manifest import Filling
+from pipeline.filling import Filling
 
 
 @dataclass(frozen=True)

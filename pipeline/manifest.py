@@ -6,70 +6,30 @@ and how a row fills each, is declared once in `pipeline.columns`.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from models import LabelDict, Study, StudySpec
-from models.measure import Measurements
 from pipeline import columns
+from pipeline.filling import Filling, RowContext, Written
 from pipeline.identity import Identity
-
-
-@dataclass(frozen=True)
-class Written:
-    """What the writer learned about a stored study."""
-
-    group_path: str
-    image_bytes: int
-    label_bytes: int
-    checksum: str
-    write_s: float
-
-
-@dataclass(frozen=True)
-class RowContext:
-    """What every row of one shard shares."""
-
-    shard: int
-    version: str
-    worker: str
-    labels: LabelDict
-    extra: dict[str, str] = field(default_factory=dict)  # the generator's columns and their types
-    series: tuple[str, ...] = ()  # the series of every study (empty: one)
-
-    @cached_property
-    def declared(self) -> tuple[columns.Column, ...]:
-        return columns.declare(self.labels, self.extra, self.series)
-
-
-@dataclass(frozen=True)
-class Filling:
-    """What one study's row is filled from (`pipeline.columns` reads it)."""
-
-    spec: StudySpec
-    study: Study
-    written: Written
-    render_s: float
-    context: RowContext
-
-    def measured(self, k: int) -> Measurements:
-        """The measurements of series `k` (0: the study's own for a single-series study)."""
-        if self.study.series_measurements is not None:
-            return self.study.series_measurements[k]
-        if self.study.measurements is None:
-            raise ValueError(f"study {self.spec.study_id} was not measured (the worker measures every study)")
-        return self.study.measurements
 
 
 def row(spec: StudySpec, study: Study, written: Written, render_s: float, context: RowContext) -> dict[str, Any]:
     filling = Filling(spec, study, written, render_s, context)
-    return {c.name: c.fill(filling) for c in context.declared}
+    return {c.name: c.fill(filling) for c in _declared(context.labels, tuple(context.extra.items()), context.series)}
+
+
+@functools.lru_cache(maxsize=16)  # once per shard's context, not per row
+def _declared(
+    labels: LabelDict, extra: tuple[tuple[str, str], ...], series: tuple[str, ...]
+) -> tuple[columns.Column, ...]:
+    return columns.declare(labels, dict(extra), series)
 
 
 def encode_part(

@@ -24,7 +24,8 @@ from models import make_spec
 from models.registry import create
 from pipeline.config import GenerateConfig
 from pipeline.errors import ConfigError
-from pipeline.manifest import RowContext, Written, encode_part, row
+from pipeline.filling import RowContext, Written
+from pipeline.manifest import encode_part, row
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, checksum, encode_study, stored_bytes
 from pipeline.worker import check_study, generator_options
 

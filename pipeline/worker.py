@@ -30,8 +30,9 @@ from models.schedule import render_in_order
 from pipeline import layout
 from pipeline.config import GenerateConfig, dataset_hash
 from pipeline.errors import CommitConflict
+from pipeline.filling import RowContext, Written
 from pipeline.identity import Identity
-from pipeline.manifest import RowContext, Written, encode_part, row
+from pipeline.manifest import encode_part, row
 from pipeline.omezarr import Encoding, checksum, write_study
 from pipeline.storage import open_store
 

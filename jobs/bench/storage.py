@@ -33,8 +33,9 @@ from jobs.generate import DEFAULTS
 from models import Generator, make_spec
 from models.registry import create
 from pipeline import config as config_module
+from pipeline.filling import RowContext, Written
 from pipeline.layout import part_path, study_path
-from pipeline.manifest import RowContext, Written, encode_part, row
+from pipeline.manifest import encode_part, row
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, checksum, encode_study, stored_bytes
 from pipeline.storage import Store, open_store
 from pipeline.worker import generator_options

@@ -12,8 +12,9 @@ import pytest
 from models import make_spec, registry
 from pipeline import catalog
 from pipeline.columns import declare, schema
+from pipeline.filling import RowContext, Written
 from pipeline.identity import Identity
-from pipeline.manifest import RowContext, Written, encode_part, row
+from pipeline.manifest import encode_part, row
 from pipeline.worker import check_study, generator_options
 
 
