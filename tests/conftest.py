@@ -21,6 +21,7 @@ from pipeline.config import GenerateConfig
 from tests.support.fakecuda import fake_cuda  # noqa: F401  (a fixture for every test)
 
 REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("pipeline", "models", "jobs", "infra")  # the project's code, mirrored under tests/
 DEFAULTS = REPO / "jobs" / "configs" / "generate.yaml"
 
 # Fake credentials, set before Ray starts so its workers inherit them. Distinctive, so a test can

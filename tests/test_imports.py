@@ -4,15 +4,14 @@ and infra/ can be read knowing only what it imports, type-checking imports inclu
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TOPS = ("pipeline", "models", "jobs", "infra")
+from tests.conftest import PACKAGES, REPO
 
 
 def modules() -> dict[str, Path]:
     found = {}
-    for top in TOPS:
-        for path in (ROOT / top).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
+    for package in PACKAGES:
+        for path in (REPO / package).rglob("*.py"):
+            parts = path.relative_to(REPO).with_suffix("").parts
             found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return found
 

@@ -3,9 +3,7 @@ its own at the same place under tests/ (`jobs/bench/__main__.py`: `tests/jobs/be
 
 from pathlib import Path
 
-from tests.conftest import REPO
-
-PACKAGES = ("pipeline", "models", "jobs", "infra")
+from tests.conftest import PACKAGES, REPO
 
 
 def mirror_of(module: Path) -> Path:

@@ -6,8 +6,8 @@ case (read `../shared/data/real/README.md`; MEDSYNTH_REAL_DATA moves it): the pr
 -250..350, MR scaled by its percentiles. Each seed trains the synthetic model, and once per case
 the ceiling (the real scan itself) and the floor (noise with the real labels), so every number has
 its bounds from the same run; `<setting>_fit_*` is the synthetic model's Dice on its own training
-studies (a class it cannot fit there cannot transfer). Two seeds for the synthetic models (the spread is max - min), the
-first seed for the ceiling and the floor.
+studies (a class it cannot fit there cannot transfer). Two seeds for the synthetic models (the
+spread is max - min), the first seed for the ceiling and the floor.
 
 The cases:
 - `ct`: the real abdominal CT and its TotalSegmentator labels (liver, spleen, kidney, vertebrae,

@@ -124,7 +124,6 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
             (-20.0, sign * 12.0, sign * -30.0),
             0.05,
         )
-        turn = rotation(kidney.angles_deg)
         capsule = Blob(kidney.center, tuple(r + PERIRENAL_MM for r in kidney.radii), kidney.angles_deg)  # type: ignore[arg-type]
         parts.append(Structure(None, "fat", capsule, CAVITY))  # perirenal fat: no bowel comes in
         parts.append(Structure(f"{side} kidney", "kidney", kidney, CAVITY | {"fat"}))
@@ -136,13 +135,18 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
         for angle in np.deg2rad(MEDULLA):  # round the sinus in the kidney's frontal plane, from its lateral edge
             way = np.array([sign * np.cos(angle), 0.0, np.sin(angle)])
             reach = 1.0 / np.hypot(way[0] / sinus_radii[0], way[2] / sinus_radii[2])
-            centre = tuple(float(v) for v in np.asarray(kidney.center) + turn @ (sinus_at + (reach + 3.0) * way))
+            centre = _in_frame(kidney, sinus_at + (reach + 3.0) * way)
             pyramid = Blob(centre, tuple(PYRAMID_MM * f for f in (1.0, 0.8, 1.0)), kidney.angles_deg)  # type: ignore[arg-type]
             parts.append(Structure(None, "kidney_medulla", pyramid, frozenset({"kidney"})))
-        centre = tuple(float(v) for v in np.asarray(kidney.center) + turn @ sinus_at)
-        sinus = Blob(centre, sinus_radii, kidney.angles_deg)  # type: ignore[arg-type]
+        sinus = Blob(_in_frame(kidney, sinus_at), sinus_radii, kidney.angles_deg)  # type: ignore[arg-type]
         parts.append(Structure("body", "visceral", sinus, frozenset({"kidney", "kidney_medulla"})))
     return parts
+
+
+def _in_frame(blob: Blob, local: np.ndarray) -> tuple[float, float, float]:
+    """The point at `local` (mm) in `blob`'s own turned frame, in the body's."""
+    x, y, z = np.asarray(blob.center) + rotation(blob.angles_deg) @ local
+    return float(x), float(y), float(z)
 
 
 def adrenals(frame: Frame, jit: Jitter) -> list[Structure]:
