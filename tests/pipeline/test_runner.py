@@ -119,9 +119,10 @@ def test_prefix_hash_spreads_shard_folders(target):
 def test_an_actor_killed_mid_run_still_yields_exactly_n_studies(tmp_path):
     cfg = small_config(tmp_path / "ds", "dataset.n_studies=24", "generator.shape=[64,64,64]")
     outcome: dict = {}
+    leftovers = set(live_workers())
     runner = threading.Thread(target=lambda: outcome.update(summary=generate(cfg, progress=False)))
     runner.start()
-    killed = kill_workers(1, lambda: len(list((tmp_path / "ds" / "catalog").glob("part-*"))) >= 1)
+    killed = kill_workers(1, lambda: len(list((tmp_path / "ds" / "catalog").glob("part-*"))) >= 1, leftovers)
     runner.join(timeout=120)
     assert killed == 1, "no worker actor was found to kill"
     assert outcome["summary"].retries >= 1
@@ -135,9 +136,11 @@ def live_workers() -> list[str]:
     return [a["name"] for a in found if a["namespace"] == NAMESPACE and a["name"].startswith("medsynth-")]
 
 
-def kill_workers(n: int, ready, timeout: float = 90.0) -> int:
-    """Kill `n` worker actors, one at a time, each once `ready()` holds and a new actor is up."""
-    killed, seen = 0, set()
+def kill_workers(n: int, ready, leftovers: set[str], timeout: float = 90.0) -> int:
+    """Kill `n` worker actors, one at a time, each once `ready()` holds and a new actor is up.
+    `leftovers`: the actors alive before this run started (an earlier run's, which its closing
+    `ray.kill` may still be taking down): never this run's, so never killed."""
+    killed, seen = 0, set(leftovers)
     deadline = time.monotonic() + timeout
     while killed < n and time.monotonic() < deadline:
         if ready():
