@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from pipeline.errors import CatalogError
+from pipeline.errors import CatalogError, StorageError
 from pipeline.layout import COMPACTED_DIR, part_shard, shard_task
 from pipeline.sources import Sources
 from pipeline.storage import Store, retry
@@ -70,10 +70,8 @@ def problem(store: Store, rel: str, expected: Expected) -> str | None:
         footer = retry(lambda: _footer(store, rel), f"{store.uri}/{rel}")
     except FileNotFoundError:
         return None  # gone since it was listed (a compaction removed it): nothing to judge
-    except Exception as exc:  # a torn or foreign file fails to parse in several ways
-        text = str(exc).strip().splitlines()
-        why = text[-1][:120] if text else type(exc).__name__
-        raise CatalogError(f"{store.uri}: a catalog part cannot be read ({store.uri}/{rel}: {why})") from None
+    except StorageError as exc:  # a torn or foreign file: pyarrow's parse error, as `retry` words it
+        raise CatalogError(f"{store.uri}: a catalog part cannot be read ({str(exc)[:300]})") from None
     ident = Identity.parse(footer.metadata)
     if ident is not None and ident.config_hash != expected.config_hash:
         theirs = f"{ident.dataset!r}, config hash {ident.config_hash}"

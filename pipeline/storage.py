@@ -48,6 +48,8 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 # botocore's "standard" retry mode backs off on 5xx, SlowDown/throttling and connection errors.
 S3_DEFAULTS: dict[str, Any] = {"config_kwargs": {"retries": {"max_attempts": 10, "mode": "standard"}}}
 ATTEMPTS = 4  # around each operation, on top of the client's own retries
+NETWORK_MODULES = ("botocore", "aiobotocore", "aiohttp")  # an object store client's errors: may be transient
+BACKEND_MODULES = (*NETWORK_MODULES, "s3fs", "gcsfs", "adlfs", "fsspec", "pyarrow")  # errors of a store or its bytes
 # Where a dataset can live: stores every process of a cluster sees (Ray workers write, the driver
 # and readers read). Others fsspec knows are refused by name, with the reason when it is known.
 SHARED_SCHEMES = ("file", "local", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "hdfs", "webhdfs", "sftp")
@@ -197,13 +199,16 @@ def retry(operation: Callable[[], T], where: str, attempts: int = ATTEMPTS) -> T
     """Run `operation`; retry transient failures with jittered exponential backoff.
 
     `FileNotFoundError` and `FileExistsError` pass through untouched (callers decide what a
-    missing or existing object means); other permanent errors become one `StorageError` line."""
+    missing or existing object means); other permanent errors of the store become one
+    `StorageError` line; anything else (a bug: `TypeError`, `AttributeError`, ...) is raised as is."""
     for attempt in range(1, attempts + 1):
         try:
             return operation()
         except (FileNotFoundError, FileExistsError):
             raise
         except Exception as exc:
+            if not is_store_error(exc):
+                raise
             if not is_transient(exc) or attempt == attempts:
                 raise StorageError(describe(exc, where)) from None
             delay = min(0.2 * 2**attempt, 5.0) * (0.5 + random.random())
@@ -219,14 +224,21 @@ def retry(operation: Callable[[], T], where: str, attempts: int = ATTEMPTS) -> T
     raise AssertionError("unreachable")
 
 
+def is_store_error(exc: BaseException) -> bool:
+    """Whether `exc` comes from the store or the bytes it holds (an OS or network error, a value
+    the backend refused, a file that does not parse, an object store client's own errors), not
+    from a bug in the caller."""
+    return isinstance(exc, OSError | ValueError | TimeoutError | StorageError) or type(exc).__module__.startswith(
+        BACKEND_MODULES
+    )
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, PermissionError | NotADirectoryError | IsADirectoryError | StorageError):
         return False
     if _is_credentials_error(exc):
         return False
-    return isinstance(exc, OSError | ConnectionError | TimeoutError) or type(exc).__module__.startswith(
-        ("botocore", "aiobotocore", "aiohttp")
-    )
+    return isinstance(exc, OSError | ConnectionError | TimeoutError) or type(exc).__module__.startswith(NETWORK_MODULES)
 
 
 def describe(exc: BaseException, where: str) -> str:

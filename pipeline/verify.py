@@ -129,7 +129,7 @@ def check_row(catalog: Catalog, r: dict[str, Any]) -> list[Finding]:
         image, label = group[IMAGE_PATH][...], group[LABEL_PATH][...]
     except (KeyError, FileNotFoundError, zarr.errors.BaseZarrError) as exc:
         return finding(f"cannot be opened ({type(exc).__name__}: {exc})")
-    except Exception as exc:  # corrupt bytes surface as codec or checksum errors of many types
+    except (RuntimeError, ValueError, OSError) as exc:  # corrupt bytes: blosc's RuntimeError, a codec's ValueError
         return finding(f"cannot be decoded ({type(exc).__name__}: {str(exc).strip()[:200]})")
     if problems:
         return finding("invalid OME-Zarr metadata: " + "; ".join(problems))

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from jobs.bench.cluster import LocalCluster
+from infra.local.cluster import LocalCluster
 from pipeline import catalog
 from tests.conftest import REPO
 

@@ -1,9 +1,11 @@
 """Every store behaves the same: one suite, run on a local folder and on S3 (moto)."""
 
 import errno
+import io
 import os
 import pickle
 
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.errors import CommitConflict, StorageError
@@ -101,6 +103,20 @@ def test_transient_errors_are_retried_and_permanent_ones_are_not():
     with pytest.raises(StorageError, match="access denied to s3://b/x"):
         retry(denied, "s3://b/x")
     assert len(calls) == 1  # failed fast
+
+
+def test_a_bug_inside_a_storage_operation_is_not_worded_as_a_storage_error():
+    calls = []
+
+    def buggy():
+        calls.append(1)
+        return None + 1  # a TypeError: the caller's bug, which no retry and no "storage error" line hides
+
+    with pytest.raises(TypeError):
+        retry(buggy, "s3://b/x")
+    assert len(calls) == 1
+    with pytest.raises(StorageError, match=r"storage error on s3://b/x: Parquet magic bytes"):
+        retry(lambda: pq.read_metadata(io.BytesIO(b"not parquet")), "s3://b/x")  # the store's bytes: worded
 
 
 def test_a_root_below_a_file_is_not_writable(tmp_path):

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "local" / "cluster.sh"
+SCRIPT = Path(__file__).resolve().parent / "cluster.sh"
 PORTS = ("MEDSYNTH_RAY_PORT", "WORKER_NODE_MANAGER_PORT", "DASHBOARD_PORT", "AGENT_PORT", "WORKER_AGENT_PORT")
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.bench.cluster import PORTS, LocalCluster
+from infra.local.cluster import PORTS, LocalCluster
 
 
 def test_a_failed_start_quotes_the_nodes_log_and_cleans_up(tmp_path):
