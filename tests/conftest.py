@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import ray
 
-from jobs.bench.cluster import free_port
+from infra.local.cluster import free_port
 from pipeline import config as config_module
 from pipeline.config import GenerateConfig
 from tests.support.fakecuda import fake_cuda  # noqa: F401  (a fixture for every test)

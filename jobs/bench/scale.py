@@ -27,8 +27,8 @@ from pathlib import Path
 
 import duckdb
 
+from infra.local.cluster import LocalCluster
 from jobs.bench import synthetic
-from jobs.bench.cluster import LocalCluster
 from jobs.bench.report import RESULTS, Goal, Report
 from pipeline import catalog, compaction
 

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from jobs.bench.cluster import free_port
+from infra.local.cluster import free_port
 from models.uri import endpoint_problem, problem, shown
 
 

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import ray
 
-from jobs.bench.cluster import LocalCluster
+from infra.local.cluster import LocalCluster
 from pipeline import catalog
 from pipeline.config import load
 from pipeline.errors import StorageError
