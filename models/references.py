@@ -12,7 +12,9 @@ tissue. MR intensities are domain-randomised by design and have no reference.
 
 from __future__ import annotations
 
-from models.phantom_ct.tissue import TISSUE_INDEX, TISSUES
+from models.phantom_ct.tissue import ALL_PHASES, TISSUE_INDEX, TISSUES
+
+CT_PHASES = ALL_PHASES  # the contrast phases `hu` has ranges for
 
 Range = tuple[float, float]
 

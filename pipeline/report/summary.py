@@ -15,7 +15,6 @@ import pyarrow as pa
 
 from models import references as published
 from models.labels import snake_case
-from models.phantom_ct.tissue import ALL_PHASES
 from pipeline.catalog import Catalog
 from pipeline.columns import suffix
 from pipeline.sql import Clauses, literal
@@ -77,7 +76,7 @@ def summarise(cat: Catalog, where: str | None = None) -> Summary:
             (name, cat.count([where, f"list_contains(series, {literal(name)})"])) for name in cat.info.series
         ]
         for name in cat.info.series:
-            phase = name if modality == "CT" and name in ALL_PHASES else None
+            phase = name if modality == "CT" and name in published.CT_PHASES else None
             found = _distributions(cat, names, f"_hu_{suffix(name)}", where, phase, references=phase is not None)
             if found:
                 intensities[name] = found
