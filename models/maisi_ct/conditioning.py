@@ -39,9 +39,3 @@ def encode_labels(label_xyz: torch.Tensor) -> torch.Tensor:
     for bit in range(BITS):
         torch.bitwise_and(torch.bitwise_right_shift(label_xyz, bit), 1, out=planes[0, bit])
     return planes
-
-
-def decode_labels(planes: torch.Tensor) -> torch.Tensor:
-    """(1, 8, X, Y, Z) bit planes -> (X, Y, Z) label values; `decode_labels(encode_labels(v)) == v`."""
-    weights = (2 ** torch.arange(planes.shape[1], device=planes.device, dtype=torch.int32)).view(-1, 1, 1, 1)
-    return ((planes[0].to(torch.int32) != 0).to(torch.int32) * weights).sum(dim=0)

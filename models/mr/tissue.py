@@ -136,8 +136,6 @@ MIXED: dict[str, tuple[tuple[float, str], ...]] = {
 }
 NAMES: tuple[str, ...] = (*MEASURED, *MIXED, "venous_blood")
 INDEX: dict[str, int] = {name: i for i, name in enumerate(NAMES)}
-# Tissues whose signal comes from bone or gas only: dark on every sequence (QC never ranks them).
-VOID = ("air", "lung", "cortical_bone")
 
 
 @dataclass(frozen=True)

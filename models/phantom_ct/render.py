@@ -45,17 +45,6 @@ def paint(grid: Grid, structures: list[Structure], labels: LabelDict) -> tuple[n
     return label, tissue
 
 
-def form_image(
-    tissue: np.ndarray,
-    hu: np.ndarray,
-    spacing_mm: tuple[float, float, float],
-    noise_hu: float,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """CT image in HU (int16) from a tissue map and this study's HU per tissue."""
-    return form_phases(tissue, [hu], spacing_mm, noise_hu, rng)[0]
-
-
 def form_phases(
     tissue: np.ndarray,
     phases: list[np.ndarray],

@@ -35,7 +35,6 @@ VERTEBRAE = (
     ("T1", 18.0, 5.0, 17.0, 13.0),
 )
 SACRUM_TOP_Z = 175.0
-BONE_FREE = frozenset({"muscle", "fat", "visceral", "lung", "cartilage", "bowel", "colon_content"})
 
 
 def spine_y(z: float) -> float:

@@ -114,7 +114,7 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue("esophagus", (30, 45), (50, 70), (60, 80), texture_hu=5),
     Tissue("airway_wall", (20, 45), (30, 55), (30, 60), texture_hu=5),
     Tissue("cortical", (700, 1300), texture_hu=60),
-    Tissue("cancellous", (182, 270), texture_hu=35),  # at 25 years; falls with age (see sample_hu)
+    Tissue("cancellous", (182, 270), texture_hu=35),  # at 25 years; falls with age (see sample_phases)
     Tissue("vertebral_cortex", (310, 530), texture_hu=40),  # a voxel of shell: 1/4 cortex, 3/4 marrow
     Tissue("marrow", (-30, 40), texture_hu=15),  # fatty marrow of the femoral shaft
     Tissue("cartilage", (90, 140), texture_hu=8),
@@ -173,11 +173,6 @@ def envelope(name: str, phase: str) -> HURange:
     lo, hi = TISSUES[TISSUE_INDEX[name]].range(phase)
     lowest = min(float(shift(age, sex)[TISSUE_INDEX[name]]) for age in AGES for sex in ("F", "M"))
     return (lo + lowest, hi)
-
-
-def sample_hu(phase: str, age: float, sex: str, rng: np.random.Generator) -> np.ndarray:
-    """One study's HU per tissue index, drawn uniformly inside each published range."""
-    return sample_phases((phase,), age, sex, rng)[0]
 
 
 def sample_phases(phases: tuple[str, ...], age: float, sex: str, rng: np.random.Generator) -> list[np.ndarray]:

@@ -14,8 +14,8 @@ from models.phantom_ct import anatomy
 from models.phantom_ct.generator import PARAMS
 from models.phantom_ct.patient import body as _body
 from models.phantom_ct.patient import grid as _grid
-from models.phantom_ct.render import form_image, paint
-from models.phantom_ct.tissue import TISSUE_INDEX, sample_hu
+from models.phantom_ct.render import form_phases, paint
+from models.phantom_ct.tissue import TISSUE_INDEX, sample_phases
 from models.registry import create
 
 CPU = torch.device("cpu")
@@ -189,7 +189,8 @@ def test_unlabelled_tissues_in_the_image_hold_their_hu():
     grid = _grid(p["shape"], p["spacing_mm"], p["z_center_mm"])
     rng = study_rng(spec.seed, RENDER_STREAM)
     _, tissue = paint(grid, anatomy.build(_body(p), rng), g.label_dict)
-    image = form_image(tissue, sample_hu("non_contrast", p["age"], p["sex"], rng), grid.spacing, 10.0, rng)
+    hu = sample_phases(("non_contrast",), p["age"], p["sex"], rng)
+    image = form_phases(tissue, hu, grid.spacing, 10.0, rng)[0]
 
     def core(name: str) -> np.ndarray:  # away from the edges, where partial volume mixes tissues
         return ndimage.binary_erosion(tissue == TISSUE_INDEX[name], iterations=1)

@@ -6,7 +6,7 @@ import numpy as np
 
 from models.labels import maisi_ct_labels
 from models.phantom_ct.body import Structure
-from models.phantom_ct.render import HU_MAX, form_image, form_phases, paint
+from models.phantom_ct.render import HU_MAX, form_phases, paint
 from models.phantom_ct.shapes import Blob, Grid
 from models.phantom_ct.tissue import TISSUE_INDEX
 
@@ -43,14 +43,14 @@ def test_the_image_is_a_function_of_tissue_hu_and_seed():
     tissue[6:18, 6:18, 6:18] = TISSUE_INDEX["liver"]
     hu = np.zeros(256, dtype=np.float32)
     hu[TISSUE_INDEX["fat"]], hu[TISSUE_INDEX["liver"]] = -100.0, 60.0
-    a = form_image(tissue, hu, (2.0, 1.0, 1.0), 10.0, np.random.default_rng(1))
-    b = form_image(tissue, hu, (2.0, 1.0, 1.0), 10.0, np.random.default_rng(1))
-    c = form_image(tissue, hu, (2.0, 1.0, 1.0), 10.0, np.random.default_rng(2))
+    a = form_phases(tissue, [hu], (2.0, 1.0, 1.0), 10.0, np.random.default_rng(1))[0]
+    b = form_phases(tissue, [hu], (2.0, 1.0, 1.0), 10.0, np.random.default_rng(1))[0]
+    c = form_phases(tissue, [hu], (2.0, 1.0, 1.0), 10.0, np.random.default_rng(2))[0]
     assert a.dtype == np.int16 and np.array_equal(a, b) and not np.array_equal(a, c)
     assert abs(np.median(a[10:14, 10:14, 10:14]) - 60) < 15 and abs(np.median(a[:3, :3, :3]) + 100) < 15
     extreme = hu.copy()
     extreme[TISSUE_INDEX["liver"]] = 10_000.0
-    assert form_image(tissue, extreme, (1.0, 1.0, 1.0), 0.0, np.random.default_rng(1)).max() == HU_MAX
+    assert form_phases(tissue, [extreme], (1.0, 1.0, 1.0), 0.0, np.random.default_rng(1))[0].max() == HU_MAX
 
 
 def test_phases_share_the_texture_and_differ_by_their_hu():
