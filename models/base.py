@@ -153,6 +153,22 @@ class Preparing(Protocol):
     def prepare(self, spec: StudySpec) -> None: ...
 
 
+@runtime_checkable
+class AcquisitionRecord(Protocol):
+    """How a generator's studies record their acquisition, for exporters: a generator class may
+    declare one as its `acquisition` attribute (body_mr and brain_mr: `models.mr.record`), and
+    `pipeline.export` reads it from the class `models.registry.factory` names, never from the
+    generator's modules. `columns`: the catalog columns that hold it; `series_columns`: one
+    series' columns (contrast included) from its entry in params' `series_acquisitions`;
+    `dicom`: the DICOM attributes (keyword -> value) of a catalog row, `{}` where it has none."""
+
+    columns: tuple[str, ...]
+
+    def series_columns(self, recorded: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def dicom(self, row: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
 def indexed(device: torch.device | str) -> torch.device:
     """`device` with its index. `render` is given one: torch's per-device calls (memory fraction,
     device properties) refuse an index-less `cuda` ("Expected a torch.device with a specified

@@ -1,5 +1,7 @@
 """No import cycles among the project's modules (issue 29): every module of pipeline/, models/, jobs/
-and infra/ can be read knowing only what it imports, type-checking imports included."""
+and infra/ can be read knowing only what it imports, type-checking imports included; and the
+factory holds no generator internals (DESIGN.md): pipeline/ reaches a generator through
+`models.registry` and the interface types, never through a generator's own package."""
 
 import ast
 from pathlib import Path
@@ -79,6 +81,22 @@ def test_no_module_is_in_an_import_cycle():
     known = modules()
     graph = {name: imports(name, path, known) for name, path in known.items()}
     assert cycles(graph) == []
+
+
+# A generator's own packages (and the MR physics two of them share): no module of pipeline/ imports them.
+GENERATOR_INTERNALS = ("models.phantom_ct", "models.body_mr", "models.brain_mr", "models.maisi_ct", "models.mr")
+
+
+def test_the_factory_imports_no_generator_internals():
+    known = modules()
+    found = sorted(
+        f"{name} imports {target}"
+        for name, path in known.items()
+        if name.startswith("pipeline")
+        for target in imports(name, path, known)
+        if target.startswith(GENERATOR_INTERNALS)
+    )
+    assert found == []
 
 
 def test_the_cycle_finder_sees_a_cycle_through_a_type_checking_import(tmp_path):

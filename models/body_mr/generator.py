@@ -23,6 +23,7 @@ from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, s
 from models.body_mr.tissues import gd_share, mr_tissue
 from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
+from models.mr.record import MR_RECORD, MRRecord
 from models.mr.sequence import Sequence
 from models.mr.tissue import sample_properties
 from models.options import Param, Range, parse_params, sample
@@ -56,6 +57,7 @@ class BodyMR:
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}
+    acquisition: ClassVar[MRRecord] = MR_RECORD  # what the export reads back (models.base.AcquisitionRecord)
     columns: ClassVar[dict[str, str]] = {
         **mr_sequence.COLUMNS,
         "habitus": "double",

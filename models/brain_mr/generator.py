@@ -32,6 +32,7 @@ from models.measure import measure
 from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
 from models.mr.acquisition import Acquisition, acquire, bias_field, sample_acquisition
+from models.mr.record import MR_RECORD, MRRecord
 from models.mr.sequence import Sequence
 from models.mr.tissue import sample_properties
 from models.options import Choice, Param, Range, Setting, parse_params, sample
@@ -88,6 +89,7 @@ class BrainMR:
     series_names = mr_sequence.names(physics.SEQUENCES_BASE)
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS, **series.PARAMS}
+    acquisition: ClassVar[MRRecord] = MR_RECORD  # what the export reads back (models.base.AcquisitionRecord)
     columns: ClassVar[dict[str, str]] = {
         "resolution_mm": "double",
         "noise": "double",

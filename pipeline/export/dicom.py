@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
@@ -28,7 +29,6 @@ from pydicom.uid import (
     MRImageStorage,
 )
 
-from models.mr.sequence import GAMMA_MHZ_PER_T, GD, PROTOCOLS
 from pipeline.export.volume import ExportStudy
 
 SOP_CLASSES = {"CT": CTImageStorage, "MR": MRImageStorage}
@@ -149,7 +149,7 @@ def image_series(study: ExportStudy, identity: StudyIdentity, compression: str =
             ds.AcquisitionNumber = 1
             ds.WindowCenter, ds.WindowWidth = 40, 400
         else:
-            _mr_acquisition(ds, study.row)
+            _mr_acquisition(ds, study)
         if compression == "none":
             ds.PixelData = np.ascontiguousarray(pixels[k]).astype(pixels.dtype.newbyteorder("<")).tobytes()
         else:  # keeps the derived SOP Instance UID (pydicom would mint a random one by default)
@@ -178,49 +178,23 @@ def _stored_pixels(image: np.ndarray, modality: str) -> tuple[np.ndarray, int]:
     return image.astype(np.int16), 0
 
 
-# Per sequence family: Scanning Sequence, Sequence Variant and MR Acquisition Type (PS3.3 C.8.3.1
-# defined terms), as scanners write them (a Siemens MPRAGE: GR and IR, SK SP MP). Scan Options
-# carries FS (fat saturation) only: the "IR" scanners also put there is not a defined term.
-MR_TERMS: dict[str, tuple[list[str], list[str], str]] = {
-    "SE": (["SE"], ["SK"], "2D"),
-    "GRE": (["GR"], ["SP"], "2D"),
-    "IR": (["SE", "IR"], ["SK"], "2D"),
-    "MPRAGE": (["GR", "IR"], ["SK", "SP", "MP"], "3D"),
-}
-
-
-def _mr_acquisition(ds: Dataset, row: dict[str, Any]) -> None:
-    """The acquisition the row records; a study without a physical sequence (brain_mr's presets)
-    is research mode with its timings left empty."""
-    name = row.get("sequence")
+def _mr_acquisition(ds: Dataset, study: ExportStudy) -> None:
+    """The acquisition the study's row records, as its generator words it (`AcquisitionRecord.dicom`,
+    decimal strings made here); a study without a physical sequence (brain_mr's presets, or a
+    generator that records none) is research mode with its timings left empty."""
     ds.AcquisitionNumber = 1
     ds.EchoTrainLength = ""
-    if not name:
+    found = study.record.dicom(study.row) if study.record is not None else {}
+    if not found:
         ds.ScanningSequence = "RM"  # research mode: no real pulse sequence behind a synthetic contrast
         ds.SequenceVariant = "NONE"
         ds.ScanOptions = ""
         ds.MRAcquisitionType = "3D"
-        ds.SequenceName = str(row.get("contrast") or "synthetic")
+        ds.SequenceName = str(study.row.get("contrast") or "synthetic")
         ds.RepetitionTime = ds.EchoTime = ""
         return
-    protocol = PROTOCOLS[str(name).removesuffix(GD)]
-    scanning, variant, kind = MR_TERMS[protocol.family]
-    ds.ScanningSequence = scanning
-    ds.SequenceVariant = variant
-    ds.ScanOptions = "FS" if protocol.fat_sat else ""
-    ds.MRAcquisitionType = "3D" if protocol.family == "GRE" and protocol.fat_sat else kind
-    ds.SequenceName = str(name)
-    ds.RepetitionTime = _ds(row["tr_ms"])
-    ds.EchoTime = _ds(row["te_ms"])
-    if row.get("ti_ms") is not None:
-        ds.InversionTime = _ds(row["ti_ms"])
-    ds.FlipAngle = _ds(row["flip_deg"])
-    ds.MagneticFieldStrength = _ds(row["field_strength_t"])
-    ds.ImagingFrequency = _ds(GAMMA_MHZ_PER_T * float(row["field_strength_t"]))
-    ds.ImagedNucleus = "1H"
-    if str(name).endswith(GD):  # Contrast/Bolus module (C.7.6.4): required when contrast was used
-        ds.ContrastBolusAgent = "GADOBUTROL"
-        ds.ContrastBolusRoute = "IV"
+    for keyword, value in found.items():
+        setattr(ds, keyword, _ds(value) if dictionary_VR(keyword) == "DS" else value)
 
 
 def _ds(value: Any) -> str:

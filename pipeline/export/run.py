@@ -13,12 +13,11 @@ import numpy as np
 from tqdm import tqdm
 
 from models import LabelDict
-from models.mr.sequence import COLUMNS as MR_COLUMNS
 from pipeline.catalog import Catalog
 from pipeline.errors import ConfigError
 from pipeline.export import dicom, segmentation
 from pipeline.export.nifti import NiftiWriter
-from pipeline.export.volume import ROW_COLUMNS, ExportStudy, read
+from pipeline.export.volume import ROW_COLUMNS, ExportStudy, acquisition_record, read
 from pipeline.storage import ensure_local_folder
 
 FORMATS = ("nifti", "dicom")
@@ -99,8 +98,9 @@ def export(
     if fmt not in FORMATS:
         raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
     dicom_options.check()
-    # An MR dataset's acquisition columns (models.mr.sequence.COLUMNS) fill the DICOM MR attributes.
-    acquisition = [c for c in MR_COLUMNS if c in cat.columns]
+    # The columns that record each study's acquisition (an MR sequence) fill the DICOM MR attributes.
+    record = acquisition_record(cat.info.generator)
+    acquisition = [c for c in (record.columns if record is not None else ()) if c in cat.columns]
     columns = [*ROW_COLUMNS, *acquisition, "image_dtype", "image_bytes", "label_bytes"]
     if cat.info.series:
         columns.append("series")
@@ -125,7 +125,7 @@ def export(
     files: list[Path] = []
     try:
         for row in tqdm(rows, desc=f"export {fmt}", unit="study", disable=not progress):
-            files += writer.write(read(cat.store, row))
+            files += writer.write(read(cat.store, row, record))
         files += writer.finish()
         marker = out / MARKER
         marker.write_text(json.dumps(source, indent=1) + "\n")

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from models.mr.sequence import Sequence, columns
+from models.base import AcquisitionRecord
+from models.errors import GeneratorError
+from models.registry import factory
 from pipeline.errors import StorageError
 from pipeline.omezarr import IMAGE_PATH, checksum, read_arrays
 from pipeline.storage import Store
@@ -46,6 +48,7 @@ class ExportStudy:
     series: tuple[str, ...] = ()  # a study of several series; a view of one names it in `name`
     name: str | None = None
     number: int = 1  # of this series within the study (1 for the first)
+    record: AcquisitionRecord | None = None  # how its generator records acquisitions (`acquisition_record`)
 
     @property
     def modality(self) -> str:
@@ -61,9 +64,8 @@ class ExportStudy:
         views = []
         for k, (name, acquisition) in enumerate(zip(self.series, acquisitions, strict=True)):
             row = {**self.row, "contrast": name}
-            if acquisition is not None:  # MR: each series' own sequence, timings and SNR
-                seq = Sequence.from_json(acquisition["sequence"])
-                row.update(columns(seq, acquisition["snr"]), contrast=seq.gd_phase or "non_contrast")
+            if acquisition is not None and self.record is not None:  # MR: each series' own sequence, timings and SNR
+                row.update(self.record.series_columns(acquisition))
             views.append(replace(self, image=self.image[k], row=row, series=(), name=name, number=k + 1))
         return views
 
@@ -73,8 +75,18 @@ class ExportStudy:
         return np.diag([-dx, -dy, dz, 1.0])
 
 
-def read(store: Store, row: dict[str, Any]) -> ExportStudy:
-    """The study of catalog `row`, checked against the row's checksum before anything is exported."""
+def acquisition_record(generator: str) -> AcquisitionRecord | None:
+    """How `generator` records its studies' acquisition (its class's `acquisition`); None for one
+    that records none, or that is not installed here (its MR studies export in research mode)."""
+    try:
+        return getattr(factory(generator), "acquisition", None)
+    except GeneratorError:
+        return None
+
+
+def read(store: Store, row: dict[str, Any], record: AcquisitionRecord | None = None) -> ExportStudy:
+    """The study of catalog `row`, checked against the row's checksum before anything is exported;
+    `record`: how its generator records acquisitions (`acquisition_record`)."""
     group = row["image_path"].removesuffix(f"/{IMAGE_PATH}")
     try:
         image, label = read_arrays(store.zarr_store(group))
@@ -89,4 +101,4 @@ def read(store: Store, row: dict[str, Any]) -> ExportStudy:
         )
     spacing = tuple(float(s) for s in row["spacing_mm"])
     series = tuple(row.get("series") or ())
-    return ExportStudy(row["study_id"], image, label, spacing, row, series)  # type: ignore[arg-type]
+    return ExportStudy(row["study_id"], image, label, spacing, row, series, record=record)  # type: ignore[arg-type]

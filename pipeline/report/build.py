@@ -10,7 +10,7 @@ import numpy as np
 
 from pipeline.catalog import Catalog
 from pipeline.errors import ConfigError, StorageError
-from pipeline.export.volume import ROW_COLUMNS, read
+from pipeline.export.volume import ROW_COLUMNS, acquisition_record, read
 from pipeline.fields import whole_number
 from pipeline.report import figures, page
 from pipeline.report.summary import Summary, summarise
@@ -67,7 +67,8 @@ def build(cat: Catalog, out: Path, where: str | None = None, previews: int = 6) 
 def _sample(cat: Catalog, where: str | None, summary: Summary, n: int) -> list:
     rows = cat.query(where, columns=[*ROW_COLUMNS, "index", *(["series"] if cat.info.series else [])]).to_pylist()
     picks = np.unique(np.linspace(0, len(rows) - 1, num=min(n, len(rows))).round().astype(int))
-    return [read(cat.store, rows[i]) for i in picks]
+    record = acquisition_record(cat.info.generator)
+    return [read(cat.store, rows[i], record) for i in picks]
 
 
 def _tiles(summary: Summary) -> list[tuple[str, str]]:
