@@ -12,7 +12,6 @@ aggregate the catalog and reach nothing else. Which files make the catalog is `p
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -146,7 +145,7 @@ class Catalog:
                 unreadable = self._unreadable(exc, found)
                 if unreadable:
                     raise CatalogError(f"{self.store.uri}: a catalog part cannot be read ({unreadable})") from None
-                raise CatalogError(f"query: {_explain(exc)}") from None
+                raise CatalogError(f"query: {sql.explain(exc)}") from None
             finally:
                 if con is not None and not any(abandoned):
                     con.close()
@@ -220,7 +219,7 @@ class Catalog:
 
     def _empty(self) -> duckdb.DuckDBPyConnection:
         """No committed rows yet: the schema alone (a registered table is not seen by cursors)."""
-        con = duckdb.connect(config={"enable_external_access": False, "temp_directory": ""})
+        con = sql.sealed()
         con.register("catalog", self.schema.empty_table())
         return con
 
@@ -256,12 +255,3 @@ def open(  # noqa: A001 - mirrors zarr.open
         raise CatalogError(f"--timeout: must be seconds within (0, 86400], got {timeout_s!r}")
     store = open_store(uri, options)
     return Catalog(store, dataset_json.read(store), timeout_s=float(timeout_s))
-
-
-def _explain(exc: duckdb.Error) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = re.sub(r"^(Binder|Parser|Conversion|Catalog|Permission|Invalid Input) Error: ", "", text)
-    missing = re.search(r'Referenced column "([^"]+)" not found', text)
-    if missing:
-        return f"unknown column {missing.group(1)!r}"
-    return text

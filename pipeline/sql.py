@@ -13,6 +13,7 @@ rows, and a subquery cannot read a file, whatever the text.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -125,8 +126,7 @@ def _select(sql: str, what: str) -> dict[str, Any]:
     try:
         count = len(_connection().extract_statements(sql))  # parses only
     except duckdb.Error as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CatalogError(f"{what}: {message.removeprefix('Parser Error: ')}") from None
+        raise CatalogError(f"{what}: {explain(exc)}") from None
     if count != 1:
         raise CatalogError(f"{what}: must be one expression, not several statements")
     statements = _parse(sql, what)["statements"]
@@ -181,11 +181,29 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
             yield from _nodes(value)
 
 
+def sealed() -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that reads no files and has no temp directory (DuckDB allows its temp
+    directory whatever else is forbidden): for SQL over tables registered in it, and the parser.
+    A dataset's own connections are `Catalog.sandbox`ed to its catalog folder instead."""
+    return duckdb.connect(config={"enable_external_access": False, "temp_directory": ""})
+
+
+def explain(exc: duckdb.Error) -> str:
+    """DuckDB's error as one line for a `CatalogError`: its kind prefix dropped, a missing column
+    named as `jobs.query` names it."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^(Binder|Parser|Conversion|Catalog|Permission|Invalid Input) Error: ", "", text)
+    missing = re.search(r'Referenced column "([^"]+)" not found', text)
+    if missing:
+        return f"unknown column {missing.group(1)!r}"
+    return text
+
+
 def _connection() -> duckdb.DuckDBPyConnection:
     """A parser only: no catalog, no files (one per thread, reused)."""
     con = getattr(_parser, "con", None)
     if con is None:
-        con = duckdb.connect(config={"enable_external_access": False})
+        con = sealed()
         _parser.con = con
     return con
 
@@ -203,4 +221,4 @@ def _unparse(statement: dict[str, Any]) -> str:
     try:
         return _connection().execute("SELECT json_deserialize_sql(?)", [json.dumps(statement)]).fetchone()[0]
     except duckdb.Error as exc:
-        raise CatalogError(f"query: cannot be written back as SQL ({str(exc).splitlines()[0]})") from None
+        raise CatalogError(f"query: cannot be written back as SQL ({explain(exc)})") from None

@@ -72,14 +72,13 @@ class _Select:
         self.columns = list(stream_columns(series))
 
     def __call__(self, block: pa.Table) -> pa.Table:
-        # No files at all, and no temp directory (DuckDB would allow reading its own).
-        con = duckdb.connect(config={"enable_external_access": False, "temp_directory": ""})
+        con = sql.sealed()
         try:
             con.register("catalog", block)
             text = sql.select(self.columns, [self.where, self.keep])
             return con.sql(text).to_arrow_table()
         except duckdb.Error as exc:
-            raise CatalogError(f"query: {exc}") from None
+            raise CatalogError(f"query: {sql.explain(exc)}") from None
         finally:
             con.close()
 
