@@ -24,14 +24,13 @@ from pathlib import Path
 
 from jobs.cli import add_config_options, parse, run, whole
 from jobs.generate import DEFAULTS
-from models.registry import create
 from pipeline import config as config_module
 from pipeline.config import MAX_WORKERS
 from pipeline.layout import DATASET_FILE
 from pipeline.planning import plan
 from pipeline.sizing import Sample, estimate, measure, nearest, shipped
 from pipeline.storage import open_store
-from pipeline.worker import generator_options
+from pipeline.worker import build_generator
 
 
 def main(argv: Sequence[str]) -> int:
@@ -45,7 +44,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--format", choices=("table", "json"), default="table")
     args = parse(parser, argv)
     config = config_module.load([DEFAULTS, *args.config], args.overrides, args.resolve_interpolations)
-    generator = create(config.generator.name, generator_options(config))  # validates its options
+    generator = build_generator(config)  # validates its options
     if args.measure:
         where = f"{platform.node()} ({os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d})"
         sample = measure(config, args.measure, where)

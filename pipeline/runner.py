@@ -21,7 +21,6 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError,
 from tqdm import tqdm
 
 from models import GeneratorError, ParamError
-from models.registry import create
 from pipeline import dataset
 from pipeline.config import GenerateConfig, RayConfig, dataset_hash
 from pipeline.errors import ConfigError, JobFailed, MedsynthError
@@ -29,7 +28,7 @@ from pipeline.identity import Expected
 from pipeline.layout import ShardTask
 from pipeline.planning import plan
 from pipeline.storage import open_store
-from pipeline.worker import ShardResult, ShardWorker, generator_options
+from pipeline.worker import ShardResult, ShardWorker, build_generator
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +83,7 @@ def generate(config: GenerateConfig, progress: bool = True) -> RunSummary:
     Every check comes before the first write: the generator's options, the store, an existing
     `dataset.json` (same config) or none with nothing left of an old dataset, every catalog file
     belonging to this dataset, and a Ray that can hold a worker. Only then is `dataset.json` made."""
-    generator = create(config.generator.name, generator_options(config))
+    generator = build_generator(config)
     store = open_store(config.storage.uri, config.storage.options)
     if store.exists(dataset.DATASET_FILE):
         dataset.prepare(store, config, generator)  # refuses a different config before any work

@@ -21,13 +21,12 @@ from importlib import resources
 import torch
 
 from models import make_spec
-from models.registry import create
 from pipeline.config import GenerateConfig
 from pipeline.errors import ConfigError
 from pipeline.filling import RowContext, Written
 from pipeline.manifest import encode_part, row
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, checksum, encode_study, stored_bytes
-from pipeline.worker import check_study, generator_options
+from pipeline.worker import build_generator, check_study
 
 # A worker keeps this share of bare rendering speed (jobs.bench generate: pipeline 1 worker / bare).
 PIPELINE_EFFICIENCY = 0.87
@@ -166,7 +165,7 @@ def nearest(samples: list[Sample], generator: str, shape: tuple[int, int, int], 
 
 def measure(config: GenerateConfig, n: int, where: str) -> Sample:
     """Render `n` studies of the configured generator here (CPU) and encode them as a worker would."""
-    generator = create(config.generator.name, generator_options(config))
+    generator = build_generator(config)
     encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
     series = config.generator.series or ()
     context = RowContext(0, generator.version, "plan", generator.label_dict, dict(generator.columns), series)

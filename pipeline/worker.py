@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from models import GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
+from models import Generator, GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
 from models.base import indexed
 from models.measure import image_failures, measure
 from models.registry import create
@@ -57,16 +57,18 @@ class ShardResult:
     already_committed: bool = False
 
 
-def generator_options(config: GenerateConfig) -> GeneratorOptions:
+def build_generator(config: GenerateConfig) -> Generator:
+    """The generator `config` names, built with its options (`ParamError` names a bad one)."""
     g = config.generator
-    return GeneratorOptions(shape=g.shape, spacing_mm=g.spacing_mm, params=dict(g.params), series=g.series)
+    options = GeneratorOptions(shape=g.shape, spacing_mm=g.spacing_mm, params=dict(g.params), series=g.series)
+    return create(g.name, options)
 
 
 class ShardWorker:
     def __init__(self, config: GenerateConfig, name: str = "local") -> None:
         self.config = config
         self.name = name
-        self.generator = create(config.generator.name, generator_options(config))
+        self.generator = build_generator(config)
         self.store = open_store(config.storage.uri, config.storage.options)
         self.encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
         self.device = worker_device(config.ray.gpus_per_worker)

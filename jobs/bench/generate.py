@@ -24,12 +24,11 @@ from numcodecs import Blosc, Zstd
 from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from models import Study, make_spec
-from models.registry import create
 from pipeline import config as config_module
 from pipeline.omezarr import Encoding, write_study
 from pipeline.runner import NAMESPACE, generate
 from pipeline.storage import open_store
-from pipeline.worker import generator_options
+from pipeline.worker import build_generator
 
 
 def run(quick: bool = False) -> Report:
@@ -81,7 +80,7 @@ def _config(uri: Path, shape: list[int], n_studies: int, workers: int) -> config
 
 
 def _bare_render(cfg: config_module.GenerateConfig, n: int, report: Report) -> list[Study]:
-    generator = create(cfg.generator.name, generator_options(cfg))
+    generator = build_generator(cfg)
     kept: list[Study] = []
     started = time.perf_counter()
     for index in range(n):
@@ -107,7 +106,7 @@ def _encode_write(cfg: config_module.GenerateConfig, studies: list[Study], workd
                 for chunk in _chunks(array, encoding.chunk):
                     codec.encode(np.ascontiguousarray(chunk))
         report.metrics[f"raw_{name}_encode_mb_per_s"] = raw_bytes / 1e6 / (time.perf_counter() - started)
-    generator = create(cfg.generator.name, generator_options(cfg))
+    generator = build_generator(cfg)
     store = open_store(str(workdir / "write"))
     started = time.perf_counter()
     for i, study in enumerate(studies):

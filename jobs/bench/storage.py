@@ -31,14 +31,13 @@ import torch
 from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from models import Generator, make_spec
-from models.registry import create
 from pipeline import config as config_module
 from pipeline.filling import RowContext, Written
 from pipeline.layout import part_path, study_path
 from pipeline.manifest import encode_part, row
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, checksum, encode_study, stored_bytes
 from pipeline.storage import Store, open_store
-from pipeline.worker import generator_options
+from pipeline.worker import build_generator
 
 BUCKET = "medsynth-bench"
 SHARD_SIZE = 4
@@ -56,7 +55,7 @@ def run(quick: bool = False) -> Report:
     workdir = Path(tempfile.mkdtemp(dir=WORKDIR))
     report = Report("storage", notes={"shape_zyx": shape, "n_studies": n_studies, "shard_size": SHARD_SIZE})
     cfg = config_module.load([DEFAULTS], [f"generator.shape=[{','.join(map(str, shape))}]"])
-    generator = create(cfg.generator.name, generator_options(cfg))
+    generator = build_generator(cfg)
     studies = _encoded_studies(cfg, n_studies)
     report.metrics["stored_mb_per_study"] = sum(len(b) for s in studies for b in s[1].values()) / 1e6 / n_studies
     server, endpoint = _moto()
@@ -100,7 +99,7 @@ def run(quick: bool = False) -> Report:
 def _encoded_studies(cfg: config_module.GenerateConfig, n: int) -> list[tuple[dict, dict[str, bytes]]]:
     """(manifest row, encoded objects) per study, exactly as a worker would have them."""
     torch.set_num_threads(1)
-    generator = create(cfg.generator.name, generator_options(cfg))
+    generator = build_generator(cfg)
     encoding = Encoding(cfg.storage.chunk, cfg.storage.codec, cfg.storage.level)
     out = []
     for index in range(n):

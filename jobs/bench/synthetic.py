@@ -16,12 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jobs.generate import DEFAULTS
-from models.registry import create
 from pipeline import config as config_module
 from pipeline.columns import schema
 from pipeline.dataset import record
 from pipeline.layout import CATALOG_DIR, DATASET_FILE, part_path, shard_task
-from pipeline.worker import generator_options
+from pipeline.worker import build_generator
 
 CHOICES = {
     "generator": ["phantom_ct"],
@@ -40,7 +39,7 @@ def build(root: Path, n_studies: int, shard_size: int, seed: int = 0) -> None:
     config = config_module.load(
         [DEFAULTS], [f"dataset.n_studies={n_studies}", f"dataset.shard_size={shard_size}", f"storage.uri={root}"]
     )
-    generator = create(config.generator.name, generator_options(config))
+    generator = build_generator(config)
     (root / CATALOG_DIR).mkdir(parents=True, exist_ok=True)
     (root / DATASET_FILE).write_text(json.dumps(record(config, generator, status="complete"), indent=2))
     target = schema(generator.label_dict, generator.columns)

@@ -3,17 +3,16 @@ from dataclasses import replace
 
 import pytest
 
-from models.registry import create
 from pipeline import dataset
 from pipeline.errors import CatalogError, ConfigError
 from pipeline.storage import open_store
-from pipeline.worker import generator_options
+from pipeline.worker import build_generator
 from tests.conftest import small_config
 
 
 def setup(tmp_path, *overrides):
     cfg = small_config(tmp_path / "ds", *overrides)
-    return cfg, create(cfg.generator.name, generator_options(cfg)), open_store(cfg.storage.uri)
+    return cfg, build_generator(cfg), open_store(cfg.storage.uri)
 
 
 def test_prepare_creates_then_accepts_the_same_config(tmp_path):

@@ -10,12 +10,11 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from models.registry import create
 from pipeline import catalog, dataset, identity
 from pipeline.errors import CatalogError, ConfigError
 from pipeline.layout import DATASET_FILE, part_path
 from pipeline.storage import Store, open_store
-from pipeline.worker import generator_options
+from pipeline.worker import build_generator
 from tests.conftest import build_in_process, small_config
 
 
@@ -35,7 +34,7 @@ def race(monkeypatch, uri: str, options: dict, seeds: tuple[int, int]) -> list[B
         cfg = small_config(uri, f"dataset.seed={seeds[i]}", *[f"storage.options.{k}={v}" for k, v in options.items()])
         store = open_store(cfg.storage.uri, cfg.storage.options)
         try:
-            dataset.prepare(store, cfg, create(cfg.generator.name, generator_options(cfg)))
+            dataset.prepare(store, cfg, build_generator(cfg))
         except BaseException as exc:
             outcomes[i] = exc
 
@@ -84,7 +83,7 @@ def test_a_root_whose_dataset_json_is_gone_is_refused(made):
     store.remove(DATASET_FILE)
     other = small_config(made.storage.uri, "dataset.n_studies=4", "generator.shape=[32,32,32]", "dataset.seed=1")
     with pytest.raises(ConfigError, match=r"no dataset\.json \(was it deleted\?\)"):
-        dataset.prepare(store, other, create(other.generator.name, generator_options(other)))
+        dataset.prepare(store, other, build_generator(other))
     with pytest.raises(CatalogError, match=r"catalog parts but no dataset\.json"):
         catalog.open(made.storage.uri)
 

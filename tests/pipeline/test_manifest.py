@@ -9,13 +9,13 @@ import random
 import pyarrow.parquet as pq
 import pytest
 
-from models import make_spec, registry
+from models import make_spec
 from pipeline import catalog
 from pipeline.columns import declare, schema
 from pipeline.filling import RowContext, Written
 from pipeline.identity import Identity
 from pipeline.manifest import encode_part, row
-from pipeline.worker import check_study, generator_options
+from pipeline.worker import build_generator, check_study
 
 
 def test_a_part_holds_its_rows_sorted_with_the_declared_schema_and_identity(built_dataset):
@@ -38,7 +38,7 @@ def test_a_part_holds_its_rows_sorted_with_the_declared_schema_and_identity(buil
 def rendered_first_study(cfg):
     """The generator of `cfg`, the spec and study of its study 0 (measured, as the worker does),
     and the row context of its shard 0."""
-    generator = registry.factory(cfg.generator.name)(generator_options(cfg))
+    generator = build_generator(cfg)
     spec = make_spec(generator, cfg.dataset.seed, 0)
     study = generator.render(spec, "cpu")
     check_study(spec, study, generator.label_dict)

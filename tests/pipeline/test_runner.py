@@ -14,14 +14,13 @@ import torch
 import zarr
 
 from models import ParamError, StudySpec
-from models.registry import create
 from pipeline import catalog
 from pipeline.errors import ConfigError
 from pipeline.layout import part_path
 from pipeline.omezarr import checksum, validate
 from pipeline.runner import NAMESPACE, RunSummary, check_address, generate
 from pipeline.storage import open_store
-from pipeline.worker import generator_options
+from pipeline.worker import build_generator
 from tests.conftest import small_config
 
 pytestmark = pytest.mark.usefixtures("ray_session")
@@ -76,7 +75,8 @@ def test_a_study_regenerates_from_its_catalog_row(target):
     generate(cfg, progress=False)
     row = catalog.open(target.uri, target.options).query("index = 3").to_pylist()[0]
     spec = StudySpec(row["study_id"], row["index"], row["seed"], row["generator"], json.loads(row["params_json"]))
-    study = create(row["generator"], generator_options(cfg)).render(spec, torch.device("cpu"))
+    assert row["generator"] == cfg.generator.name
+    study = build_generator(cfg).render(spec, torch.device("cpu"))
     assert checksum(study.image, study.label) == row["checksum"]
 
 

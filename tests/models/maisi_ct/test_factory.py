@@ -11,11 +11,10 @@ import zarr
 from models import StudySpec
 from models.maisi_ct import weights
 from models.maisi_ct.networks import KINDS, build, definitions
-from models.registry import create
 from pipeline import catalog
 from pipeline.omezarr import checksum, validate
 from pipeline.runner import generate
-from pipeline.worker import generator_options
+from pipeline.worker import build_generator
 from tests.conftest import small_config
 
 pytestmark = pytest.mark.usefixtures("ray_session")
@@ -45,7 +44,7 @@ def test_actors_generate_catalogue_and_the_rows_regenerate(tmp_path):
     rows = cat.query("label_source = 'phantom' AND num_inference_steps = 2").to_pylist()
     assert len(rows) == 2
     version = f"0.4.0+tiny.{weights.fingerprint(folder)[:12]}"
-    generator = create("maisi_ct", generator_options(cfg))
+    generator = build_generator(cfg)
     threads = torch.get_num_threads()
     torch.set_num_threads(int(cfg.ray.cpus_per_worker))  # float sums on the CPU depend on the thread count
     try:
