@@ -29,6 +29,7 @@ import pyarrow as pa
 from models import LabelDict
 from models.measure import Measurements
 from pipeline.filling import Filling
+from pipeline.omezarr import IMAGE_PATH, LABEL_PATH
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ COMMON: tuple[Column, ...] = (
     Column("spacing_mm", pa.list_(pa.float64()), lambda f: [float(s) for s in f.study.spacing_mm], False, True),
     Column("image_dtype", pa.string(), lambda f: str(f.study.image.dtype), False),
     Column("label_dtype", pa.string(), lambda f: str(f.study.label.dtype), False),
-    Column("image_path", pa.string(), lambda f: f"{f.written.group_path}/0", False, stream=True),
-    Column("label_path", pa.string(), lambda f: f"{f.written.group_path}/labels/anatomy/0", False, stream=True),
+    Column("image_path", pa.string(), lambda f: f"{f.written.group_path}/{IMAGE_PATH}", False, stream=True),
+    Column("label_path", pa.string(), lambda f: f"{f.written.group_path}/{LABEL_PATH}", False, stream=True),
     Column("image_bytes", pa.int64(), lambda f: f.written.image_bytes, False),
     Column("label_bytes", pa.int64(), lambda f: f.written.label_bytes, False),
     Column("checksum", pa.string(), lambda f: f.written.checksum, False),
