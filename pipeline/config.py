@@ -26,6 +26,7 @@ from models.series import MAX_SERIES
 from models.uri import problem as uri_problem
 from pipeline.errors import ConfigError
 from pipeline.fields import SHOWN, build, check_fields, shown_key
+from pipeline.layout import shard_count
 
 CODECS = ("zstd", "blosc-zstd", "blosc-lz4", "none")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -98,7 +99,7 @@ class DatasetConfig:
 
     @property
     def n_shards(self) -> int:
-        return -(-self.n_studies // self.shard_size)
+        return shard_count(self.n_studies, self.shard_size)
 
 
 @dataclass(frozen=True)

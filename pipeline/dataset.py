@@ -16,7 +16,7 @@ from models import Generator, LabelDict
 from pipeline.columns import COLUMN_TYPES
 from pipeline.config import MAX_STUDIES, GenerateConfig, dataset_hash, to_dict
 from pipeline.errors import CatalogError, CommitConflict, ConfigError
-from pipeline.layout import CATALOG_DIR, DATASET_FILE, STUDIES_DIR
+from pipeline.layout import CATALOG_DIR, DATASET_FILE, STUDIES_DIR, shard_count
 from pipeline.storage import Store
 
 SCHEMA_VERSION = 1
@@ -37,6 +37,10 @@ class DatasetInfo:
     status: str
     raw: dict[str, Any]
     series: tuple[str, ...] = ()  # the series every study holds (empty: one, in the 3-D layout)
+
+    @property
+    def n_shards(self) -> int:
+        return shard_count(self.n_studies, self.shard_size)
 
 
 def record(config: GenerateConfig, generator: Generator, status: str = "running") -> dict[str, Any]:

@@ -66,6 +66,11 @@ class ShardTask:
         return self.stop - self.start
 
 
+def shard_count(n_studies: int, shard_size: int) -> int:
+    """How many shards `n_studies` make at `shard_size` studies each (the last may be short)."""
+    return -(-n_studies // shard_size)
+
+
 def shard_task(shard: int, shard_size: int, n_studies: int) -> ShardTask:
     start = shard * shard_size
     return ShardTask(shard, start, min(start + shard_size, n_studies))

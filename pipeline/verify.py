@@ -78,7 +78,7 @@ def verify(catalog: Catalog, threads: int = 8) -> Report:
     report = Report(
         n_studies=len(rows),
         committed_shards=len({r["shard"] for r in rows}),
-        expected_shards=-(-catalog.info.n_studies // catalog.info.shard_size),
+        expected_shards=catalog.info.n_shards,
     )
     with ThreadPoolExecutor(threads) as pool:
         for found in pool.map(lambda r: check_row(catalog, r), rows):
@@ -103,7 +103,7 @@ def account(catalog: Catalog, rows: list[dict[str, Any]]) -> list[str]:
         out.append(
             f"{len(twice)} studies have more than one catalog row (first {twice[0]}): a catalog file repeats another"
         )
-    shards = -(-info.n_studies // info.shard_size)
+    shards = info.n_shards
     per_shard = Counter(r["shard"] for r in rows)
     for shard, n in sorted(per_shard.items()):
         want = layout.shard_task(shard, info.shard_size, info.n_studies).size if 0 <= shard < shards else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from pipeline.layout import part_path, part_shard, shard_folder, shard_task, study_path
+from pipeline.layout import part_path, part_shard, shard_count, shard_folder, shard_task, study_path
 
 
 def test_the_names_are_fixed():
@@ -27,5 +27,6 @@ def test_a_part_name_maps_back_to_its_shard_only_when_its_shard_writes_it():
 
 def test_shard_tasks_cover_the_studies_once():
     n, size = 10, 4
-    tasks = [shard_task(s, size, n) for s in range(3)]
+    assert shard_count(n, size) == 3 and shard_count(8, 4) == 2 and shard_count(1, 100) == 1
+    tasks = [shard_task(s, size, n) for s in range(shard_count(n, size))]
     assert [(t.start, t.stop, t.size) for t in tasks] == [(0, 4, 4), (4, 8, 4), (8, 10, 2)]
