@@ -52,8 +52,9 @@ CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 
 class BodyMR:
     name = "body_mr"
+    # 0.5.0: phantom_ct 0.6.0 anatomy (perirenal fat all round each kidney)
     # 0.4.0: phantom_ct 0.5.0 anatomy (the kidney's sinus)
-    version = "0.4.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
+    version = "0.5.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}

@@ -11,12 +11,11 @@ import numpy as np
 from models.phantom_ct.body import CAVITY, WALL_MM, Body, Frame, Jitter, Structure, organ, paint_tube, tube, wall_point
 from models.phantom_ct.shapes import Blob, Carved, Clipped, Dome, FieldSolid, rotation
 
-GUT = frozenset({"visceral", "bowel", "colon_content"})
 # Renal pyramids: their directions (degrees, in the frontal plane from the lateral edge) and radius.
 MEDULLA = (-75.0, -45.0, -15.0, 15.0, 45.0, 75.0, 100.0, -100.0)
 PYRAMID_MM = 10.0
 PARENCHYMA_MM = 15.5  # renal parenchyma, cortex and medulla together: 15-16 mm (Glodny 2009, below)
-PERIRENAL_MM = 12.0  # the perirenal fat round each kidney, inside Gerota's fascia
+PERIRENAL_MM = 12.0  # the perirenal fat round each kidney, inside Gerota's fascia (all round: see kidneys)
 SPLEEN_THETA = 0.85  # radians round the wall from the back: the spleen's posterolateral bed
 RETROPERITONEUM_Y = 25.0  # mm: small-bowel loops stay in front of this coronal plane (reference frame)
 
@@ -112,7 +111,14 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     about 5-6 cm wide and 4 cm thick. A cortex, medullary pyramids in an arc round the sinus
     (their bases under the cortex, `MEDULLA`), and the sinus: the fat-filled hollow that the
     parenchyma wraps, open medially at the hilum (a solid kidney, as before 0.5.0, had 33-46 mm of
-    parenchyma where a real one has 15-16)."""
+    parenchyma where a real one has 15-16).
+
+    Each kidney lies in its perirenal fat, closed round it by the renal fascia (Gerota's), which
+    separates it from the psoas and quadratus lumborum behind and from the colon and duodenum in
+    front (Meyers MA. Dynamic Radiology of the Abdomen, 5th ed., Springer 2000, ch. "The
+    extraperitoneal spaces"): the fat is painted over the wall muscles it meets, bent as the kidney
+    is, so the kidney is never cut flat against a muscle (before 0.6.0 the psoas, the back muscles
+    and the wall clipped it where they met, and it touched them with no fat between)."""
     parts: list[Structure] = []
     for side, sign, z in (("right", -1.0, 315.0), ("left", 1.0, 330.0)):
         kidney = organ(
@@ -124,8 +130,9 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
             (-20.0, sign * 12.0, sign * -30.0),
             0.05,
         )
-        capsule = Blob(kidney.center, tuple(r + PERIRENAL_MM for r in kidney.radii), kidney.angles_deg)  # type: ignore[arg-type]
-        parts.append(Structure(None, "fat", capsule, CAVITY))  # perirenal fat: no bowel comes in
+        fascia = tuple(r + PERIRENAL_MM for r in kidney.radii)
+        capsule = Blob(kidney.center, fascia, kidney.angles_deg, kidney.bend)  # type: ignore[arg-type]
+        parts.append(Structure("body", "fat", capsule, CAVITY | {"muscle"}))  # perirenal fat: no muscle, no bowel
         parts.append(Structure(f"{side} kidney", "kidney", kidney, CAVITY | {"fat"}))
         # The sinus, the kidney's hollow centre (fat round the pelvis and vessels), opens medially at
         # the hilum; the parenchyma round it is PARENCHYMA_MM thick, a little more at the poles.

@@ -122,7 +122,8 @@ class PhantomCT:
     # 0.3.0: kidney cortex and medulla, spleen against the wall, vertebral arch and shell, bone HU by age
     # 0.4.0: muscle HU by age and sex, unenhanced kidney 23-39 HU (tissue.py's sources)
     # 0.5.0: the kidney's sinus hollows it, parenchyma 15.5 mm round it (Glodny 2009), pyramids round the sinus
-    version = "0.5.0"
+    # 0.6.0: perirenal fat all round each kidney (over the wall muscles it meets, bent with the kidney)
+    version = "0.6.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).

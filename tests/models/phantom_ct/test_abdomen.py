@@ -6,10 +6,11 @@ import functools
 import numpy as np
 from scipy import ndimage
 
-from models.phantom_ct.abdomen import PARENCHYMA_MM
+from models.phantom_ct.abdomen import PARENCHYMA_MM, PERIRENAL_MM
 from tests.models.phantom_ct.test_generator import VALUE, rendered
 
 SHAPE = (96, 128, 128)
+MUSCLES = ("iliopsoas", "autochthon")  # the labelled muscles behind and beside the kidneys
 
 
 @functools.cache
@@ -56,3 +57,16 @@ def test_the_kidney_wraps_its_sinus_in_parenchyma_15_mm_thick():
             wrapped = ndimage.binary_closing(kidney, ndimage.generate_binary_structure(3, 1), iterations=4) & ~kidney
             sinus_ml = np.count_nonzero(wrapped & (study.image < -50)) * np.prod(spacing) / 1000
             assert sinus_ml > 9.0, (index, side, sinus_ml)
+
+
+def test_perirenal_fat_keeps_every_muscle_off_the_kidney():
+    """The renal fascia closes the perirenal fat round the kidney, apart from the psoas and the back
+    muscles (Meyers, Dynamic Radiology of the Abdomen): phantom_ct before 0.6.0 let them cut it flat
+    and touch it with no fat between."""
+    for index in range(2):
+        study = abdomen(index, "non_contrast")
+        muscles = np.isin(study.label, [VALUE[f"{side} {m}"] for side in ("left", "right") for m in MUSCLES])
+        away = ndimage.distance_transform_edt(~muscles, sampling=study.spacing_mm)
+        for side in ("left kidney", "right kidney"):
+            nearest = away[study.label == VALUE[side]].min()
+            assert nearest >= 0.5 * PERIRENAL_MM, (index, side, nearest)
