@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from models.errors import ParamError
 from models.labels import LabelDict
 from models.measure import Measurements
 
@@ -115,6 +116,33 @@ class GeneratorOptions:
     spacing_mm: tuple[float, float, float] | None = None
     params: dict[str, Any] = field(default_factory=dict)
     series: tuple[str, ...] | None = None
+
+    def checked_shape(
+        self, generator: str, default: tuple[int, int, int], limits: tuple[int, int]
+    ) -> tuple[int, int, int]:
+        """`shape`, or `default` when it is None; `ParamError` naming `generator` for one that is
+        not 3 sizes within `limits`."""
+        if self.shape is None:
+            return default
+        lo, hi = limits
+        if len(self.shape) != 3 or any(not lo <= int(n) <= hi for n in self.shape):
+            raise ParamError(
+                "shape", f"{generator} makes 3 sizes (z, y, x) each within [{lo}, {hi}], got {list(self.shape)}"
+            )
+        return (int(self.shape[0]), int(self.shape[1]), int(self.shape[2]))
+
+    def checked_spacing(self, generator: str, limits: tuple[float, float]) -> tuple[float, float, float] | None:
+        """`spacing_mm` (None: the generator's own); `ParamError` naming `generator` for one that
+        is not 3 spacings within `limits` (mm)."""
+        if self.spacing_mm is None:
+            return None
+        lo, hi = limits
+        if len(self.spacing_mm) != 3 or any(not lo <= float(s) <= hi for s in self.spacing_mm):
+            raise ParamError(
+                "spacing_mm",
+                f"{generator} takes 3 spacings (z, y, x) in mm within [{lo:g}, {hi:g}], got {list(self.spacing_mm)}",
+            )
+        return (float(self.spacing_mm[0]), float(self.spacing_mm[1]), float(self.spacing_mm[2]))
 
 
 @runtime_checkable

@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from models import series
-from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models import quality, series
+from models.base import GeneratorOptions, Study, StudySpec
 from models.body_mr.tissues import gd_share, mr_tissue
 from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
@@ -29,11 +29,10 @@ from models.mr.tissue import sample_properties
 from models.options import Param, Range, parse_params, sample
 from models.phantom_ct import patient
 from models.phantom_ct import qc as ct_qc
-from models.phantom_ct.generator import ANATOMY_PARAMS, LABELS, _check_shape, _check_spacing
+from models.phantom_ct.generator import ANATOMY_PARAMS, LABELS, SHAPE_LIMITS, SPACING_LIMITS
 from models.phantom_ct.generator import PARAMS as CT_PARAMS
 
 DEFAULT_SHAPE = (192, 256, 256)
-MAX_REDRAWS = 3
 SEQUENCES = mr_sequence.names(("T1w", "T2w", "PDw", "T1w_fs", "T2w_fs", "in_phase", "opposed_phase", "STIR"))
 
 ANATOMY = ("body_region", "sex", "age", "habitus", "inspiration", "bladder_fill", "inplane_mm", "slice_mm")
@@ -68,8 +67,8 @@ class BodyMR:
 
     def __init__(self, options: GeneratorOptions) -> None:
         self.shape_given = options.shape is not None
-        self.shape = _check_shape(options.shape)
-        self.spacing = _check_spacing(options.spacing_mm)
+        self.shape = options.checked_shape(self.name, DEFAULT_SHAPE, SHAPE_LIMITS)
+        self.spacing = options.checked_spacing(self.name, SPACING_LIMITS)
         self.params = parse_params(self.declared_params, options.params)
         mr_sequence.check_timings(self.params)
         self.series = series.check(options.series, SEQUENCES, self.name)
@@ -103,21 +102,23 @@ class BodyMR:
         spacing = (float(p["spacing_mm"][0]), float(p["spacing_mm"][1]), float(p["spacing_mm"][2]))
         acquisitions = mr_render.acquisitions(p, tuple(p["scan_resolution_mm"]))  # type: ignore[arg-type]
         first = acquisitions[0][0]
-        for attempt in range(MAX_REDRAWS + 1):
-            rng = study_rng(spec.seed, RENDER_STREAM, attempt)
+
+        def share(seq: Sequence) -> float:
+            return gd_share(seq.gd_phase)
+
+        def attempt(rng: np.random.Generator) -> tuple[tuple, bool, tuple[str, ...]]:
             label, ct_tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
             tissue = mr_tissue(ct_tissue, spacing)
             del ct_tissue
             props = sample_properties(first.field_t, p["age"], rng)
-            share = lambda seq: gd_share(seq.gd_phase)  # noqa: E731
             imaged = mr_render.image_series(tissue, label, self.label_dict, CHECKED, acquisitions, props, share, p, rng)
-            if imaged.passed:
-                break
+            return (label, imaged), imaged.passed, imaged.failures
+
+        (label, imaged), checked = quality.until_passed(spec.seed, attempt)
         columns = {
             **mr_sequence.columns(first, acquisitions[0][1].snr),
             "habitus": p["habitus"],
             "inspiration": p["inspiration"],
             "lesion_count": len(p["lesions"]),
         }
-        qc_result = QC(imaged.passed, attempt, imaged.failures)
-        return series.study(imaged.images, label, spacing, imaged.measured, qc_result, columns, p)
+        return series.study(imaged.images, label, spacing, imaged.measured, checked, columns, p)

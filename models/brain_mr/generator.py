@@ -19,10 +19,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from models import series
+from models import quality, series
 from models.anatomy import source
 from models.anatomy.place import Pose
-from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.brain_mr import physics
 from models.brain_mr.intensity import CONTRASTS, gamma, mixture, paint_intensities
 from models.brain_mr.spatial import Warp, sample_warp, warp_labels
@@ -39,6 +39,7 @@ from models.options import Choice, Param, Range, Setting, parse_params, sample
 
 DEFAULT_SHAPE = (176, 208, 176)  # z, y, x at 1 mm: the adult head with room to rotate
 SHAPE_LIMITS = (16, 512)
+SPACING_LIMITS = (0.3, 8.0)
 WHITE = (VALUE["left cerebral white matter"], VALUE["right cerebral white matter"])
 BRAIN = (
     *WHITE,
@@ -79,7 +80,6 @@ ANATOMY_PARAMS: dict[str, Param] = {
 MR_PARAMS: dict[str, Param] = mr_sequence.params(
     mr_sequence.names(physics.SEQUENCES_BASE), physics.SEQUENCES_BASE, phases=("delayed",)
 )
-MAX_REDRAWS = 3
 
 
 class BrainMR:
@@ -99,8 +99,8 @@ class BrainMR:
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
-        self.shape = _check_shape(options.shape)
-        self.spacing = _check_spacing(options.spacing_mm)
+        self.shape = options.checked_shape(self.name, DEFAULT_SHAPE, SHAPE_LIMITS)
+        self.spacing = options.checked_spacing(self.name, SPACING_LIMITS)
         self.params = parse_params(self.declared_params, options.params)
         self.series = series.check(options.series, self.series_names, self.name)
         series.refuse_options(self.series, options.params, steered=mr_sequence.SERIES_STEERED)
@@ -188,16 +188,17 @@ class BrainMR:
         acquisitions = mr_render.acquisitions(p, resolution)  # type: ignore[arg-type]
         first = acquisitions[0][0]
         table, share = physics.tissue_table(), physics.gd_share()
-        for attempt in range(MAX_REDRAWS + 1):
-            rng = study_rng(spec.seed, RENDER_STREAM, attempt)
+
+        def attempt(rng: np.random.Generator) -> tuple[tuple, bool, tuple[str, ...]]:
             label, warp, lesion_count = self._labels(p, rng)
             tissue = table[label]
             props = sample_properties(first.field_t, None, rng)
             imaged = mr_render.image_series(
                 tissue, label, LABELS, physics.CHECKED, acquisitions, props, lambda _: share, p, rng
             )
-            if imaged.passed:
-                break
+            return (label, warp, lesion_count, imaged), imaged.passed, imaged.failures
+
+        (label, warp, lesion_count, imaged), checked = quality.until_passed(spec.seed, attempt)
         columns = {
             "resolution_mm": max(resolution),
             "noise": None,
@@ -205,8 +206,7 @@ class BrainMR:
             "lesion_count": lesion_count,
             **mr_sequence.columns(first, acquisitions[0][1].snr),
         }
-        qc_result = QC(imaged.passed, attempt, imaged.failures)
-        return series.study(imaged.images, label, spacing, imaged.measured, qc_result, columns, p)
+        return series.study(imaged.images, label, spacing, imaged.measured, checked, columns, p)
 
     def _labels(self, p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, Warp, int]:
         """The study's label map (template or mask, warped, lesions painted), its warp and lesion count."""
@@ -260,22 +260,3 @@ def _ellipsoid(label: np.ndarray, centre: np.ndarray, radii: np.ndarray, within:
     inside &= np.isin(label[box], within)
     label[box][inside] = value
     return int(inside.any())
-
-
-def _check_shape(shape: tuple[int, ...] | None) -> tuple[int, int, int]:
-    if shape is None:
-        return DEFAULT_SHAPE
-    lo, hi = SHAPE_LIMITS
-    if len(shape) != 3 or any(not lo <= int(n) <= hi for n in shape):
-        raise ParamError("shape", f"brain_mr makes 3 sizes (z, y, x) each within [{lo}, {hi}], got {list(shape)}")
-    return (int(shape[0]), int(shape[1]), int(shape[2]))
-
-
-def _check_spacing(spacing: tuple[float, ...] | None) -> tuple[float, float, float] | None:
-    if spacing is None:
-        return None
-    if len(spacing) != 3 or any(not 0.3 <= float(s) <= 8.0 for s in spacing):
-        raise ParamError(
-            "spacing_mm", f"brain_mr takes 3 spacings (z, y, x) in mm within [0.3, 8], got {list(spacing)}"
-        )
-    return (float(spacing[0]), float(spacing[1]), float(spacing[2]))

@@ -18,10 +18,9 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from models import series
+from models import quality, series
 from models.anatomy import source
-from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
-from models.errors import ParamError
+from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
 from models.measure import measure
 from models.options import Choice, Param, Range, Setting, Subset, parse_params, sample
 from models.phantom_ct import anatomy, lesions, patient, qc
@@ -32,7 +31,6 @@ from models.phantom_ct.tissue import AGES, ALL_PHASES, PHASES, random_appearance
 DEFAULT_SHAPE = (192, 256, 256)  # z, y, x
 SHAPE_LIMITS = (16, 1024)
 SPACING_LIMITS = (0.2, 10.0)
-MAX_REDRAWS = 3
 
 PARAMS: dict[str, Param] = {
     "body_region": Choice(tuple(patient.REGIONS), tuple(patient.REGIONS)),
@@ -138,8 +136,8 @@ class PhantomCT:
 
     def __init__(self, options: GeneratorOptions) -> None:
         self.shape_given = options.shape is not None
-        self.shape = _check_shape(options.shape)
-        self.spacing = _check_spacing(options.spacing_mm)
+        self.shape = options.checked_shape(self.name, DEFAULT_SHAPE, SHAPE_LIMITS)
+        self.spacing = options.checked_spacing(self.name, SPACING_LIMITS)
         self.params = parse_params(self.declared_params, options.params)
         self.series = series.check(options.series, ALL_PHASES, self.name)
         series.refuse_options(self.series, options.params, steered=("contrast",))
@@ -164,8 +162,8 @@ class PhantomCT:
         phases = tuple(p.get("series") or (p["contrast"],))
         appearance = p.get("appearance", "physical")  # absent from the params of studies before 0.3.0
         physical = appearance == "physical"  # random HU: no published range to hold
-        for attempt in range(MAX_REDRAWS + 1):
-            rng = study_rng(spec.seed, RENDER_STREAM, attempt)
+
+        def attempt(rng: np.random.Generator) -> tuple[tuple, bool, tuple[str, ...]]:
             label, tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
             hus, texture = sample_phases(phases, p["age"], p["sex"], rng), None
             if not physical:
@@ -179,8 +177,9 @@ class PhantomCT:
                 for image, m, phase in zip(images, measured, phases, strict=True)
             ]
             passed, failures = series.judged([(r.passed, r.failures) for r in results], p)
-            if passed:
-                break
+            return (label, images, measured), passed, failures
+
+        (label, images, measured), checked = quality.until_passed(spec.seed, attempt)
         columns = {
             "habitus": p["habitus"],
             "inspiration": p["inspiration"],
@@ -188,7 +187,7 @@ class PhantomCT:
             "lesion_count": len(p["lesions"]),
             "appearance": appearance,
         }
-        return series.study(images, label, spacing, measured, QC(passed, attempt, failures), columns, p)
+        return series.study(images, label, spacing, measured, checked, columns, p)
 
     def label_map(self, params: dict[str, Any], seed: int) -> tuple[np.ndarray, tuple[float, float, float]]:
         """Only the label map of a study (the anatomy `render` would draw first), and its spacing:
@@ -196,23 +195,3 @@ class PhantomCT:
         grid = patient.grid(params["shape"], params["spacing_mm"], params["z_center_mm"])
         label, _ = paint(grid, anatomy.build(patient.body(params), study_rng(seed, RENDER_STREAM)), self.label_dict)
         return label, grid.spacing
-
-
-def _check_shape(shape: tuple[int, ...] | None) -> tuple[int, int, int]:
-    if shape is None:
-        return DEFAULT_SHAPE
-    lo, hi = SHAPE_LIMITS
-    if len(shape) != 3 or any(not lo <= int(n) <= hi for n in shape):
-        raise ParamError("shape", f"phantom_ct makes 3 sizes (z, y, x) each within [{lo}, {hi}], got {list(shape)}")
-    return (int(shape[0]), int(shape[1]), int(shape[2]))
-
-
-def _check_spacing(spacing: tuple[float, ...] | None) -> tuple[float, float, float] | None:
-    if spacing is None:
-        return None
-    lo, hi = SPACING_LIMITS
-    if len(spacing) != 3 or any(not lo <= float(s) <= hi for s in spacing):
-        raise ParamError(
-            "spacing_mm", f"phantom_ct takes 3 spacings (z, y, x) in mm within [{lo}, {hi}], got {list(spacing)}"
-        )
-    return (float(spacing[0]), float(spacing[1]), float(spacing[2]))

@@ -1,8 +1,9 @@
 import pickle
 
 import numpy as np
+import pytest
 
-from models import GeneratorOptions
+from models import GeneratorOptions, ParamError
 from models.base import PARAMS_STREAM, RENDER_STREAM, StudySpec, make_spec, study_id, study_rng, study_seed
 from models.registry import create
 
@@ -29,3 +30,16 @@ def test_make_spec_is_reproducible_and_json_round_trips():
     assert spec.study_id == study_id(11) == "s000000011"
     assert StudySpec.from_json(spec.to_json()) == spec
     assert pickle.loads(pickle.dumps(spec)) == spec
+
+
+@pytest.mark.parametrize("name", ["phantom_ct", "body_mr", "brain_mr"])
+def test_a_bad_grid_is_refused_in_the_words_of_the_generator_that_refuses_it(name):
+    with pytest.raises(ParamError, match=rf"^generator\.shape: {name} makes 3 sizes .*got \[8, 64, 64\]"):
+        create(name, GeneratorOptions(shape=(8, 64, 64)))
+    with pytest.raises(ParamError, match=rf"^generator\.spacing_mm: {name} takes 3 spacings .*got \[1.0, 1.0\]"):
+        create(name, GeneratorOptions(spacing_mm=(1.0, 1.0)))
+    options = GeneratorOptions(shape=(32, 48, 64), spacing_mm=(2, 1, 1))
+    assert options.checked_shape(name, (1, 1, 1), (16, 64)) == (32, 48, 64)
+    assert options.checked_spacing(name, (0.5, 4.0)) == (2.0, 1.0, 1.0)
+    assert GeneratorOptions().checked_shape(name, (1, 2, 3), (16, 64)) == (1, 2, 3)
+    assert GeneratorOptions().checked_spacing(name, (0.5, 4.0)) is None
