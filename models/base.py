@@ -107,6 +107,30 @@ class Study:
         return self.image[k] if self.series else self.image
 
 
+# The dtypes a study's arrays may have: what the factory stores (`pipeline.omezarr`) and streams.
+IMAGE_DTYPES = ("int16", "uint16", "float16", "float32", "uint8")
+LABEL_DTYPES = ("uint8", "uint16")
+
+
+def arrays_problem(study: Study, series: tuple[str, ...] = ()) -> str | None:
+    """Why `study`'s arrays break the contract, or None: equal 3-D shapes (a (series, z, y, x)
+    image holding `series` in order for a study of several), supported dtypes, 3 positive
+    spacings. The worker refuses such a study and the contract kit fails on it, by this one rule."""
+    if tuple(study.series) != tuple(series):
+        return f"rendered the series {list(study.series)}, the dataset has {list(series)}"
+    volume = study.image.shape[1:] if series else study.image.shape
+    if study.label.ndim != 3 or volume != study.label.shape or study.image.ndim != 3 + bool(series):
+        with_series = f" (the image with {len(series)} series first)" if series else ""
+        return f"image {study.image.shape} and label {study.label.shape} must be equal 3-D shapes{with_series}"
+    if series and study.image.shape[0] != len(series):
+        return f"the image holds {study.image.shape[0]} series, not {len(series)}"
+    if str(study.image.dtype) not in IMAGE_DTYPES or str(study.label.dtype) not in LABEL_DTYPES:
+        return f"unsupported dtypes image={study.image.dtype} label={study.label.dtype}"
+    if len(study.spacing_mm) != 3 or any(not float(s) > 0 for s in study.spacing_mm):
+        return f"spacing {study.spacing_mm} must be 3 positive numbers"
+    return None
+
+
 @dataclass(frozen=True)
 class GeneratorOptions:
     """What a dataset config says about its generator; `None` means the generator's default.

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from models import Generator, GeneratorError, GeneratorOptions, LabelDict, Study, StudySpec, make_spec
-from models.base import indexed
+from models.base import arrays_problem, indexed
 from models.measure import image_failures, measure
 from models.registry import create
 from models.schedule import render_in_order
@@ -37,9 +37,6 @@ from pipeline.omezarr import Encoding, checksum, write_study
 from pipeline.storage import open_store
 
 log = logging.getLogger(__name__)
-
-IMAGE_DTYPES = ("int16", "uint16", "float16", "float32", "uint8")
-LABEL_DTYPES = ("uint8", "uint16")
 
 
 @dataclass(frozen=True)
@@ -171,20 +168,9 @@ def check_study(spec: StudySpec, study: Study, labels: LabelDict, series: tuple[
 
     Fills in per-label measurements (per series) when the generator did not provide them."""
     where = f"study {spec.study_id} ({spec.generator})"
-    if tuple(study.series) != tuple(series):
-        raise GeneratorError(f"{where}: rendered the series {list(study.series)}, the dataset has {list(series)}")
-    volume = study.image.shape[1:] if series else study.image.shape
-    if study.label.ndim != 3 or volume != study.label.shape or study.image.ndim != 3 + bool(series):
-        raise GeneratorError(
-            f"{where}: image {study.image.shape} and label {study.label.shape} must be equal 3-D shapes"
-            + (f" (the image with {len(series)} series first)" if series else "")
-        )
-    if series and study.image.shape[0] != len(series):
-        raise GeneratorError(f"{where}: the image holds {study.image.shape[0]} series, not {len(series)}")
-    if str(study.image.dtype) not in IMAGE_DTYPES or str(study.label.dtype) not in LABEL_DTYPES:
-        raise GeneratorError(f"{where}: unsupported dtypes image={study.image.dtype} label={study.label.dtype}")
-    if len(study.spacing_mm) != 3 or any(not float(s) > 0 for s in study.spacing_mm):
-        raise GeneratorError(f"{where}: spacing {study.spacing_mm} must be 3 positive numbers")
+    problem = arrays_problem(study, series)
+    if problem is not None:
+        raise GeneratorError(f"{where}: {problem}")
     spacing = tuple(study.spacing_mm)
     if series and study.series_measurements is None:
         study.series_measurements = tuple(

@@ -4,7 +4,17 @@ import numpy as np
 import pytest
 
 from models import GeneratorOptions, ParamError
-from models.base import PARAMS_STREAM, RENDER_STREAM, StudySpec, make_spec, study_id, study_rng, study_seed
+from models.base import (
+    PARAMS_STREAM,
+    RENDER_STREAM,
+    Study,
+    StudySpec,
+    arrays_problem,
+    make_spec,
+    study_id,
+    study_rng,
+    study_seed,
+)
 from models.registry import create
 
 
@@ -43,3 +53,20 @@ def test_a_bad_grid_is_refused_in_the_words_of_the_generator_that_refuses_it(nam
     assert options.checked_spacing(name, (0.5, 4.0)) == (2.0, 1.0, 1.0)
     assert GeneratorOptions().checked_shape(name, (1, 2, 3), (16, 64)) == (1, 2, 3)
     assert GeneratorOptions().checked_spacing(name, (0.5, 4.0)) is None
+
+
+@pytest.mark.parametrize(
+    ("image", "label", "spacing", "says"),
+    [
+        ("int16", "uint8", (1.0, 1.0, 1.0), None),
+        ("float16", "uint16", (2.0, 1.0, 1.0), None),  # the factory stores both: so does the contract kit
+        ("float64", "uint8", (1.0, 1.0, 1.0), "unsupported dtypes image=float64"),
+        ("int16", "int32", (1.0, 1.0, 1.0), "unsupported dtypes image=int16 label=int32"),
+        ("int16", "uint8", (1.0, 0.0, 1.0), "must be 3 positive numbers"),
+    ],
+)
+def test_one_rule_for_a_studys_arrays(image, label, spacing, says):
+    study = Study(np.zeros((4, 5, 6), image), np.zeros((4, 5, 6), label), spacing)
+    problem = arrays_problem(study)
+    assert problem is None if says is None else says in problem
+    assert "equal 3-D shapes" in arrays_problem(Study(np.zeros((4, 5, 6), "int16"), np.zeros((4, 5), "uint8"), spacing))
