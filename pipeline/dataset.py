@@ -119,12 +119,26 @@ def prepare(store: Store, config: GenerateConfig, generator: Generator) -> dict[
         except CommitConflict:
             pass  # another driver created it since we looked: compare with that one
     existing = read(store).raw
+    _same_config(store, existing, wanted)
+    return existing
+
+
+def refuse_other(store: Store, config: GenerateConfig, generator: Generator) -> None:
+    """Before any work, writing nothing: a root whose `dataset.json` holds another config, a root
+    without one that holds what a deleted dataset left, or a root that cannot be written is refused."""
+    if store.exists(DATASET_FILE):
+        _same_config(store, read(store).raw, record(config, generator))
+    else:
+        store.ensure_writable()
+        refuse_orphans(store)
+
+
+def _same_config(store: Store, existing: dict[str, Any], wanted: dict[str, Any]) -> None:
     if existing["config_hash"] != wanted["config_hash"]:
         raise ConfigError(
             f"storage.uri: {store.uri} holds dataset {existing['name']!r} made with a different config "
             f"({_differences(existing, wanted)}); use a new storage.uri or the original config"
         )
-    return existing
 
 
 def refuse_orphans(store: Store) -> None:

@@ -85,23 +85,19 @@ def generate(config: GenerateConfig, progress: bool = True) -> RunSummary:
     belonging to this dataset, and a Ray that can hold a worker. Only then is `dataset.json` made."""
     generator = build_generator(config)
     store = open_store(config.storage.uri, config.storage.options)
-    if store.exists(dataset.DATASET_FILE):
-        dataset.prepare(store, config, generator)  # refuses a different config before any work
-    else:
-        store.ensure_writable()
-        dataset.refuse_orphans(store)
+    dataset.refuse_other(store, config, generator)
     config_hash = dataset_hash(config, generator)
     expected = Expected(config_hash, config.dataset.n_studies, config.dataset.shard_size)
     todo = plan(config.dataset, store, expected)
     summary = RunSummary(store.uri, config.dataset.n_studies, config.dataset.n_shards, todo.skipped)
     started = time.perf_counter()
+    n_workers = 0
     if todo.n_todo:
         connect(config.ray)
         n_workers = worker_count(config.ray, todo.n_todo)
-        existing = dataset.prepare(store, config, generator)
+    existing = dataset.prepare(store, config, generator)  # the first write: made, or found and checked again
+    if todo.n_todo:
         Driver(config, n_workers, summary).run(todo.tasks(), todo.studies_todo, progress)
-    else:
-        existing = dataset.prepare(store, config, generator)
     dataset.mark(store, existing, "complete")
     summary.wall_s = time.perf_counter() - started
     return summary

@@ -36,6 +36,22 @@ def test_a_different_config_is_refused_naming_what_differs(tmp_path):
     assert store.read_bytes("dataset.json") == before
 
 
+def test_refuse_other_checks_the_root_and_writes_nothing(tmp_path):
+    cfg, gen, store = setup(tmp_path)
+    dataset.refuse_other(store, cfg, gen)  # an empty root: writable, nothing left of a deleted dataset
+    assert not (tmp_path / "ds").exists() or not any((tmp_path / "ds").iterdir())
+    dataset.prepare(store, cfg, gen)
+    dataset.refuse_other(store, cfg, gen)  # the same config: accepted
+    changed = replace(cfg, dataset=replace(cfg.dataset, n_studies=9))
+    with pytest.raises(ConfigError, match="made with a different config"):
+        dataset.refuse_other(store, changed, gen)
+    (tmp_path / "ds" / "dataset.json").unlink()  # the rows stay behind: a deleted dataset's leftovers
+    (tmp_path / "ds" / "catalog").mkdir(exist_ok=True)
+    (tmp_path / "ds" / "catalog" / "part-000000.parquet").write_bytes(b"rows")
+    with pytest.raises(ConfigError):
+        dataset.refuse_other(store, cfg, gen)
+
+
 def test_mark_complete(tmp_path):
     cfg, gen, store = setup(tmp_path)
     existing = dataset.prepare(store, cfg, gen)
