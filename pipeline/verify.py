@@ -37,7 +37,9 @@ class Finding:
 
 
 @dataclass
-class Report:
+class Verification:
+    """What `verify` found: the studies, each bad one's finding, shards committed against expected."""
+
     n_studies: int = 0
     findings: list[Finding] = field(default_factory=list)
     committed_shards: int = 0
@@ -69,13 +71,13 @@ class Report:
         return out
 
 
-def verify(catalog: Catalog, threads: int = 8) -> Report:
+def verify(catalog: Catalog, threads: int = 8) -> Verification:
     whole_number("--threads", threads, 1, 256)
     foreign = identity.problems(catalog.store, identity.files(sources(catalog.store)), catalog.expected)
     if foreign:
-        return Report(foreign_files=foreign)
+        return Verification(foreign_files=foreign)
     rows = catalog.query().to_pylist()
-    report = Report(
+    report = Verification(
         n_studies=len(rows),
         committed_shards=len({r["shard"] for r in rows}),
         expected_shards=catalog.info.n_shards,
@@ -156,7 +158,7 @@ def stored_config(catalog: Catalog, uri: str, options: dict[str, Any]) -> Genera
     return from_dict(data)
 
 
-def repair(catalog: Catalog, report: Report, config: GenerateConfig) -> list[int]:
+def repair(catalog: Catalog, report: Verification, config: GenerateConfig) -> list[int]:
     """Re-render every failing study from its catalog row and recommit its shard's part."""
     if report.foreign_files:
         rel, why = report.foreign_files[0]
