@@ -26,7 +26,7 @@ from pipeline.errors import ConfigError
 from pipeline.filling import RowContext, Written
 from pipeline.manifest import encode_part, row
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, checksum, encode_study, stored_bytes
-from pipeline.worker import build_generator, check_study
+from pipeline.worker import admit_study, build_generator
 
 # A worker keeps this share of bare rendering speed (jobs.bench generate: pipeline 1 worker / bare).
 PIPELINE_EFFICIENCY = 0.87
@@ -175,7 +175,7 @@ def measure(config: GenerateConfig, n: int, where: str) -> Sample:
         started = time.perf_counter()
         study = generator.render(spec, torch.device("cpu"))
         seconds.append(time.perf_counter() - started)
-        check_study(spec, study, generator.label_dict, series)
+        admit_study(spec, study, generator.label_dict, series)
         encoded = encode_study(spec.study_id, study, generator.label_dict, encoding, {})
         images.append(stored_bytes(encoded, IMAGE_PATH))
         labels.append(stored_bytes(encoded, LABEL_PATH))

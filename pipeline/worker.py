@@ -119,7 +119,7 @@ class ShardWorker:
     def _write(
         self, spec: StudySpec, study: Study, render_s: float, context: RowContext, group: str | None = None
     ) -> dict[str, Any]:
-        check_study(spec, study, context.labels, context.series)  # here, on the pool: off the render thread
+        admit_study(spec, study, context.labels, context.series)  # here, on the pool: off the render thread
         t0 = time.perf_counter()
         group = group or layout.study_path(context.shard, spec.study_id, self.config.storage.prefix_hash)
         digest = checksum(study.image, study.label)
@@ -162,11 +162,11 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def check_study(spec: StudySpec, study: Study, labels: LabelDict, series: tuple[str, ...] = ()) -> None:
-    """The generator contract: matching 3-D arrays (a (series, z, y, x) image holding `series` in
-    order for a study of several), supported dtypes, known label values.
-
-    Fills in per-label measurements (per series) when the generator did not provide them."""
+def admit_study(spec: StudySpec, study: Study, labels: LabelDict, series: tuple[str, ...] = ()) -> None:
+    """Admit a rendered study into the dataset: refuse one that breaks the generator contract
+    (`models.base.arrays_problem`, then label values the dictionary lacks), fill in the per-label
+    measurements (per series) the generator did not provide, and add the image's own QC failures
+    (`models.measure.image_failures`) to the study's QC, whatever the generator's said."""
     where = f"study {spec.study_id} ({spec.generator})"
     problem = arrays_problem(study, series)
     if problem is not None:

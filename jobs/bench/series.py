@@ -39,7 +39,7 @@ torch.set_num_threads(1)
 from models import GeneratorOptions, make_spec
 from models.registry import create
 from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, encode_study, stored_bytes
-from pipeline.worker import check_study
+from pipeline.worker import admit_study
 shape, rounds, phases = json.loads(sys.argv[1]), int(sys.argv[2]), tuple(json.loads(sys.argv[3]))
 params = {"body_region": "abdomen"}
 cases = {"one": None, "four": phases}
@@ -52,7 +52,7 @@ def one_study(key, g, i):
     t0 = time.perf_counter()
     study = g.render(spec, cpu)
     t1 = time.perf_counter()
-    check_study(spec, study, g.label_dict, cases[key] or ())
+    admit_study(spec, study, g.label_dict, cases[key] or ())
     objects = encode_study(spec.study_id, study, g.label_dict, encoding, {})
     t2 = time.perf_counter()
     return t1 - t0, t2 - t0, stored_bytes(objects, IMAGE_PATH) + stored_bytes(objects, LABEL_PATH), study.qc.redraws

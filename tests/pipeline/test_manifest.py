@@ -15,7 +15,7 @@ from pipeline.columns import declare, schema
 from pipeline.filling import RowContext, Written
 from pipeline.identity import Identity
 from pipeline.manifest import encode_part, row
-from pipeline.worker import build_generator, check_study
+from pipeline.worker import admit_study, build_generator
 
 
 def test_a_part_holds_its_rows_sorted_with_the_declared_schema_and_identity(built_dataset):
@@ -41,7 +41,7 @@ def rendered_first_study(cfg):
     generator = build_generator(cfg)
     spec = make_spec(generator, cfg.dataset.seed, 0)
     study = generator.render(spec, "cpu")
-    check_study(spec, study, generator.label_dict)
+    admit_study(spec, study, generator.label_dict)
     context = RowContext(0, generator.version, "rebuilt", generator.label_dict, dict(generator.columns))
     return generator, spec, study, context
 

@@ -10,7 +10,7 @@ from models.base import QC
 from models.labels import maisi_ct_labels
 from pipeline import layout
 from pipeline.omezarr import checksum, read_arrays
-from pipeline.worker import ShardResult, ShardWorker, check_study, worker_device
+from pipeline.worker import ShardResult, ShardWorker, admit_study, worker_device
 from tests.conftest import small_config
 
 
@@ -41,20 +41,20 @@ def test_a_second_commit_of_a_shard_is_harmless(tmp_path):
     assert checksum(image, label) == group.attrs["medsynth"]["checksum"]
 
 
-def test_check_study_enforces_the_generator_contract():
+def test_admit_study_enforces_the_generator_contract():
     labels = maisi_ct_labels().subset(["liver"], name="t")
     spec = StudySpec("s000000001", 1, 1, "x", {})
     image = np.zeros((4, 4, 4), np.int16)
     good = np.ones((4, 4, 4), np.uint8)
-    check_study(spec, Study(image, good, (1.0, 1.0, 1.0)), labels)
+    admit_study(spec, Study(image, good, (1.0, 1.0, 1.0)), labels)
     with pytest.raises(GeneratorError, match=r"study s000000001 .*label values \[7\]"):
-        check_study(spec, Study(image, good * 7, (1.0, 1.0, 1.0)), labels)
+        admit_study(spec, Study(image, good * 7, (1.0, 1.0, 1.0)), labels)
     with pytest.raises(GeneratorError, match=r"equal 3-D shapes"):
-        check_study(spec, Study(image, good[:2], (1.0, 1.0, 1.0)), labels)
+        admit_study(spec, Study(image, good[:2], (1.0, 1.0, 1.0)), labels)
     with pytest.raises(GeneratorError, match=r"dtypes"):
-        check_study(spec, Study(image.astype(np.int64), good, (1.0, 1.0, 1.0)), labels)
+        admit_study(spec, Study(image.astype(np.int64), good, (1.0, 1.0, 1.0)), labels)
     with pytest.raises(GeneratorError, match=r"spacing"):
-        check_study(spec, Study(image, good, (1.0, 0.0, 1.0)), labels)
+        admit_study(spec, Study(image, good, (1.0, 0.0, 1.0)), labels)
 
 
 def test_objects_crossing_ray_pickle():
@@ -89,7 +89,7 @@ def test_a_constant_or_non_finite_image_fails_qc_whatever_the_generator_said(ima
     label = np.zeros((4, 4, 4), np.uint8)
     label[1:3, 1:3, 1:3] = 1
     study = Study(image, label, (1.0, 1.0, 1.0), qc=QC(True, 0, ()))
-    check_study(spec, study, maisi_ct_labels())
+    admit_study(spec, study, maisi_ct_labels())
     assert study.qc.passed is False and study.qc.failures == (failure,)
 
 
