@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ import torch
 from models.errors import ParamError
 from models.labels import LabelDict
 from models.measure import Measurements
+from models.options import Param, parse_params
 
 # Streams of randomness derived from a study seed; fixed forever, or old datasets stop replaying.
 PARAMS_STREAM = 0
@@ -193,6 +194,32 @@ class Generator(Protocol):
     def render(self, spec: StudySpec, device: torch.device) -> Study:
         """Render `spec` deterministically on `device` (the CPU, or a GPU with its index: `indexed`)."""
         ...
+
+
+class BaseGenerator:
+    """What a generator inherits so that it writes only its own work: `name`, `version`,
+    `label_dict` (a class attribute, or set in `__init__`), `sample_params` and `render`.
+
+    The base keeps the grid and the parameters: `self.shape` (`generator.shape`, or
+    `default_shape`) and `self.spacing` (`generator.spacing_mm`, None for the generator's own),
+    both checked against the class's limits, `self.shape_given`, and `self.params`, the dataset's
+    `generator.params` parsed against `declared_params` (`models.options`; none declared: any
+    given is refused by name). A subclass's `__init__` calls `super().__init__(options)` first.
+    `columns` (its own catalog columns) default to none; `series_names`, `acquisition` and
+    `prepare` stay optional, as on the protocol."""
+
+    columns: ClassVar[Mapping[str, str]] = {}
+    declared_params: ClassVar[Mapping[str, Param]] = {}
+    default_shape: ClassVar[tuple[int, int, int]] = (64, 64, 64)
+    shape_limits: ClassVar[tuple[int, int]] = (16, 1024)
+    spacing_limits: ClassVar[tuple[float, float]] = (0.2, 10.0)
+
+    def __init__(self, options: GeneratorOptions) -> None:
+        name = getattr(self, "name", type(self).__name__)
+        self.shape_given = options.shape is not None
+        self.shape = options.checked_shape(name, self.default_shape, self.shape_limits)
+        self.spacing = options.checked_spacing(name, self.spacing_limits)
+        self.params = parse_params(dict(self.declared_params), options.params)
 
 
 @runtime_checkable

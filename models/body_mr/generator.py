@@ -19,14 +19,14 @@ import numpy as np
 import torch
 
 from models import quality, series
-from models.base import GeneratorOptions, Study, StudySpec
+from models.base import BaseGenerator, GeneratorOptions, Study, StudySpec
 from models.body_mr.tissues import gd_share, mr_tissue
 from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
 from models.mr.record import MR_RECORD, MRRecord
 from models.mr.sequence import Sequence
 from models.mr.tissue import sample_properties
-from models.options import Param, Range, parse_params, sample
+from models.options import Param, Range, sample
 from models.phantom_ct import patient
 from models.phantom_ct import qc as ct_qc
 from models.phantom_ct.generator import ANATOMY_PARAMS, LABELS, SHAPE_LIMITS, SPACING_LIMITS
@@ -49,13 +49,14 @@ PARAMS: dict[str, Param] = {**PATIENT_PARAMS, **MR_PARAMS, **SCAN_PARAMS}
 CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 
 
-class BodyMR:
+class BodyMR(BaseGenerator):
     name = "body_mr"
     # 0.5.0: phantom_ct 0.6.0 anatomy (perirenal fat all round each kidney)
     # 0.4.0: phantom_ct 0.5.0 anatomy (the kidney's sinus)
     version = "0.5.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
+    default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}
     acquisition: ClassVar[MRRecord] = MR_RECORD  # what the export reads back (models.base.AcquisitionRecord)
     columns: ClassVar[dict[str, str]] = {
@@ -66,10 +67,7 @@ class BodyMR:
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
-        self.shape_given = options.shape is not None
-        self.shape = options.checked_shape(self.name, DEFAULT_SHAPE, SHAPE_LIMITS)
-        self.spacing = options.checked_spacing(self.name, SPACING_LIMITS)
-        self.params = parse_params(self.declared_params, options.params)
+        super().__init__(options)  # shape, spacing and params, checked
         mr_sequence.check_timings(self.params)
         self.series = series.check(options.series, SEQUENCES, self.name)
         series.refuse_options(self.series, options.params, steered=mr_sequence.SERIES_STEERED)

@@ -22,7 +22,7 @@ import torch
 from models import quality, series
 from models.anatomy import source
 from models.anatomy.place import Pose
-from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
 from models.brain_mr import physics
 from models.brain_mr.intensity import CONTRASTS, gamma, mixture, paint_intensities
 from models.brain_mr.spatial import Warp, sample_warp, warp_labels
@@ -35,7 +35,7 @@ from models.mr.acquisition import Acquisition, acquire, bias_field, sample_acqui
 from models.mr.record import MR_RECORD, MRRecord
 from models.mr.sequence import Sequence
 from models.mr.tissue import sample_properties
-from models.options import Choice, Param, Range, Setting, parse_params, sample
+from models.options import Choice, Param, Range, Setting, sample
 
 DEFAULT_SHAPE = (176, 208, 176)  # z, y, x at 1 mm: the adult head with room to rotate
 SHAPE_LIMITS = (16, 512)
@@ -82,12 +82,13 @@ MR_PARAMS: dict[str, Param] = mr_sequence.params(
 )
 
 
-class BrainMR:
+class BrainMR(BaseGenerator):
     name = "brain_mr"
     version = "0.3.0"  # 0.3.0: contrast=physics follows models.mr (muscle T1, fat on echo trains)
     # Several sequences of one head (`generator.series`): the physical ones, so contrast=physics.
     series_names = mr_sequence.names(physics.SEQUENCES_BASE)
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
+    default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS, **series.PARAMS}
     acquisition: ClassVar[MRRecord] = MR_RECORD  # what the export reads back (models.base.AcquisitionRecord)
     columns: ClassVar[dict[str, str]] = {
@@ -99,9 +100,7 @@ class BrainMR:
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
-        self.shape = options.checked_shape(self.name, DEFAULT_SHAPE, SHAPE_LIMITS)
-        self.spacing = options.checked_spacing(self.name, SPACING_LIMITS)
-        self.params = parse_params(self.declared_params, options.params)
+        super().__init__(options)  # shape, spacing and params, checked
         self.series = series.check(options.series, self.series_names, self.name)
         series.refuse_options(self.series, options.params, steered=mr_sequence.SERIES_STEERED)
         if self.series is not None:

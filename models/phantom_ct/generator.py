@@ -20,9 +20,9 @@ import torch
 
 from models import quality, series
 from models.anatomy import source
-from models.base import RENDER_STREAM, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
 from models.measure import measure
-from models.options import Choice, Param, Range, Setting, Subset, parse_params, sample
+from models.options import Choice, Param, Range, Setting, Subset, sample
 from models.phantom_ct import anatomy, lesions, patient, qc
 from models.phantom_ct.render import form_phases, paint
 from models.phantom_ct.skeleton import VERTEBRAE
@@ -115,7 +115,7 @@ LABELS = (
 )
 
 
-class PhantomCT:
+class PhantomCT(BaseGenerator):
     name = "phantom_ct"
     # 0.3.0: kidney cortex and medulla, spleen against the wall, vertebral arch and shell, bone HU by age
     # 0.4.0: muscle HU by age and sex, unenhanced kidney 23-39 HU (tissue.py's sources)
@@ -125,6 +125,7 @@ class PhantomCT:
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
+    default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **SERIES_PARAMS}
     columns: ClassVar[dict[str, str]] = {
         "habitus": "double",
@@ -135,10 +136,7 @@ class PhantomCT:
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
-        self.shape_given = options.shape is not None
-        self.shape = options.checked_shape(self.name, DEFAULT_SHAPE, SHAPE_LIMITS)
-        self.spacing = options.checked_spacing(self.name, SPACING_LIMITS)
-        self.params = parse_params(self.declared_params, options.params)
+        super().__init__(options)  # shape, spacing and params, checked
         self.series = series.check(options.series, ALL_PHASES, self.name)
         series.refuse_options(self.series, options.params, steered=("contrast",))
         grid = (self.shape, self.spacing)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from models import GeneratorError, GeneratorOptions, Study, make_spec
+from models import GeneratorError, GeneratorOptions, ParamError, Study, make_spec
+from models.contract import Contract
 from models.registry import ENTRY_POINT_GROUP, available, create
 
 PLUGIN = """
@@ -30,6 +31,25 @@ class Cube:
         image = np.full((self.size,) * 3, spec.params["fill"], dtype=np.int16)
         label = np.ones((self.size,) * 3, dtype=np.uint8)
         return Study(image, label, (1.0, 1.0, 1.0))
+"""
+# The same generator on models.base.BaseGenerator: only what its own work needs (README shows it).
+ON_THE_BASE = """
+import numpy as np
+from models.base import BaseGenerator, Study
+from models.labels import maisi_ct_labels
+
+
+class Sphere(BaseGenerator):
+    name, version = "sphere", "1.0"
+    label_dict = maisi_ct_labels().subset(["liver"], name="sphere")
+
+    def sample_params(self, rng):
+        return {"modality": "CT", "radius": float(rng.uniform(0.2, 0.45))}
+
+    def render(self, spec, device):
+        z, y, x = np.indices(self.shape) / np.array(self.shape)[:, None, None, None] - 0.5
+        label = (np.sqrt(x**2 + y**2 + z**2) < spec.params["radius"]).astype(np.uint8)
+        return Study((label * 60 - 100).astype(np.int16), label, self.spacing or (1.0, 1.0, 1.0))
 """
 
 
@@ -68,3 +88,20 @@ def test_a_generator_missing_a_member_of_the_contract_is_refused_by_name(tmp_pat
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(GeneratorError, match=r"generator.name: bare lacks columns \(the contract is models.base"):
         create("bare", GeneratorOptions())
+
+
+def test_a_generator_on_the_base_writes_only_its_own_work_and_keeps_the_contract(tmp_path, monkeypatch):
+    """Five lines of members and two methods: the base checks the grid, parses (here: refuses)
+    params and declares no columns; the contract kit passes it whole."""
+    (tmp_path / "sphere_plugin.py").write_text(ON_THE_BASE)
+    dist = tmp_path / "sphere_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: sphere-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nsphere = sphere_plugin:Sphere\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    Contract("sphere", GeneratorOptions(shape=(24, 24, 24))).check_all()
+    with pytest.raises(ParamError, match=r"^generator\.shape: sphere makes 3 sizes"):
+        create("sphere", GeneratorOptions(shape=(4, 4, 4)))
+    with pytest.raises(ParamError, match=r"^generator\.params\.radius: unknown parameter"):
+        create("sphere", GeneratorOptions(params={"radius": 0.3}))
+    assert create("sphere", GeneratorOptions()).shape == (64, 64, 64)
