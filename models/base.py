@@ -219,7 +219,7 @@ class BaseGenerator:
         self.shape_given = options.shape is not None
         self.shape = options.checked_shape(name, self.default_shape, self.shape_limits)
         self.spacing = options.checked_spacing(name, self.spacing_limits)
-        self.params = parse_params(dict(self.declared_params), options.params)
+        self.params = parse_params(self.declared_params, options.params)
 
 
 @runtime_checkable

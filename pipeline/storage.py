@@ -228,9 +228,7 @@ def is_store_error(exc: BaseException) -> bool:
     """Whether `exc` comes from the store or the bytes it holds (an OS or network error, a value
     the backend refused, a file that does not parse, an object store client's own errors), not
     from a bug in the caller."""
-    return isinstance(exc, OSError | ValueError | TimeoutError | StorageError) or type(exc).__module__.startswith(
-        BACKEND_MODULES
-    )
+    return isinstance(exc, OSError | ValueError | StorageError) or type(exc).__module__.startswith(BACKEND_MODULES)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -55,8 +55,8 @@ class BodyMR(BaseGenerator):
     # 0.4.0: phantom_ct 0.5.0 anatomy (the kidney's sinus)
     version = "0.5.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
-    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
+    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}
     acquisition: ClassVar[MRRecord] = MR_RECORD  # what the export reads back (models.base.AcquisitionRecord)
     columns: ClassVar[dict[str, str]] = {

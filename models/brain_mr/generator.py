@@ -87,8 +87,8 @@ class BrainMR(BaseGenerator):
     version = "0.3.0"  # 0.3.0: contrast=physics follows models.mr (muscle T1, fat on echo trains)
     # Several sequences of one head (`generator.series`): the physical ones, so contrast=physics.
     series_names = mr_sequence.names(physics.SEQUENCES_BASE)
-    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
+    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS, **series.PARAMS}
     acquisition: ClassVar[MRRecord] = MR_RECORD  # what the export reads back (models.base.AcquisitionRecord)
     columns: ClassVar[dict[str, str]] = {

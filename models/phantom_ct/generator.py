@@ -124,8 +124,8 @@ class PhantomCT(BaseGenerator):
     version = "0.6.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
-    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
+    # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **SERIES_PARAMS}
     columns: ClassVar[dict[str, str]] = {
         "habitus": "double",
