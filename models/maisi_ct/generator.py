@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,14 +25,14 @@ import torch
 from models import series
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
-from models.base import QC, RENDER_STREAM, GeneratorOptions, Study, StudySpec, indexed, study_rng
+from models.base import QC, RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, indexed, study_rng
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.maisi_ct import masks, redraws, sizing, weights
 from models.maisi_ct.conditioning import to_maisi
 from models.maisi_ct.networks import KINDS, NETWORKS, build, definitions, maisi_config
 from models.maisi_ct.sampler import Sampler
-from models.options import Choice, Param, Setting, parse_params, sample
+from models.options import Choice, Param, Setting, sample
 from models.phantom_ct import PhantomCT
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ VERSION = "0.5.0"
 LATENT_STREAM = 2  # fixed forever, or old datasets stop replaying
 PREPARED_AHEAD = 2  # label maps held for studies not yet rendered
 INFER = maisi_config("config_infer")
-DEFAULT_SHAPE = tuple(int(n) for n in reversed(INFER["output_size"]))  # (z, y, x) from MAISI's (x, y, z)
+_X, _Y, _Z = (int(n) for n in INFER["output_size"])
+DEFAULT_SHAPE = (_Z, _Y, _X)  # (z, y, x) from MAISI's (x, y, z)
 MODALITIES = ("ct", "ct_wo_contrast", "ct_contrast")  # the CT codes of MAISI's modality_mapping.json
 # phantom_ct parameters that shape the anatomy, passed through when the label map comes from it.
 PHANTOM_PARAMS = (
@@ -83,7 +85,7 @@ SETTINGS: dict[str, Param] = {
 }
 
 
-class MaisiCT:
+class MaisiCT(BaseGenerator):
     # Several series under one label map (`generator.series`): MAISI's CT modality codes, each
     # series with its own latent noise.
     series_names = MODALITIES
@@ -91,6 +93,7 @@ class MaisiCT:
     name = "maisi_ct"
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **SETTINGS, **series.PARAMS}
+    default_shape = DEFAULT_SHAPE
     columns: ClassVar[dict[str, str]] = {
         "label_source": "string",
         "mask_file": "string",
@@ -106,15 +109,13 @@ class MaisiCT:
         if unknown:
             raise ParamError(f"params.{unknown[0]}", f"unknown parameter (known: {', '.join(sorted(known))})")
         anatomy = {k: given.pop(k) for k in PHANTOM_PARAMS if k in given}
-        self.params = parse_params(self.declared_params, given)
+        super().__init__(replace(options, params=given))  # the grid within the base's limits, then MAISI's rules
         self.series = series.check(options.series, MODALITIES, "maisi_ct")
         series.refuse_options(self.series, options.params, steered=("modality_code",))
         self.defs = definitions(self.params["network"])
         self.source = self.params["label_source"]
         self._check_source(options, anatomy)
-        self.shape = DEFAULT_SHAPE if options.shape is None else tuple(int(n) for n in options.shape)
         sizing.check_size(self.shape, self.defs.size_multiple)
-        self.spacing = None if options.spacing_mm is None else tuple(float(s) for s in options.spacing_mm)
         if self.spacing is not None:
             sizing.check_spacing(self.spacing)
         self.weights_dir = _folder(self.params["weights_dir"])

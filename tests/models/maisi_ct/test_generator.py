@@ -10,7 +10,8 @@ import torch
 
 from models import GeneratorOptions, ParamError, make_spec
 from models.maisi_ct import weights
-from models.maisi_ct.generator import _gpu_share_gib
+from models.base import BaseGenerator
+from models.maisi_ct.generator import DEFAULT_SHAPE, _gpu_share_gib
 from models.maisi_ct.networks import KINDS, build, definitions
 from models.maisi_ct.sizing import decode_plan
 from models.registry import create
@@ -105,7 +106,8 @@ def test_masks_as_the_condition(tmp_path):
 @pytest.mark.parametrize(
     ("shape", "params", "field", "says"),
     [
-        ((48, 256, 256), {}, "generator.shape", "multiple of 32"),
+        ((8, 256, 256), {}, "generator.shape", "maisi_ct makes 3 sizes (z, y, x) each within [16, 1024]"),  # the base's
+        ((48, 256, 256), {}, "generator.shape", "multiple of 32"),  # then MAISI's own
         ((32, 256, 128), {}, "generator.shape", "x = y"),
         (SHAPE, {"network": "huge"}, "generator.params.network", "must be one of ['maisi', 'tiny']"),
         (SHAPE, {"num_inference_steps": 0}, "generator.params.num_inference_steps", "within [1, 1000]"),
@@ -129,6 +131,16 @@ def test_options_it_refuses(shape, params, field, says):
 def test_bad_spacing_is_refused():
     with pytest.raises(ParamError, match=r"generator\.spacing_mm: maisi_ct needs z spacing"):
         create("maisi_ct", GeneratorOptions(shape=SHAPE, spacing_mm=(8.0, 1.0, 1.0), params=FAST))
+    with pytest.raises(ParamError, match=r"generator\.spacing_mm: maisi_ct takes 3 spacings .* within \[0.2, 10\]"):
+        create("maisi_ct", GeneratorOptions(shape=SHAPE, spacing_mm=(1.0, 1.0), params=FAST))
+
+
+def test_it_keeps_its_grid_and_params_on_the_base():
+    g = generator(body_region="chest")
+    assert isinstance(g, BaseGenerator) and g.shape == SHAPE and g.shape_given and g.spacing is None
+    assert g.params["num_inference_steps"] == 2 and "body_region" not in g.params
+    assert g.phantom.params["body_region"] == ("chest",)  # the phantom's choices, passed on to it
+    assert generator(shape=None).shape == DEFAULT_SHAPE and not generator(shape=None).shape_given
 
 
 def test_a_prepared_study_renders_the_same_and_is_not_kept():
