@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from models.errors import ParamError
+from models.errors import GeneratorError, ParamError
 from models.labels import LabelDict
 from models.measure import Measurements
 from models.options import Param, parse_params
@@ -175,7 +175,9 @@ class Generator(Protocol):
     """What every generator provides. Constructed once per worker with `GeneratorOptions`.
 
     `columns` are the generator's own catalog columns (name -> Arrow type name: "double",
-    "int64", "string", "bool"; `{}` for none), filled from each study's `Study.columns`;
+    "int64", "string", "bool"; `{}` for none), filled from each study's `Study.columns`; the
+    optional `describes` names the parameter that fills each common column of `DESCRIBED` it
+    fills (`{"sex": "sex"}`);
     `shape` is the output size (z, y, x) it makes when `generator.shape` is null. A generator may
     also be `Preparing` (see below), and may render several series (`series_names`, the names
     it knows; `models.series`). `models.registry.create` refuses one that lacks a member, and
@@ -205,10 +207,11 @@ class BaseGenerator:
     both checked against the class's limits, `self.shape_given`, and `self.params`, the dataset's
     `generator.params` parsed against `declared_params` (`models.options`; none declared: any
     given is refused by name). A subclass's `__init__` calls `super().__init__(options)` first.
-    `columns` (its own catalog columns) default to none; `series_names`, `acquisition` and
-    `prepare` stay optional, as on the protocol."""
+    `columns` (its own catalog columns) and `describes` (which common columns it fills) default to
+    none; `series_names`, `acquisition` and `prepare` stay optional, as on the protocol."""
 
     columns: ClassVar[Mapping[str, str]] = {}
+    describes: ClassVar[Mapping[str, str]] = {}
     declared_params: ClassVar[Mapping[str, Param]] = {}
     default_shape: ClassVar[tuple[int, int, int]] = (64, 64, 64)
     shape_limits: ClassVar[tuple[int, int]] = (16, 1024)
@@ -259,6 +262,25 @@ def indexed(device: torch.device | str) -> torch.device:
 
 
 MEMBERS = ("name", "version", "label_dict", "columns", "shape", "sample_params", "render")
+# The common catalog columns that describe a study (pipeline.columns): a generator fills those it
+# names in its `describes` (column -> the parameter that holds it); the others stay null, whatever
+# its params are called.
+DESCRIBED = ("contrast", "body_region", "sex", "age")
+
+
+def describes(generator: object) -> dict[str, str]:
+    """`generator`'s `describes` (none declared: {}), checked: columns of `DESCRIBED`, each filled
+    from a parameter named by a string."""
+    declared = getattr(generator, "describes", None) or {}
+    name = getattr(generator, "name", type(generator).__name__)
+    if not isinstance(declared, Mapping) or not all(isinstance(v, str) and v for v in declared.values()):
+        raise GeneratorError(f"generator.name: {name}'s describes must map columns to parameter names")
+    unknown = sorted(set(declared) - set(DESCRIBED))
+    if unknown:
+        raise GeneratorError(
+            f"generator.name: {name} describes {unknown[0]!r}, not a common column ({', '.join(DESCRIBED)})"
+        )
+    return dict(declared)
 
 
 def make_spec(generator: Generator, dataset_seed: int, index: int) -> StudySpec:

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from models.base import MEMBERS, Generator, GeneratorOptions
+from models.base import MEMBERS, Generator, GeneratorOptions, describes
 from models.errors import GeneratorError
 
 ENTRY_POINT_GROUP = "medsynth.generators"
@@ -33,7 +33,8 @@ def available() -> list[str]:
 
 def create(name: str, options: GeneratorOptions) -> Generator:
     """Build generator `name`; options it cannot honour raise `ParamError` naming the field, and a
-    generator that lacks a member of the contract (`models.base.Generator`) is refused by name."""
+    generator that lacks a member of the contract (`models.base.Generator`), or describes a column
+    that is not common, is refused by name."""
     made = factory(name)
     if options.series is not None and not hasattr(made, "series_names"):
         raise GeneratorError(f"generator.series: {name} renders one series per study (it has no series_names)")
@@ -43,6 +44,7 @@ def create(name: str, options: GeneratorOptions) -> Generator:
         raise GeneratorError(
             f"generator.name: {name} lacks {', '.join(missing)} (the contract is models.base.Generator)"
         )
+    describes(generator)  # the common columns it fills, checked before any work
     return generator
 
 

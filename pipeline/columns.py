@@ -46,13 +46,16 @@ class Column:
         return pa.field(self.name, self.type, nullable=self.nullable)
 
 
-def _param(name: str) -> Callable[[Filling], Any]:
-    return lambda f: f.spec.params.get(name)
+def _described(column: str, kind: Callable[[Any], Any] = str) -> Callable[[Filling], Any]:
+    """A common column the generator fills from the parameter it names in `describes` (null where
+    it names none, or the study's params hold none)."""
 
+    def fill(f: Filling) -> Any:
+        param = f.context.describes.get(column)
+        value = f.spec.params.get(param) if param is not None else None
+        return kind(value) if value is not None else None
 
-def _age(f: Filling) -> float | None:
-    age = f.spec.params.get("age")
-    return float(age) if age is not None else None
+    return fill
 
 
 COMMON: tuple[Column, ...] = (
@@ -62,10 +65,10 @@ COMMON: tuple[Column, ...] = (
     Column("generator", pa.string(), lambda f: f.spec.generator, False, shown=True),
     Column("generator_version", pa.string(), lambda f: f.context.version, False),
     Column("modality", pa.string(), lambda f: str(f.spec.params.get("modality", "unknown")), False, True, True),
-    Column("contrast", pa.string(), _param("contrast"), shown=True),
-    Column("body_region", pa.string(), _param("body_region"), shown=True),
-    Column("sex", pa.string(), _param("sex"), shown=True),
-    Column("age", pa.float64(), _age, shown=True),
+    Column("contrast", pa.string(), _described("contrast"), shown=True),
+    Column("body_region", pa.string(), _described("body_region"), shown=True),
+    Column("sex", pa.string(), _described("sex"), shown=True),
+    Column("age", pa.float64(), _described("age", float), shown=True),
     Column("seed", pa.int64(), lambda f: f.spec.seed, False),
     Column("params_json", pa.string(), lambda f: json.dumps(f.spec.params, sort_keys=True), False),
     Column("shape_zyx", pa.list_(pa.int32()), lambda f: list(f.study.label.shape), False, stream=True),

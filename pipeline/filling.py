@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models import LabelDict, Study, StudySpec
+from models import Generator, LabelDict, Study, StudySpec
+from models.base import describes
 from models.measure import Measurements
 
 
@@ -32,6 +33,21 @@ class RowContext:
     labels: LabelDict
     extra: dict[str, str] = field(default_factory=dict)  # the generator's columns and their types
     series: tuple[str, ...] = ()  # the series of every study (empty: one)
+    describes: dict[str, str] = field(default_factory=dict)  # common column -> the param that fills it
+
+    @classmethod
+    def of(cls, generator: Generator, shard: int, worker: str, series: tuple[str, ...] = ()) -> RowContext:
+        """The context of `generator`'s rows in `shard`: its version, labels, own columns and the
+        common columns it describes."""
+        return cls(
+            shard,
+            generator.version,
+            worker,
+            generator.label_dict,
+            dict(generator.columns),
+            series,
+            describes(generator),
+        )
 
 
 @dataclass(frozen=True)

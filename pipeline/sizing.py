@@ -168,7 +168,7 @@ def measure(config: GenerateConfig, n: int, where: str) -> Sample:
     generator = build_generator(config)
     encoding = Encoding(config.storage.chunk, config.storage.codec, config.storage.level)
     series = config.generator.series or ()
-    context = RowContext(0, generator.version, "plan", generator.label_dict, dict(generator.columns), series)
+    context = RowContext.of(generator, 0, "plan", series)
     seconds, images, labels, objects, rows = [], [], [], [], []
     for index in range(n):
         spec = make_spec(generator, config.dataset.seed, index)

@@ -106,9 +106,7 @@ class ShardWorker:
 
     def context(self, shard: int) -> RowContext:
         """What every row of `shard` written here shares."""
-        extra = dict(self.generator.columns)
-        series = self.config.generator.series or ()
-        return RowContext(shard, self.generator.version, self.describe(), self.generator.label_dict, extra, series)
+        return RowContext.of(self.generator, shard, self.describe(), self.config.generator.series or ())
 
     def write_spec(self, spec: StudySpec, context: RowContext, group: str | None = None) -> dict[str, Any]:
         """Render one study from its spec and write it (regeneration, repair); returns its row."""

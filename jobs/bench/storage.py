@@ -110,7 +110,7 @@ def _encoded_studies(cfg: config_module.GenerateConfig, n: int) -> list[tuple[di
         shard = index // SHARD_SIZE
         group = study_path(shard, spec.study_id)
         written = Written(group, stored_bytes(objects, IMAGE_PATH), stored_bytes(objects, LABEL_PATH), digest, 0.0)
-        context = RowContext(shard, generator.version, "bench", generator.label_dict, dict(generator.columns))
+        context = RowContext.of(generator, shard, "bench")
         out.append((row(spec, study, written, 0.0, context), objects))
     return out
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from models import quality, series
-from models.base import BaseGenerator, GeneratorOptions, Study, StudySpec
+from models.base import DESCRIBED, BaseGenerator, GeneratorOptions, Study, StudySpec
 from models.body_mr.tissues import gd_share, mr_tissue
 from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
@@ -55,6 +55,8 @@ class BodyMR(BaseGenerator):
     # 0.4.0: phantom_ct 0.5.0 anatomy (the kidney's sinus)
     version = "0.5.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
+    # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
+    describes: ClassVar[dict[str, str]] = {name: name for name in DESCRIBED}
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}

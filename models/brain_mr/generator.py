@@ -87,6 +87,8 @@ class BrainMR(BaseGenerator):
     version = "0.3.0"  # 0.3.0: contrast=physics follows models.mr (muscle T1, fat on echo trains)
     # Several sequences of one head (`generator.series`): the physical ones, so contrast=physics.
     series_names = mr_sequence.names(physics.SEQUENCES_BASE)
+    # The common catalog columns its params fill (models.base.DESCRIBED): a head has no sex or age here.
+    describes: ClassVar[dict[str, str]] = {"contrast": "contrast", "body_region": "body_region"}
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS, **series.PARAMS}

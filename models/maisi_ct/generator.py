@@ -25,7 +25,17 @@ import torch
 from models import series
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
-from models.base import QC, RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, indexed, study_rng
+from models.base import (
+    DESCRIBED,
+    QC,
+    RENDER_STREAM,
+    BaseGenerator,
+    GeneratorOptions,
+    Study,
+    StudySpec,
+    indexed,
+    study_rng,
+)
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.maisi_ct import masks, redraws, sizing, weights
@@ -89,6 +99,8 @@ class MaisiCT(BaseGenerator):
     # Several series under one label map (`generator.series`): MAISI's CT modality codes, each
     # series with its own latent noise.
     series_names = MODALITIES
+    # The common catalog columns (models.base.DESCRIBED) the phantom's anatomy params fill; masks leave them null.
+    describes: ClassVar[dict[str, str]] = {name: name for name in DESCRIBED}
 
     name = "maisi_ct"
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).

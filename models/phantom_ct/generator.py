@@ -20,7 +20,7 @@ import torch
 
 from models import quality, series
 from models.anatomy import source
-from models.base import RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import DESCRIBED, RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
 from models.measure import measure
 from models.options import Choice, Param, Range, Setting, Subset, sample
 from models.phantom_ct import anatomy, lesions, patient, qc
@@ -123,7 +123,9 @@ class PhantomCT(BaseGenerator):
     # 0.6.0: perirenal fat all round each kidney (over the wall muscles it meets, bent with the kidney)
     version = "0.6.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
-    # Steerable values that also become catalog columns (beside sex, age, contrast, body_region).
+    # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
+    describes: ClassVar[dict[str, str]] = {name: name for name in DESCRIBED}
+    # Steerable values that also become catalog columns (beside the common ones it describes).
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **SERIES_PARAMS}

@@ -105,3 +105,26 @@ def test_a_generator_on_the_base_writes_only_its_own_work_and_keeps_the_contract
     with pytest.raises(ParamError, match=r"^generator\.params\.radius: unknown parameter"):
         create("sphere", GeneratorOptions(params={"radius": 0.3}))
     assert create("sphere", GeneratorOptions()).shape == (64, 64, 64)
+
+
+@pytest.mark.parametrize(
+    ("describes", "says"),
+    [
+        ({"weight": "weight"}, "sphere describes 'weight', not a common column (contrast, body_region, sex, age)"),
+        ({"sex": 3}, "sphere's describes must map columns to parameter names"),
+        (["sex"], "sphere's describes must map columns to parameter names"),
+    ],
+)
+def test_a_generator_describes_only_common_columns_from_named_params(tmp_path, monkeypatch, describes, says):
+    module = f"described_{len(str(describes))}_{type(describes).__name__}"  # one module per case: imports are cached
+    (tmp_path / f"{module}.py").write_text(
+        ON_THE_BASE + f"\n\nclass Described(Sphere):\n    describes = {describes!r}\n"
+    )
+    dist = tmp_path / f"{module}-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nsphere = {module}:Described\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(GeneratorError) as err:
+        create("sphere", GeneratorOptions())
+    assert str(err.value) == f"generator.name: {says}"

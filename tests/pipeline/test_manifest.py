@@ -42,7 +42,7 @@ def rendered_first_study(cfg):
     spec = make_spec(generator, cfg.dataset.seed, 0)
     study = generator.render(spec, "cpu")
     admit_study(spec, study, generator.label_dict)
-    context = RowContext(0, generator.version, "rebuilt", generator.label_dict, dict(generator.columns))
+    context = RowContext.of(generator, 0, "rebuilt")
     return generator, spec, study, context
 
 

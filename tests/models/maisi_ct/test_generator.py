@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from models import GeneratorOptions, ParamError, make_spec
-from models.maisi_ct import weights
 from models.base import BaseGenerator
+from models.maisi_ct import weights
 from models.maisi_ct.generator import DEFAULT_SHAPE, _gpu_share_gib
 from models.maisi_ct.networks import KINDS, build, definitions
 from models.maisi_ct.sizing import decode_plan
