@@ -51,9 +51,10 @@ CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 
 class BodyMR(BaseGenerator):
     name = "body_mr"
+    # 0.6.0: phantom_ct 0.7.0 anatomy (the kidneys' hila face forward and in; the sinus opens only there)
     # 0.5.0: phantom_ct 0.6.0 anatomy (perirenal fat all round each kidney)
     # 0.4.0: phantom_ct 0.5.0 anatomy (the kidney's sinus)
-    version = "0.5.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
+    version = "0.6.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
     describes: ClassVar[dict[str, str]] = {name: name for name in DESCRIBED}

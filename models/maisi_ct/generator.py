@@ -47,10 +47,11 @@ from models.phantom_ct import PhantomCT
 
 log = logging.getLogger(__name__)
 
+# 0.6.0: phantom_ct 0.7.0 anatomy (the kidneys' hila face forward and in; the sinus opens only there).
 # 0.5.0: phantom_ct 0.6.0 anatomy (perirenal fat all round each kidney).
 # 0.4.0: phantom_ct 0.5.0 anatomy (the kidney's sinus). 0.3.0: phantom_ct 0.3.0 anatomy (spleen,
 # kidneys, vertebrae). 0.2.0: larger decode windows on cards over 80 GB, the decode_plan column.
-VERSION = "0.5.0"
+VERSION = "0.6.0"
 LATENT_STREAM = 2  # fixed forever, or old datasets stop replaying
 PREPARED_AHEAD = 2  # label maps held for studies not yet rendered
 INFER = maisi_config("config_infer")

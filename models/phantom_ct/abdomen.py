@@ -15,6 +15,8 @@ from models.phantom_ct.shapes import Blob, Carved, Clipped, Dome, FieldSolid, ro
 MEDULLA = (-75.0, -45.0, -15.0, 15.0, 45.0, 75.0, 100.0, -100.0)
 PYRAMID_MM = 10.0
 PARENCHYMA_MM = 15.5  # renal parenchyma, cortex and medulla together: 15-16 mm (Glodny 2009, below)
+HILUM_DEG = 42.0  # the hilum turned forward of the coronal plane: 40-45 degrees (Sakate 2009, below)
+HILUM_FRACTION = 1.0 / 3.0  # the hilum, a vertical slit in the middle third of the medial border
 PERIRENAL_MM = 12.0  # the perirenal fat round each kidney, inside Gerota's fascia (all round: see kidneys)
 SPLEEN_THETA = 0.85  # radians round the wall from the back: the spleen's posterolateral bed
 RETROPERITONEUM_Y = 25.0  # mm: small-bowel loops stay in front of this coronal plane (reference frame)
@@ -110,8 +112,16 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     influencing factors: a 64-slice MDCT study of 1040 asymptomatic patients. BMC Urol 2009;9:19),
     about 5-6 cm wide and 4 cm thick. A cortex, medullary pyramids in an arc round the sinus
     (their bases under the cortex, `MEDULLA`), and the sinus: the fat-filled hollow that the
-    parenchyma wraps, open medially at the hilum (a solid kidney, as before 0.5.0, had 33-46 mm of
-    parenchyma where a real one has 15-16).
+    parenchyma wraps (a solid kidney, as before 0.5.0, had 33-46 mm of parenchyma where a real one
+    has 15-16). The sinus opens only at the hilum, the vertical slit in the middle of the concave
+    medial border (Moore KL, Dalley AF, Agur AMR. Clinically Oriented Anatomy, 7th ed., 2014, "Kidneys"):
+    here its middle third (`HILUM_FRACTION`); before 0.7.0 the sinus opened along the whole
+    border, so even the poles were open C shapes. The hilum faces forward and in, 40-45 degrees in
+    front of the coronal plane (Sakate M, Sakate ATY, Yamashita S, et al. Normal abdominal computed
+    tomography: a retrospective study of renal hila angles. Radiol Bras 2009;42:27-29, 500 hila of
+    250 normal CTs), so the lateral border lies behind the medial one (`HILUM_DEG`); before 0.7.0
+    the kidneys were turned 30 degrees the other way, their hila facing back towards the
+    transverse processes.
 
     Each kidney lies in its perirenal fat, closed round it by the renal fascia (Gerota's), which
     separates it from the psoas and quadratus lumborum behind and from the colon and duodenum in
@@ -127,7 +137,7 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
             (sign * 74.0, 50.0, z),
             (32.0, 24.0, 57.0),
             body.organ_scale["kidney"],
-            (-20.0, sign * 12.0, sign * -30.0),
+            (-20.0, sign * 12.0, sign * HILUM_DEG),
             0.05,
         )
         fascia = tuple(r + PERIRENAL_MM for r in kidney.radii)
@@ -136,9 +146,16 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
         parts.append(Structure(f"{side} kidney", "kidney", kidney, CAVITY | {"fat"}))
         # The sinus, the kidney's hollow centre (fat round the pelvis and vessels), opens medially at
         # the hilum; the parenchyma round it is PARENCHYMA_MM thick, a little more at the poles.
+        # The hilum: fat through the medial border, as tall as its middle third.
         rx, ry, rz = kidney.radii
-        sinus_at = np.array([-sign * PARENCHYMA_MM, 0.0, 0.0])
-        sinus_radii = (rx, max(ry - PARENCHYMA_MM, 4.0), max(rz - 1.5 * PARENCHYMA_MM, 8.0))
+        sinus_at = np.zeros(3)
+        sinus_radii = (max(rx - PARENCHYMA_MM, 6.0), max(ry - PARENCHYMA_MM, 4.0), max(rz - 1.5 * PARENCHYMA_MM, 8.0))
+        hilum = Blob(
+            _in_frame(kidney, np.array([-sign * rx, 0.0, 0.0])),
+            (PARENCHYMA_MM + 2.0, sinus_radii[1], rz * HILUM_FRACTION),
+            kidney.angles_deg,
+        )
+        parts.append(Structure("body", "visceral", hilum, frozenset({"kidney"})))
         for angle in np.deg2rad(MEDULLA):  # round the sinus in the kidney's frontal plane, from its lateral edge
             way = np.array([sign * np.cos(angle), 0.0, np.sin(angle)])
             reach = 1.0 / np.hypot(way[0] / sinus_radii[0], way[2] / sinus_radii[2])

@@ -121,7 +121,8 @@ class PhantomCT(BaseGenerator):
     # 0.4.0: muscle HU by age and sex, unenhanced kidney 23-39 HU (tissue.py's sources)
     # 0.5.0: the kidney's sinus hollows it, parenchyma 15.5 mm round it (Glodny 2009), pyramids round the sinus
     # 0.6.0: perirenal fat all round each kidney (over the wall muscles it meets, bent with the kidney)
-    version = "0.6.0"
+    # 0.7.0: the hila face forward and in (Sakate 2009), the sinus opens only at the hilum (middle third)
+    version = "0.7.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
     describes: ClassVar[dict[str, str]] = {name: name for name in DESCRIBED}

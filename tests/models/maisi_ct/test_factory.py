@@ -43,7 +43,7 @@ def test_actors_generate_catalogue_and_the_rows_regenerate(tmp_path):
     cat = catalog.open(cfg.storage.uri)
     rows = cat.query("label_source = 'phantom' AND num_inference_steps = 2").to_pylist()
     assert len(rows) == 2
-    version = f"0.5.0+tiny.{weights.fingerprint(folder)[:12]}"
+    version = f"0.6.0+tiny.{weights.fingerprint(folder)[:12]}"
     generator = build_generator(cfg)
     threads = torch.get_num_threads()
     torch.set_num_threads(int(cfg.ray.cpus_per_worker))  # float sums on the CPU depend on the thread count

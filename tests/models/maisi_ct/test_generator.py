@@ -44,7 +44,7 @@ def test_a_study_is_int16_hu_with_its_uint8_condition():
     assert study.spacing_mm == tuple(spec.params["spacing_mm"])
     assert spec.params["modality"] == "CT" and spec.params["num_inference_steps"] == 2
     assert study.timing["decode_plan"] == "config_infer" and study.timing["steps_s"] > 0
-    assert g.version == "0.5.0+tiny.random"
+    assert g.version == "0.6.0+tiny.random"
 
 
 def test_the_condition_is_the_phantoms_label_map_of_the_same_study():
@@ -69,7 +69,7 @@ def test_weights_from_a_folder_drive_the_same_networks(tmp_path):
     weights.save(nets, 1.0, tmp_path / "w")
     _, spec, study = rendered()
     g = generator(weights_dir=str(tmp_path / "w"))
-    assert g.version == f"0.5.0+tiny.{weights.fingerprint(tmp_path / 'w')[:12]}"
+    assert g.version == f"0.6.0+tiny.{weights.fingerprint(tmp_path / 'w')[:12]}"
     assert np.array_equal(g.render(spec, CPU).image, study.image)
 
 

@@ -6,7 +6,10 @@ import functools
 import numpy as np
 from scipy import ndimage
 
-from models.phantom_ct.abdomen import PARENCHYMA_MM, PERIRENAL_MM
+from models.phantom_ct.abdomen import PARENCHYMA_MM, PERIRENAL_MM, kidneys
+from models.phantom_ct.body import Frame, Jitter
+from models.phantom_ct.shapes import rotation
+from tests.models.phantom_ct.test_body import body
 from tests.models.phantom_ct.test_generator import VALUE, rendered
 
 SHAPE = (96, 128, 128)
@@ -70,3 +73,39 @@ def test_perirenal_fat_keeps_every_muscle_off_the_kidney():
         for side in ("left kidney", "right kidney"):
             nearest = away[study.label == VALUE[side]].min()
             assert nearest >= 0.5 * PERIRENAL_MM, (index, side, nearest)
+
+
+def _kidneys(seed: int):
+    """Each side's kidney and the fat that hollows it (sinus and hilum), as drawn for one body."""
+    frame = Frame(body(organ_scale={"kidney": 1.0}))
+    parts = kidneys(frame.body, frame, Jitter(np.random.default_rng(seed)))
+    for side, sign in (("right", -1.0), ("left", 1.0)):
+        at = next(i for i, p in enumerate(parts) if p.label == f"{side} kidney")
+        end = next((i for i, p in enumerate(parts) if i > at and p.label and p.label.endswith("kidney")), len(parts))
+        hollows = [p.solid for p in parts[at:end] if p.tissue == "visceral"]
+        yield side, sign, parts[at].solid, hollows
+
+
+def test_each_hilum_faces_forward_and_in():
+    """Sakate et al., Radiol Bras 2009 (500 hila of 250 normal CTs): the hilum 40-45 degrees in front
+    of the coronal plane, facing the great vessels; phantom_ct before 0.7.0 turned it backwards, to
+    the transverse processes (y is posterior)."""
+    for seed in range(6):
+        for side, sign, kidney, _ in _kidneys(seed):
+            x, y, _ = rotation(kidney.angles_deg) @ np.array([-sign, 0.0, 0.0])  # the hilum's way
+            forward = np.degrees(np.arctan2(-y, abs(x)))
+            assert x * sign < 0 and 20.0 < forward < 65.0, (seed, side, forward)
+
+
+def test_the_sinus_opens_at_the_hilum_and_nowhere_else_on_the_medial_border():
+    """The hilum is a slit in the middle of the medial border (here its middle third); before 0.7.0
+    the sinus opened along the whole border, so the poles were open C shapes too."""
+    for seed in range(6):
+        for side, sign, kidney, hollows in _kidneys(seed):
+            rx, _, rz = kidney.radii
+            way = rotation(kidney.angles_deg)
+            for height, open_ in ((0.0, True), (0.5, False), (-0.5, False)):
+                point = np.asarray(kidney.center) + way @ np.array([-sign * 0.95 * rx, 0.0, height * rz])
+                xyz = [np.array([v], dtype=np.float32) for v in point]
+                hollowed = any(bool(h.inside(*xyz)[0]) for h in hollows)
+                assert hollowed == open_, (seed, side, height)
