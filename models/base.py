@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -266,6 +267,8 @@ MEMBERS = ("name", "version", "label_dict", "columns", "shape", "sample_params",
 # names in its `describes` (column -> the parameter that holds it); the others stay null, whatever
 # its params are called.
 DESCRIBED = ("contrast", "body_region", "sex", "age")
+# Every common column, from the parameter of its own name (read-only: generator classes share it).
+ALL_DESCRIBED: Mapping[str, str] = MappingProxyType({name: name for name in DESCRIBED})
 
 
 def describes(generator: object) -> dict[str, str]:

@@ -46,14 +46,14 @@ class Column:
         return pa.field(self.name, self.type, nullable=self.nullable)
 
 
-def _described(column: str, kind: Callable[[Any], Any] = str) -> Callable[[Filling], Any]:
-    """A common column the generator fills from the parameter it names in `describes` (null where
-    it names none, or the study's params hold none)."""
+def _described(column: str, kind: Callable[[Any], Any] | None = None) -> Callable[[Filling], Any]:
+    """A common column the generator fills from the parameter it names in `describes`, as it is or
+    converted by `kind` (null where it names none, or the study's params hold none)."""
 
     def fill(f: Filling) -> Any:
         param = f.context.describes.get(column)
         value = f.spec.params.get(param) if param is not None else None
-        return kind(value) if value is not None else None
+        return kind(value) if kind is not None and value is not None else value
 
     return fill
 

@@ -13,13 +13,14 @@ stream on failure. Images are uint16, like brain_mr.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from models import quality, series
-from models.base import DESCRIBED, BaseGenerator, GeneratorOptions, Study, StudySpec
+from models.base import ALL_DESCRIBED, BaseGenerator, GeneratorOptions, Study, StudySpec
 from models.body_mr.tissues import gd_share, mr_tissue
 from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
@@ -57,7 +58,7 @@ class BodyMR(BaseGenerator):
     version = "0.6.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
-    describes: ClassVar[dict[str, str]] = {name: name for name in DESCRIBED}
+    describes: ClassVar[Mapping[str, str]] = ALL_DESCRIBED
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
     declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **series.PARAMS}

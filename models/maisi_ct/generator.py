@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,7 +27,7 @@ from models import series
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
 from models.base import (
-    DESCRIBED,
+    ALL_DESCRIBED,
     QC,
     RENDER_STREAM,
     BaseGenerator,
@@ -101,7 +102,7 @@ class MaisiCT(BaseGenerator):
     # series with its own latent noise.
     series_names = MODALITIES
     # The common catalog columns (models.base.DESCRIBED) the phantom's anatomy params fill; masks leave them null.
-    describes: ClassVar[dict[str, str]] = {name: name for name in DESCRIBED}
+    describes: ClassVar[Mapping[str, str]] = ALL_DESCRIBED
 
     name = "maisi_ct"
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).

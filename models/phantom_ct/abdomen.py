@@ -144,11 +144,10 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
         capsule = Blob(kidney.center, fascia, kidney.angles_deg, kidney.bend)  # type: ignore[arg-type]
         parts.append(Structure("body", "fat", capsule, CAVITY | {"muscle"}))  # perirenal fat: no muscle, no bowel
         parts.append(Structure(f"{side} kidney", "kidney", kidney, CAVITY | {"fat"}))
-        # The sinus, the kidney's hollow centre (fat round the pelvis and vessels), opens medially at
-        # the hilum; the parenchyma round it is PARENCHYMA_MM thick, a little more at the poles.
-        # The hilum: fat through the medial border, as tall as its middle third.
+        # The sinus, the kidney's hollow centre (fat round the pelvis and vessels), at its centre; the
+        # parenchyma round it is PARENCHYMA_MM thick, a little more at the poles. It opens medially
+        # through the hilum: fat through the medial border, as tall as its middle third.
         rx, ry, rz = kidney.radii
-        sinus_at = np.zeros(3)
         sinus_radii = (max(rx - PARENCHYMA_MM, 6.0), max(ry - PARENCHYMA_MM, 4.0), max(rz - 1.5 * PARENCHYMA_MM, 8.0))
         hilum = Blob(
             _in_frame(kidney, np.array([-sign * rx, 0.0, 0.0])),
@@ -159,10 +158,10 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
         for angle in np.deg2rad(MEDULLA):  # round the sinus in the kidney's frontal plane, from its lateral edge
             way = np.array([sign * np.cos(angle), 0.0, np.sin(angle)])
             reach = 1.0 / np.hypot(way[0] / sinus_radii[0], way[2] / sinus_radii[2])
-            centre = _in_frame(kidney, sinus_at + (reach + 3.0) * way)
+            centre = _in_frame(kidney, (reach + 3.0) * way)
             pyramid = Blob(centre, tuple(PYRAMID_MM * f for f in (1.0, 0.8, 1.0)), kidney.angles_deg)  # type: ignore[arg-type]
             parts.append(Structure(None, "kidney_medulla", pyramid, frozenset({"kidney"})))
-        sinus = Blob(_in_frame(kidney, sinus_at), sinus_radii, kidney.angles_deg)  # type: ignore[arg-type]
+        sinus = Blob(kidney.center, sinus_radii, kidney.angles_deg)  # type: ignore[arg-type]
         parts.append(Structure("body", "visceral", sinus, frozenset({"kidney", "kidney_medulla"})))
     return parts
 

@@ -13,6 +13,7 @@ all of MAISI's, so any MAISI-vocabulary mask (or TotalSegmentator's, mapped) is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,7 +21,7 @@ import torch
 
 from models import quality, series
 from models.anatomy import source
-from models.base import DESCRIBED, RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
+from models.base import ALL_DESCRIBED, RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
 from models.measure import measure
 from models.options import Choice, Param, Range, Setting, Subset, sample
 from models.phantom_ct import anatomy, lesions, patient, qc
@@ -125,7 +126,7 @@ class PhantomCT(BaseGenerator):
     version = "0.7.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
-    describes: ClassVar[dict[str, str]] = {name: name for name in DESCRIBED}
+    describes: ClassVar[Mapping[str, str]] = ALL_DESCRIBED
     # Steerable values that also become catalog columns (beside the common ones it describes).
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
