@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from jobs.cli import add_storage_options, parse, run, storage_options, whole
 from pipeline import catalog
-from pipeline.compaction import ROW_GROUP_ROWS, ROWS_PER_FILE, compact
+from pipeline.catalog.compaction import ROW_GROUP_ROWS, ROWS_PER_FILE, compact
 
 
 def main(argv: Sequence[str]) -> int:

@@ -2,7 +2,7 @@
 
 What can be generated is: the configuration keys (the config dataclasses and their `HELP`), each
 built-in generator's parameters (its `declared_params`), the catalog columns
-(`pipeline.columns`) and the benchmark tables (`bench/results/*.json`). `--check` writes nothing
+(`pipeline.catalog.columns`) and the benchmark tables (`bench/results/*.json`). `--check` writes nothing
 and exits 1 naming every page that differs from what the code makes now (the test suite runs it).
 """
 
@@ -19,8 +19,8 @@ from typing import Any, get_type_hints
 
 from models import registry
 from models.options import Choice, Param, Range, Setting, Subset, Weights
-from pipeline import columns
-from pipeline.config import GenerateConfig
+from pipeline.catalog import columns
+from pipeline.config.job import GenerateConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path("docs") / "reference"
@@ -32,7 +32,7 @@ def configuration() -> str:
     lines = [
         "# Configuration reference",
         "",
-        HEADER.format(source="`pipeline/config.py`"),
+        HEADER.format(source="`pipeline/config/job.py`"),
         "",
         "Every key of `jobs.generate`'s config (how configs are read and checked: "
         "[configuration](../configuration.md)).",
@@ -79,7 +79,7 @@ def catalog() -> str:
     lines = [
         "# Catalog columns",
         "",
-        HEADER.format(source="`pipeline/columns.py`"),
+        HEADER.format(source="`pipeline/catalog/columns.py`"),
         "",
         "Every dataset's catalog has these columns, in this order (what they hold: "
         "[the dataset](../dataset.md)). *stream*: read with every sample by `StudyStream`; *shown*: in "

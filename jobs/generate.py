@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from jobs.cli import add_config_options, parse, run
-from pipeline import config as config_module
-from pipeline.runner import generate
+from pipeline.config import job as config_module
+from pipeline.run.runner import generate
 
 DEFAULTS = Path(__file__).parent / "configs" / "generate.yaml"
 

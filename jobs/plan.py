@@ -24,13 +24,13 @@ from pathlib import Path
 
 from jobs.cli import add_config_options, parse, run, whole
 from jobs.generate import DEFAULTS
-from pipeline import config as config_module
-from pipeline.config import MAX_WORKERS
-from pipeline.layout import DATASET_FILE
-from pipeline.planning import plan
-from pipeline.sizing import Sample, estimate, measure, nearest, shipped
-from pipeline.storage import open_store
-from pipeline.worker import build_generator
+from pipeline.config import job as config_module
+from pipeline.config.job import MAX_WORKERS
+from pipeline.run.planning import plan
+from pipeline.run.sizing import Sample, estimate, measure, nearest, shipped
+from pipeline.run.worker import build_generator
+from pipeline.store.layout import DATASET_FILE
+from pipeline.store.storage import open_store
 
 
 def main(argv: Sequence[str]) -> int:

@@ -21,7 +21,8 @@ import pyarrow.csv as pacsv
 
 from jobs.cli import add_storage_options, number, parse, run, storage_options, whole
 from pipeline import catalog
-from pipeline.columns import shown_columns
+from pipeline.catalog.columns import shown_columns
+from pipeline.catalog.query import QUERY_TIMEOUT_S
 from pipeline.errors import ConfigError
 
 TABLE_COLUMNS = (*shown_columns(), "series")  # series: where the dataset has them
@@ -40,9 +41,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--timeout",
         type=number(0.001, 86400.0),
-        default=catalog.QUERY_TIMEOUT_S,
+        default=QUERY_TIMEOUT_S,
         metavar="SECONDS",
-        help=f"stop a query that runs longer (default {catalog.QUERY_TIMEOUT_S:g})",
+        help=f"stop a query that runs longer (default {QUERY_TIMEOUT_S:g})",
     )
     add_storage_options(parser)
     return parse(parser, argv)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from jobs.cli import add_storage_options, parse, run, storage_options, whole
 from pipeline import catalog
-from pipeline.verify import repair, stored_config, verify
+from pipeline.run.verify import repair, stored_config, verify
 
 EXIT_FINDINGS = 1
 

@@ -109,7 +109,7 @@ class Study:
         return self.image[k] if self.series else self.image
 
 
-# The dtypes a study's arrays may have: what the factory stores (`pipeline.omezarr`) and streams.
+# The dtypes a study's arrays may have: what the factory stores (`pipeline.store.omezarr`) and streams.
 IMAGE_DTYPES = ("int16", "uint16", "float16", "float32", "uint8")
 LABEL_DTYPES = ("uint8", "uint16")
 
@@ -263,7 +263,7 @@ def indexed(device: torch.device | str) -> torch.device:
 
 
 MEMBERS = ("name", "version", "label_dict", "columns", "shape", "sample_params", "render")
-# The common catalog columns that describe a study (pipeline.columns): a generator fills those it
+# The common catalog columns that describe a study (pipeline.catalog.columns): a generator fills those it
 # names in its `describes` (column -> the parameter that holds it); the others stay null, whatever
 # its params are called.
 DESCRIBED = ("contrast", "body_region", "sex", "age")

@@ -1,6 +1,6 @@
 """What a URI may hold, and how one appears in messages: never its credentials or query string.
 
-Shared by the dataset's storage (`pipeline.storage`) and the mask sources (`models.anatomy.masks`),
+Shared by the dataset's storage (`pipeline.store.storage`) and the mask sources (`models.anatomy.masks`),
 the two places a user names a place to read from or write to, and whether an S3-compatible
 endpoint answers at all (both name one).
 """

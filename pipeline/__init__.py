@@ -1,1 +1,2 @@
-"""The medsynth factory: config, planning, Ray runner, storage, catalog and streaming."""
+"""The medsynth factory, a room per job: config/, run/ (planning, the Ray runner, workers), store/,
+catalog/, stream/, export/, report/, view/ and evaluate/."""

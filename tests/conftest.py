@@ -16,8 +16,8 @@ import pytest
 import ray
 
 from infra.local.cluster import free_port
-from pipeline import config as config_module
-from pipeline.config import GenerateConfig
+from pipeline.config import job as config_module
+from pipeline.config.job import GenerateConfig
 from tests.support.fakecuda import fake_cuda  # noqa: F401  (a fixture for every test)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,9 +174,9 @@ def small_config(uri: str | Path, *overrides: str) -> GenerateConfig:
 
 def build_in_process(cfg: GenerateConfig, shards: list[int] | None = None) -> None:
     """Make (some) shards of `cfg` without Ray: the same worker code the actors run."""
-    from pipeline import dataset
-    from pipeline.layout import shard_task
-    from pipeline.worker import ShardWorker
+    from pipeline.run.worker import ShardWorker
+    from pipeline.store import dataset_json as dataset
+    from pipeline.store.layout import shard_task
 
     worker = ShardWorker(cfg, "test")
     existing = dataset.prepare(worker.store, cfg, worker.generator)

@@ -29,6 +29,9 @@ pids() { pgrep -f -- "$TMP" || true; }
 case "${1:-}" in
   start)
     mkdir -p "$TMP"
+    # `ray start` finds the token but does not make one (ray.init() does, at ~/.ray/auth_token):
+    # make it here when missing, so a fresh machine's first cluster starts. Never printed.
+    "$RAY" get-auth-token --generate >/dev/null 2>&1 || true  # a failure shows in `ray start`
     # The dashboard hosts the job server that `ray job submit` talks to (loopback only).
     "$RAY" start --head --port="$PORT" --num-cpus="${HEAD_CPUS:-1}" --resources='{"medsynth_head": 1}' \
       --temp-dir="$TMP" --include-dashboard=true --dashboard-host=127.0.0.1 \

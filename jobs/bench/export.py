@@ -22,12 +22,12 @@ import torch
 from jobs.bench.report import WORKDIR, Report
 from jobs.generate import DEFAULTS
 from pipeline import catalog
-from pipeline import config as config_module
-from pipeline import dataset as dataset_json
+from pipeline.config import job as config_module
 from pipeline.export import DicomOptions, export
-from pipeline.layout import shard_task
 from pipeline.report import build
-from pipeline.worker import ShardWorker
+from pipeline.run.worker import ShardWorker
+from pipeline.store import dataset_json
+from pipeline.store.layout import shard_task
 
 SETS = {
     "ct": ("phantom_ct", [192, 256, 256], [48, 64, 64]),

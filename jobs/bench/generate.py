@@ -24,11 +24,11 @@ from numcodecs import Blosc, Zstd
 from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from models import Study, make_spec
-from pipeline import config as config_module
-from pipeline.omezarr import Encoding, write_study
-from pipeline.runner import NAMESPACE, generate
-from pipeline.storage import open_store
-from pipeline.worker import build_generator
+from pipeline.config import job as config_module
+from pipeline.run.runner import NAMESPACE, generate
+from pipeline.run.worker import build_generator
+from pipeline.store.omezarr import Encoding, write_study
+from pipeline.store.storage import open_store
 
 
 def run(quick: bool = False) -> Report:

@@ -21,9 +21,9 @@ from jobs.bench.maisi import STEPS, sampler
 from jobs.bench.maisi_gpu import SIZES, generator_overrides, sampler_rate, tag
 from jobs.bench.report import WORKDIR, Goal, Report
 from pipeline import catalog
-from pipeline.config import load
-from pipeline.runner import generate
-from pipeline.verify import verify
+from pipeline.config.job import load
+from pipeline.run.runner import generate
+from pipeline.run.verify import verify
 
 ACTORS = (1, 2)  # per GPU
 

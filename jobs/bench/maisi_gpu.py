@@ -39,9 +39,9 @@ from models.maisi_ct.sampler import Sampler, Timing
 from models.maisi_ct.sizing import decode_plan
 from models.registry import create
 from models.schedule import render_in_order
-from pipeline import layout
-from pipeline.config import GenerateConfig, load
-from pipeline.worker import ShardWorker
+from pipeline.config.job import GenerateConfig, load
+from pipeline.run.worker import ShardWorker
+from pipeline.store import layout
 
 SIZES = ((256, 256, 256), (256, 512, 512))  # z, y, x
 PROCESSES = (1, 2)  # workers sharing the one GPU

@@ -40,11 +40,11 @@ import numpy as np
 
 from jobs.bench.report import WORKDIR, Goal, Report
 from models.brain_mr import template as brain
-from pipeline.config import load
+from pipeline.config.job import load
 from pipeline.errors import ConfigError
 from pipeline.evaluate import classes
 from pipeline.evaluate.run import EvaluateConfig, evaluate
-from pipeline.runner import generate
+from pipeline.run.runner import generate
 
 REAL = Path(os.environ.get("MEDSYNTH_REAL_DATA", Path(__file__).resolve().parents[3] / "shared" / "data" / "real"))
 STUDIES = 12

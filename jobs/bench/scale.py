@@ -30,7 +30,8 @@ import duckdb
 from infra.local.cluster import LocalCluster
 from jobs.bench import synthetic
 from jobs.bench.report import RESULTS, Goal, Report
-from pipeline import catalog, compaction
+from pipeline import catalog
+from pipeline.catalog import compaction
 
 REPO = RESULTS.parents[1]
 SHARD = 64

@@ -38,8 +38,8 @@ import torch
 torch.set_num_threads(1)
 from models import GeneratorOptions, make_spec
 from models.registry import create
-from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, encode_study, stored_bytes
-from pipeline.worker import admit_study
+from pipeline.store.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, encode_study, stored_bytes
+from pipeline.run.worker import admit_study
 shape, rounds, phases = json.loads(sys.argv[1]), int(sys.argv[2]), tuple(json.loads(sys.argv[3]))
 params = {"body_region": "abdomen"}
 cases = {"one": None, "four": phases}

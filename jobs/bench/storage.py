@@ -5,7 +5,7 @@ server on 127.0.0.1, in this process), the same objects are written twice in the
 - the pipeline's way: `Store.put_objects` per study from a pool of `ray.writer_threads` threads,
   as a worker does, then one exclusive commit of a manifest part per shard;
 - the raw way: plain file writes, or one `s3fs.pipe` of every object (s3fs's own concurrency).
-Locally both go to the page cache (study objects are not fsynced, see pipeline/storage.py); the
+Locally both go to the page cache (study objects are not fsynced, see pipeline/store/storage.py); the
 folder on disk is measured, and the same in RAM (/dev/shm), which shows the storage layer's own
 overhead without the disk's writeback noise. The goal is the ratio of the two MB/s (>= 0.8),
 the median over five alternating pairs of runs, with `sync` before each run. Objects and S3
@@ -31,13 +31,13 @@ import torch
 from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from models import Generator, make_spec
-from pipeline import config as config_module
-from pipeline.filling import RowContext, Written
-from pipeline.layout import part_path, study_path
-from pipeline.manifest import encode_part, row
-from pipeline.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, checksum, encode_study, stored_bytes
-from pipeline.storage import Store, open_store
-from pipeline.worker import build_generator
+from pipeline.catalog.filling import RowContext, Written
+from pipeline.catalog.manifest import encode_part, row
+from pipeline.config import job as config_module
+from pipeline.run.worker import build_generator
+from pipeline.store.layout import part_path, study_path
+from pipeline.store.omezarr import IMAGE_PATH, LABEL_PATH, Encoding, checksum, encode_study, stored_bytes
+from pipeline.store.storage import Store, open_store
 
 BUCKET = "medsynth-bench"
 SHARD_SIZE = 4

@@ -26,13 +26,13 @@ from monai.transforms import Compose, EnsureChannelFirstd, LoadImaged, RandSpati
 
 from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
-from pipeline import config as config_module
-from pipeline import dataset
-from pipeline.layout import shard_task
-from pipeline.omezarr import overlapped_bytes
+from pipeline.config import job as config_module
+from pipeline.run.worker import ShardWorker
+from pipeline.store import dataset_json as dataset
+from pipeline.store.layout import shard_task
+from pipeline.store.omezarr import overlapped_bytes
 from pipeline.stream import StreamLoader, StudyStream
 from pipeline.stream.reader import StudyReader
-from pipeline.worker import ShardWorker
 
 PATCH = (96, 96, 96)
 PATHS = ("image_path", "label_path")

@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jobs.generate import DEFAULTS
-from pipeline import config as config_module
-from pipeline.columns import schema
-from pipeline.dataset import record
-from pipeline.layout import CATALOG_DIR, DATASET_FILE, part_path, shard_task
-from pipeline.worker import build_generator
+from pipeline.catalog.columns import schema
+from pipeline.config import job as config_module
+from pipeline.run.worker import build_generator
+from pipeline.store.dataset_json import record
+from pipeline.store.layout import CATALOG_DIR, DATASET_FILE, part_path, shard_task
 
 CHOICES = {
     "generator": ["phantom_ct"],

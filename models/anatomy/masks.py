@@ -34,7 +34,7 @@ from models.uri import shown
 
 FIELD = "params.masks"
 SUFFIXES = (".nii", ".nii.gz")
-DATASET_FILE = "dataset.json"  # a medsynth dataset root (pipeline.layout names the same file)
+DATASET_FILE = "dataset.json"  # a medsynth dataset root (pipeline.store.layout names the same file)
 LABELS_ARRAY = "labels/anatomy/0"
 CACHED = 2  # masks kept decoded per process
 SPACING_MM = (0.01, 50.0)  # a label map's voxel sides: a cell to a coarse 5 cm (absurd beyond)

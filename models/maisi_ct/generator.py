@@ -335,7 +335,7 @@ def _mask(found: tuple[masks.MaskFile, ...], name: str) -> masks.MaskFile:
 
 def _gpu_share_gib(device: torch.device) -> float | None:
     """The GPU memory this process may use: the card's, times the share the worker holds
-    (`pipeline.worker` sets it from `ray.gpus_per_worker`); None on the CPU."""
+    (`pipeline.run.worker` sets it from `ray.gpus_per_worker`); None on the CPU."""
     if device.type != "cuda":
         return None
     device = indexed(device)  # torch's memory-fraction call refuses an index-less `cuda`

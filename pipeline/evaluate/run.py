@@ -25,7 +25,7 @@ from models.anatomy import vocabulary as vocabularies
 from models.base import indexed
 from models.errors import ParamError
 from pipeline import catalog, segmentation
-from pipeline.config import redact
+from pipeline.config.job import redact
 from pipeline.errors import ConfigError
 from pipeline.evaluate import classes as class_groups
 from pipeline.evaluate.metrics import dice, mean, scores

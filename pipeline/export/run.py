@@ -18,7 +18,7 @@ from pipeline.errors import ConfigError
 from pipeline.export import dicom, segmentation
 from pipeline.export.nifti import NiftiWriter
 from pipeline.export.volume import ROW_COLUMNS, ExportStudy, acquisition_record, read
-from pipeline.storage import ensure_local_folder
+from pipeline.store.storage import ensure_local_folder
 
 FORMATS = ("nifti", "dicom")
 MARKER = ".medsynth-export.json"  # which dataset and format a folder holds: never two mixed

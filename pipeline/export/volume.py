@@ -17,8 +17,8 @@ from models.base import AcquisitionRecord
 from models.errors import GeneratorError
 from models.registry import factory
 from pipeline.errors import StorageError
-from pipeline.omezarr import IMAGE_PATH, checksum, read_arrays
-from pipeline.storage import Store
+from pipeline.store.omezarr import IMAGE_PATH, checksum, read_arrays
+from pipeline.store.storage import Store
 
 ROW_COLUMNS = (
     "study_id",

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.catalog import Catalog
+from pipeline.config.fields import whole_number
 from pipeline.errors import ConfigError, StorageError
 from pipeline.export.volume import ROW_COLUMNS, acquisition_record, read
-from pipeline.fields import whole_number
 from pipeline.report import figures, page
 from pipeline.report.summary import Summary, summarise
-from pipeline.storage import ensure_local_folder
+from pipeline.store.storage import ensure_local_folder
 
 
 def build(cat: Catalog, out: Path, where: str | None = None, previews: int = 6) -> Path:

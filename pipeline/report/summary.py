@@ -16,8 +16,8 @@ import pyarrow as pa
 from models import references as published
 from models.labels import snake_case
 from pipeline.catalog import Catalog
-from pipeline.columns import suffix
-from pipeline.sql import Clauses, literal
+from pipeline.catalog.columns import suffix
+from pipeline.catalog.sql import Clauses, literal
 
 COUNTED = ("generator", "modality", "contrast", "body_region", "sex")
 # An MR dataset's acquisition columns (models.mr.sequence.COLUMNS) also counted where present.

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.storage import Store
+from pipeline.store.storage import Store
 
 MARKER = ".medsynth-cached"
 

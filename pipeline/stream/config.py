@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pipeline.config import MAX_SIDE
+from pipeline.config.fields import check_fields
+from pipeline.config.job import MAX_SIDE
 from pipeline.errors import ConfigError
-from pipeline.fields import check_fields
 
 SAMPLING = ("uniform", "balanced")
 NORMALIZE = ("auto", "ct", "zscore", "none")

@@ -27,9 +27,9 @@ import zarr
 from torch.utils.data import IterableDataset, get_worker_info
 
 from pipeline import catalog
-from pipeline.columns import stream_columns
+from pipeline.catalog.columns import stream_columns
+from pipeline.config.fields import build, whole_number
 from pipeline.errors import ConfigError
-from pipeline.fields import build, whole_number
 from pipeline.stream import plan
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, check_labels, check_series

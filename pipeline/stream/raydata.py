@@ -20,11 +20,11 @@ import numpy as np
 import pyarrow as pa
 import ray
 
-from pipeline import catalog, sql
-from pipeline.catalog import Catalog
-from pipeline.columns import stream_columns
+from pipeline import catalog
+from pipeline.catalog import Catalog, sql
+from pipeline.catalog.columns import stream_columns
+from pipeline.config.fields import build, whole_number
 from pipeline.errors import CatalogError
-from pipeline.fields import build, whole_number
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, check_labels, check_series
 

@@ -22,9 +22,9 @@ from zarr.core.buffer import Buffer, BufferPrototype
 from zarr.storage import WrapperStore
 
 from models import LabelDict
-from pipeline.columns import suffix
+from pipeline.catalog.columns import suffix
 from pipeline.errors import ConfigError
-from pipeline.storage import Store
+from pipeline.store.storage import Store
 from pipeline.stream.cache import StudyCache
 from pipeline.stream.config import StreamConfig
 

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import StorageError
-from pipeline.storage import Store
+from pipeline.store.storage import Store
 
 LOOPBACK = "127.0.0.1"
 DATA_PREFIX = "/data/"

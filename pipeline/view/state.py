@@ -30,12 +30,11 @@ import zarr
 
 from models import LabelDict
 from models.labels import Label
-from pipeline import sql
-from pipeline.catalog import Catalog
+from pipeline.catalog import Catalog, sql
 from pipeline.errors import CatalogError, StorageError
-from pipeline.omezarr import IMAGE_PATH, LABEL_NAME
 from pipeline.report.slices import SOFT_TISSUE, window
-from pipeline.storage import Store
+from pipeline.store.omezarr import IMAGE_PATH, LABEL_NAME
+from pipeline.store.storage import Store
 
 HIDDEN_BY_DEFAULT = ("body",)
 PANEL_PIXELS = 320  # a cross-section panel of the 4-panel layout, about, at 1200 x 900

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from jobs.generate import DEFAULTS
-from pipeline import config as config_module
+from pipeline.config import job as config_module
 from tests.conftest import REPO
 
 INFRA = REPO / "infra"

@@ -93,8 +93,8 @@ def test_a_copied_section_is_found(tmp_path: Path) -> None:
 
 
 def test_a_vanished_symbol_does_not_resolve() -> None:
-    assert resolves("pipeline.stream.StudyStream") and resolves("pipeline.config.StorageConfig.prefix_hash")
-    assert not resolves("pipeline.manifest.BASE_FIELDS")
+    assert resolves("pipeline.stream.StudyStream") and resolves("pipeline.config.job.StorageConfig.prefix_hash")
+    assert not resolves("pipeline.catalog.manifest.BASE_FIELDS")
     assert not resolves("pipeline.no_such_module")
 
 

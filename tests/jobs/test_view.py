@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from pipeline import catalog
-from pipeline.omezarr import LABEL_NAME
+from pipeline.store.omezarr import LABEL_NAME
 from pipeline.view import Viewer, open_view
 from tests.conftest import REPO, build_in_process, small_config
 

@@ -11,12 +11,12 @@ import pytest
 
 from models.phantom_ct.generator import PhantomCT
 from pipeline import catalog
-from pipeline import config as config_module
+from pipeline.config import job as config_module
 from pipeline.errors import ConfigError
 from pipeline.export.run import export
-from pipeline.runner import generate
+from pipeline.run.runner import generate
+from pipeline.run.verify import stored_config, verify
 from pipeline.stream import StudyStream
-from pipeline.verify import stored_config, verify
 
 OLD = Path(__file__).resolve().parents[1] / "data" / "pre_series"
 

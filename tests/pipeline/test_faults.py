@@ -17,14 +17,14 @@ import ray
 
 from infra.local.cluster import LocalCluster
 from pipeline import catalog
-from pipeline.config import load
+from pipeline.config.job import load
 from pipeline.errors import StorageError
-from pipeline.layout import shard_task
-from pipeline.runner import generate
-from pipeline.verify import verify
-from pipeline.worker import ShardWorker
+from pipeline.run.runner import generate
+from pipeline.run.verify import verify
+from pipeline.run.worker import ShardWorker
+from pipeline.store.layout import shard_task
 from tests.conftest import REPO, small_config
-from tests.pipeline.test_runner import kill_workers, live_workers
+from tests.pipeline.run.test_runner import kill_workers, live_workers
 from tests.support.faultproxy import FaultProxy
 
 
@@ -136,8 +136,8 @@ def test_a_catalog_folder_that_cannot_be_written_leaves_no_part(tmp_path):
 
 PART_WRITE_UNDER_FILE_SIZE_LIMIT = """
 import resource, signal, sys, tempfile
-from pipeline.layout import shard_task
-from pipeline.worker import ShardWorker
+from pipeline.store.layout import shard_task
+from pipeline.run.worker import ShardWorker
 from tests.conftest import small_config
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of a signal
 cfg = small_config(sys.argv[1], "generator.shape=[16,16,16]")

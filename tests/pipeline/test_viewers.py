@@ -5,7 +5,7 @@ from ome_zarr.io import parse_url
 from ome_zarr.reader import Label, Multiscales, Reader
 
 from pipeline import catalog
-from pipeline.omezarr import read_arrays
+from pipeline.store.omezarr import read_arrays
 
 
 def opened(uri: str, index: int):

@@ -3,7 +3,7 @@
 Each benchmark module has its test file here. Their smoke runs (`--quick`), and the GPU bench's
 rehearsal without Ray, carry the `bench` mark: `make bench-smoke` runs them, and CI does, but
 `make test` does not. What a benchmark relies on is checked by the unit tests of the code it
-measures (objects per study: `tests/pipeline/test_sizing.py`; bytes a patch reads:
+measures (objects per study: `tests/pipeline/run/test_sizing.py`; bytes a patch reads:
 `tests/pipeline/stream/test_reader.py`)."""
 
 import json

@@ -24,7 +24,7 @@ REHEARSAL = """
 import torch
 from jobs.bench import maisi_gpu
 from jobs.bench.report import Report
-from pipeline.config import load
+from pipeline.config.job import load
 
 if __name__ == "__main__":
     cfg = load([], [*maisi_gpu.generator_overrides("tiny", 1), "generator.shape=[32,256,256]",

@@ -17,7 +17,7 @@ from models.anatomy.masks import MaskSet
 from models.errors import GeneratorError, ParamError
 from models.labels import maisi_ct_labels
 from pipeline import catalog
-from pipeline.omezarr import read_arrays
+from pipeline.store.omezarr import read_arrays
 from tests.models.anatomy.maskfiles import phantom_label, renamed, write
 
 MAISI = maisi_ct_labels()

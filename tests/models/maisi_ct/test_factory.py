@@ -12,9 +12,9 @@ from models import StudySpec
 from models.maisi_ct import weights
 from models.maisi_ct.networks import KINDS, build, definitions
 from pipeline import catalog
-from pipeline.omezarr import checksum, validate
-from pipeline.runner import generate
-from pipeline.worker import build_generator
+from pipeline.run.runner import generate
+from pipeline.run.worker import build_generator
+from pipeline.store.omezarr import checksum, validate
 from tests.conftest import small_config
 
 pytestmark = pytest.mark.usefixtures("ray_session")

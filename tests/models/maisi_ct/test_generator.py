@@ -15,7 +15,7 @@ from models.maisi_ct.generator import DEFAULT_SHAPE, _gpu_share_gib
 from models.maisi_ct.networks import KINDS, build, definitions
 from models.maisi_ct.sizing import decode_plan
 from models.registry import create
-from pipeline.worker import worker_device
+from pipeline.run.worker import worker_device
 from tests.support.fakecuda import TOTAL_BYTES
 
 CPU = torch.device("cpu")

@@ -1,4 +1,4 @@
-from pipeline.omezarr import read_arrays
+from pipeline.store.omezarr import read_arrays
 
 
 def stored(cat, study_id: str):

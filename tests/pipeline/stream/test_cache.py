@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.storage import open_store
+from pipeline.store.storage import open_store
 from pipeline.stream.cache import MARKER, StudyCache
 
 STUDY_BYTES = 3 * 1000

@@ -5,10 +5,11 @@ import shutil
 import pytest
 import torch
 
-from pipeline import catalog, compaction
+from pipeline import catalog
+from pipeline.catalog import compaction
+from pipeline.catalog.manifest import encode_part
 from pipeline.errors import CatalogError
-from pipeline.layout import part_path
-from pipeline.manifest import encode_part
+from pipeline.store.layout import part_path
 from pipeline.stream import StudyStream, ray_dataset
 
 pytestmark = pytest.mark.usefixtures("ray_session")

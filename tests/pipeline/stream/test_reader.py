@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import zarr
 
-from pipeline.omezarr import overlapped_bytes
+from pipeline.store.omezarr import overlapped_bytes
 from pipeline.stream import StudyStream
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, _lut, _split

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import StorageError
-from pipeline.storage import open_store
+from pipeline.store.storage import open_store
 from pipeline.view.server import Served, Server, byte_range
 
 GROUP = "studies/000000/s000000001.zarr"

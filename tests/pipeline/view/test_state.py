@@ -11,9 +11,9 @@ import pytest
 
 from pipeline import catalog
 from pipeline.errors import CatalogError, StorageError
-from pipeline.omezarr import read_arrays
 from pipeline.report.slices import SOFT_TISSUE, window
-from pipeline.storage import open_store
+from pipeline.store.omezarr import read_arrays
+from pipeline.store.storage import open_store
 from pipeline.view.state import describe, direct_url, link, segment_properties, state
 
 DATA = "http://127.0.0.1:9/data/g"
