@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from models.errors import GeneratorError, ParamError
+from models.folder import OpenFolder
 from models.labels import LabelDict
 from models.measure import Measurements
 from models.options import Param, parse_params
@@ -136,12 +137,15 @@ def arrays_problem(study: Study, series: tuple[str, ...] = ()) -> str | None:
 @dataclass(frozen=True)
 class GeneratorOptions:
     """What a dataset config says about its generator; `None` means the generator's default.
-    `series`: the series each study holds (`models.series`); None: one, as the generator draws it."""
+    `series`: the series each study holds (`models.series`); None: one, as the generator draws it.
+    `open_folder`: how the generator opens a folder of label maps a param names (`models.folder`;
+    the factory gives `pipeline.store.folder.open_folder`); None: it cannot read one."""
 
     shape: tuple[int, int, int] | None = None
     spacing_mm: tuple[float, float, float] | None = None
     params: dict[str, Any] = field(default_factory=dict)
     series: tuple[str, ...] | None = None
+    open_folder: OpenFolder | None = None
 
     def checked_shape(
         self, generator: str, default: tuple[int, int, int], limits: tuple[int, int]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -127,9 +127,7 @@ class Contract:
 
     def check_bad_options(self) -> None:
         for params, field_name in self.bad_options:
-            options = GeneratorOptions(
-                self.options.shape, self.options.spacing_mm, {**self.options.params, **params}, self.options.series
-            )
+            options = replace(self.options, params={**self.options.params, **params})
             try:
                 create(self.name, options)
             except ParamError as exc:

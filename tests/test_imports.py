@@ -107,3 +107,19 @@ def test_the_cycle_finder_sees_a_cycle_through_a_type_checking_import(tmp_path):
     assert imports("pipeline.columns", probe, known) == {"pipeline.manifest"}
     (tmp_path / "stream.py").write_text("from pipeline import columns, missing\n")  # a module, and a name
     assert imports("pipeline.stream", tmp_path / "stream.py", known) == {"pipeline.columns"}
+
+
+# What reaches storage (DESIGN.md: models touch no storage): a generator reads a user's label maps
+# through the folder the factory opens for it (`models.folder`, `pipeline.store.folder`).
+STORAGE = ("fsspec", "s3fs", "zarr", "boto3", "botocore", "pipeline")
+
+
+def test_models_touch_no_storage():
+    found = []
+    for path in (REPO / "models").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            found += [f"{path.relative_to(REPO)} imports {n}" for n in names if n.split(".")[0] in STORAGE]
+    assert found == []

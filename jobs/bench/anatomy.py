@@ -32,13 +32,14 @@ os.sched_setaffinity(0, {0})
 import torch
 torch.set_num_threads(1)
 from models import GeneratorOptions, make_spec
+from pipeline.store.folder import open_folder
 from models.base import RENDER_STREAM, study_rng
 from models.phantom_ct import patient
 from models.phantom_ct.generator import PhantomCT
 folder, shape, rounds, only_masks = sys.argv[1], tuple(json.loads(sys.argv[2])), int(sys.argv[3]), sys.argv[4] == "1"
 cpu = torch.device("cpu")
 started = time.perf_counter()
-masks = PhantomCT(GeneratorOptions(shape=shape, params={"anatomy": "masks", "masks": folder}))
+masks = PhantomCT(GeneratorOptions(shape=shape, params={"anatomy": "masks", "masks": folder}, open_folder=open_folder))
 check_s = time.perf_counter() - started
 own = PhantomCT(GeneratorOptions(shape=shape, params={"body_region": "chest_abdomen_pelvis"}))
 def anatomy(g, i):

@@ -1,10 +1,12 @@
 """User label maps as anatomy: a folder or fsspec URI of NIfTI files, or a medsynth dataset.
 
-`scan` runs when a generator is built (on the driver, before any work, and in every worker): it
-lists the masks, reads each header (3-D, whole-number or float data, a spacing) and records each
-file's identity: the sha256 of a local file's bytes, the ETag of an object (S3 changes it whenever
-the bytes change). A study's params carry the mask's name and identity; `load` refuses a file whose
-identity changed since, so a study regenerates from its catalog row or not at all.
+The folder is opened through the factory (`models.folder`: the store's URI, credential and
+endpoint checks, its retries), never by models themselves. The scan runs when a generator is
+built (on the driver, before any work, and in every worker): it lists the masks, reads each
+header (3-D, whole-number or float data, a spacing) and records each file's identity: the sha256
+of a local file's bytes, the ETag of an object (S3 changes it whenever the bytes change). A
+study's params carry the mask's name and identity; `load` refuses a file whose identity changed
+since, so a study regenerates from its catalog row or not at all.
 
 `load` returns the mask as a uint8 (z, y, x) label map in the dataset frame (LPS: x to the
 patient's left, y posterior, z superior; `nibabel.as_closest_canonical` first, so an oblique
@@ -16,26 +18,25 @@ their OME-Zarr multiscales).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import math
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-import fsspec
 import numpy as np
 
 from models.anatomy.vocabulary import Vocabulary
 from models.errors import GeneratorError, MedsynthError, ParamError
+from models.folder import Folder, OpenFolder
 from models.uri import problem as uri_problem
 from models.uri import shown
 
 FIELD = "params.masks"
 SUFFIXES = (".nii", ".nii.gz")
 DATASET_FILE = "dataset.json"  # a medsynth dataset root (pipeline.store.layout names the same file)
-LABELS_ARRAY = "labels/anatomy/0"
 CACHED = 2  # masks kept decoded per process
 SPACING_MM = (0.01, 50.0)  # a label map's voxel sides: a cell to a coarse 5 cm (absurd beyond)
 _CHECKED: set[tuple[str, str, str, str]] = set()  # (root, name, identity, vocabulary) read whole once
@@ -76,10 +77,16 @@ TUMOURS = (23, 24, 26, 27, 128)  # lung tumor, pancreatic tumor, hepatic tumor, 
 
 
 class MaskSet:
-    """The masks under one root, scanned once; `load` decodes one (a small per-process cache)."""
+    """The masks under one root, scanned once; `load` decodes one (a small per-process cache).
+    `open_folder` opens the root (and a MAISI index's folder): the factory's, `models.folder`."""
 
     def __init__(
-        self, uri: str, storage_options: dict[str, Any] | None = None, index: IndexFilter | None = None
+        self,
+        uri: str,
+        storage_options: dict[str, Any] | None = None,
+        index: IndexFilter | None = None,
+        *,
+        open_folder: OpenFolder,
     ) -> None:
         if not isinstance(uri, str) or not uri.strip():
             raise ParamError(FIELD, f"must name a folder, URI or medsynth dataset of label maps, got {uri!r}")
@@ -87,16 +94,16 @@ class MaskSet:
         if why is not None:
             raise ParamError(FIELD, why)
         try:
-            self.fs, root = fsspec.core.url_to_fs(uri, **(storage_options or {}))
-        except (ImportError, ValueError, TypeError) as exc:
-            raise ParamError(FIELD, f"cannot open {shown(uri)} ({type(exc).__name__})") from None
-        self.uri, self.root, self.index = uri, root.rstrip("/"), index
+            self.folder: Folder = open_folder(uri, storage_options)
+        except MedsynthError as exc:
+            raise ParamError(FIELD, f"cannot open {shown(uri)} ({_reason(exc, uri)})") from None
+        self.uri, self.index, self.open_folder = uri, index, open_folder
         try:
             self.files = self._scan()
         except ParamError:
             raise
-        except Exception as exc:  # an object store's client: no credentials, access denied, no endpoint
-            raise ParamError(FIELD, f"cannot read {shown(uri)} ({_first_line(exc, uri)})") from None
+        except (MedsynthError, OSError) as exc:  # the store's one line: no credentials, access denied
+            raise ParamError(FIELD, f"cannot read {shown(uri)} ({_reason(exc, uri)})") from None
         if not self.files:
             raise ParamError(FIELD, f"{uri} holds no label maps (*.nii, *.nii.gz, or a medsynth dataset)")
         self._cache: OrderedDict[tuple[str, str], Mask] = OrderedDict()
@@ -112,23 +119,23 @@ class MaskSet:
         self._lock = threading.Lock()
 
     def _scan(self) -> tuple[MaskFile, ...]:
-        if not self.fs.isdir(self.root):
+        if not self.folder.is_folder():
             raise ParamError(FIELD, f"{self.uri} is not a folder")
         if self.index is not None:
             return self._indexed(self.index)
-        if self.fs.exists(f"{self.root}/{DATASET_FILE}"):
-            return tuple(self._medsynth(f"{self.root}/{group}") for group in self._committed())
-        found = sorted(p for p in self.fs.find(self.root) if str(p).endswith(SUFFIXES))
-        return tuple(self._nifti(str(p)) for p in found)
+        if self.folder.exists(DATASET_FILE):
+            return tuple(self._medsynth(group) for group in self._committed())
+        return tuple(self._nifti(rel) for rel in self.folder.walk() if rel.endswith(SUFFIXES))
 
     def _indexed(self, index: IndexFilter) -> tuple[MaskFile, ...]:
         """The entries of a MAISI mask database that `index` keeps (sizes and spacings from it)."""
         where = "params.masks_index"
+        parent, _, name = index.index.rpartition("/")
         try:
-            with fsspec.open(index.index, "rt") as handle:
-                entries = json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise ParamError(where, f"{index.index} is not a readable JSON mask database ({exc})") from None
+            entries = json.loads(self.open_folder(parent or ".", None).read(name))
+        except (OSError, ValueError, MedsynthError) as exc:
+            why = _reason(exc, index.index)
+            raise ParamError(where, f"{shown(index.index)} is not a readable JSON mask database ({why})") from None
         if not isinstance(entries, list):
             raise ParamError(where, f"{index.index} must be a list of masks, as MAISI's candidate_masks_*.json")
         wanted = [REGIONS.index(r) for r in index.regions]
@@ -145,31 +152,15 @@ class MaskSet:
                 continue
             if any(t in labels and t not in index.labels for t in TUMOURS):
                 continue
-            path = f"{self.root}/{name}"
             shape = (int(dim[2]), int(dim[1]), int(dim[0]))
             zyx = (round(float(spacing[2]), 4), round(float(spacing[1]), 4), round(float(spacing[0]), 4))
-            kept.append(MaskFile(name, self._identity(path), shape, zyx, "nifti"))
+            kept.append(MaskFile(name, self.folder.identity(name), shape, zyx, "nifti"))
         if not kept:
             raise ParamError(where, f"no mask of {index.index} covers {list(index.regions)} with {list(index.labels)}")
         return tuple(kept)
 
-    def _name(self, path: str) -> str:
-        return str(path)[len(self.root) + 1 :]
-
-    def _identity(self, path: str) -> str:
-        info = self.fs.info(path)
-        etag = info.get("ETag") or info.get("etag")
-        if etag and not self._local:
-            return f"etag:{str(etag).strip(chr(34))}"
-        return "sha256:" + hashlib.sha256(self.fs.cat_file(path)).hexdigest()
-
-    @property
-    def _local(self) -> bool:
-        return "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
-
-    def _nifti(self, path: str) -> MaskFile:
-        name = self._name(path)
-        image = _nifti(self.fs.cat_file(path), name)
+    def _nifti(self, name: str) -> MaskFile:
+        image = _nifti(self.folder.read(name), name)
         if len(image.shape) != 3:
             raise ParamError(FIELD, f"{name} must be a 3-D label map, got shape {list(image.shape)}")
         kind = image.get_data_dtype()
@@ -178,33 +169,22 @@ class MaskSet:
         x, y, z = (int(n) for n in image.shape)
         dx, dy, dz = (round(float(s), 4) for s in image.header.get_zooms()[:3])
         _check_spacing(name, (dz, dy, dx))
-        return MaskFile(name, self._identity(path), (z, y, x), (dz, dy, dx), "nifti")
+        return MaskFile(name, self.folder.identity(name), (z, y, x), (dz, dy, dx), "nifti")
 
     def _committed(self) -> list[str]:
         """The study groups of a medsynth dataset that its catalog holds: shards that never
-        committed are not read. The catalog is pipeline's (imported here, where a dataset is the
-        source, so models need not know how parts and compactions make it)."""
-        from pipeline import catalog
-
+        committed are not read (the folder asks the factory's catalog)."""
         try:
-            cat = catalog.open(self.uri, self.fs.storage_options)
-            paths = cat.query(columns=["image_path"]).column("image_path").to_pylist()
+            return self.folder.committed_studies()
         except MedsynthError as exc:
             raise ParamError(
                 FIELD, f"{shown(self.uri)} is a medsynth dataset whose catalog cannot be read ({exc})"
             ) from None
-        return sorted(str(p).rsplit("/", 1)[0] for p in paths)
 
-    def _medsynth(self, group: str) -> MaskFile:
-        name = self._name(group)
-        attrs = json.loads(self.fs.cat_file(f"{group}/labels/anatomy/zarr.json"))["attributes"]["ome"]
-        scale = attrs["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"]
-        meta = json.loads(self.fs.cat_file(f"{group}/{LABELS_ARRAY}/zarr.json"))
-        shape = tuple(int(n) for n in meta["shape"])
-        shard = f"{group}/{LABELS_ARRAY}/c/0/0/0"
-        spacing = tuple(float(s) for s in scale)
-        _check_spacing(name, spacing)
-        return MaskFile(name, self._identity(shard), shape, spacing, "medsynth")  # type: ignore[arg-type]
+    def _medsynth(self, name: str) -> MaskFile:
+        stored = self.folder.study_labels(name)
+        _check_spacing(name, stored.spacing_zyx)
+        return MaskFile(name, stored.identity, stored.shape_zyx, stored.spacing_zyx, "medsynth")
 
     def file(self, name: str) -> MaskFile:
         for mask in self.files:
@@ -235,29 +215,20 @@ class MaskSet:
         return mask
 
     def _decode(self, mask: MaskFile, identity: str, vocabulary: Vocabulary) -> Mask:
-        path = f"{self.root}/{mask.name}"
-        now = self._identity(path if mask.kind == "nifti" else f"{path}/{LABELS_ARRAY}/c/0/0/0")
+        nifti = mask.kind == "nifti"
+        now = self.folder.identity(mask.name) if nifti else self.folder.study_labels(mask.name).identity
         if now != identity:
             raise GeneratorError(f"{FIELD}: {mask.name} changed since the study was planned ({identity} -> {now})")
         if mask.kind == "medsynth":
-            import zarr
-
-            if self._local:
-                store: Any = zarr.storage.LocalStore(path, read_only=True)
-            else:
-                protocol = self.fs.protocol[0] if isinstance(self.fs.protocol, tuple) else self.fs.protocol
-                store = zarr.storage.FsspecStore.from_url(
-                    f"{protocol}://{path}", storage_options=self.fs.storage_options, read_only=True
-                )
             try:
-                label = np.asarray(zarr.open_array(store, path=LABELS_ARRAY, mode="r")[...]).astype(np.uint8)
-            except (OSError, KeyError, ValueError, RuntimeError) as exc:  # RuntimeError: a chunk will not decode
+                label = np.asarray(self.folder.read_labels(mask.name)).astype(np.uint8)
+            except (OSError, KeyError, ValueError, RuntimeError, MedsynthError) as exc:  # RuntimeError: a bad chunk
                 why = f"{type(exc).__name__}; python -m jobs.verify {shown(self.uri)}"
                 raise GeneratorError(f"{FIELD}: {mask.name} cannot be read ({why})") from None
             return _mask(mask.name, label, mask.spacing_zyx)
         import nibabel as nib
 
-        image = nib.as_closest_canonical(_nifti(self.fs.cat_file(path), mask.name))
+        image = nib.as_closest_canonical(_nifti(self.folder.read(mask.name), mask.name))
         ras = _whole(np.asanyarray(image.dataobj), mask.name)
         # RAS (x, y, z) -> LPS (z, y, x): flip x and y, reverse the axes.
         lps = np.ascontiguousarray(ras[::-1, ::-1, :].transpose(2, 1, 0))
@@ -316,7 +287,11 @@ def _nifti(data: bytes, name: str) -> Any:
 __all__ = ["Mask", "MaskFile", "MaskSet"]
 
 
-def _first_line(exc: BaseException, uri: str) -> str:
-    """An exception's first line for a message, with `uri` in it shown as `models.uri.shown` does."""
-    text = (str(exc).strip().splitlines() or [""])[0].replace(uri, shown(uri))[:160]
+def _reason(exc: BaseException, uri: str) -> str:
+    """Why opening or reading failed, for a message: a store's line without the config field it
+    names for a dataset (`storage.uri: `), or another exception's type and first line; `uri`
+    in it shown as `models.uri.shown` does."""
+    text = (str(exc).strip().splitlines() or [""])[0].replace(uri, shown(uri))[:240]
+    if isinstance(exc, MedsynthError):
+        return re.sub(r"^storage\.[a-z_.]+: ", "", text)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -17,6 +17,7 @@ from models.anatomy import vocabulary
 from models.anatomy.masks import REGIONS, IndexFilter, MaskFile, MaskSet
 from models.anatomy.place import Pose, place, sample_pose
 from models.errors import ParamError
+from models.folder import OpenFolder
 from models.labels import LabelDict, maisi_ct_labels
 from models.options import Param, Setting, Subset, Weights
 from models.uri import ENDPOINT_TIMEOUT_S, endpoint_problem
@@ -53,10 +54,23 @@ def refuse_mask_options(given: dict[str, Any], own: tuple[str, ...] = ()) -> Non
 
 
 class MaskAnatomy:
-    def __init__(self, params: dict[str, Any], labels: LabelDict, default_vocabulary: str | None) -> None:
-        """`default_vocabulary` None: NIfTI masks must name theirs (no value set is safe to assume)."""
+    def __init__(
+        self,
+        params: dict[str, Any],
+        labels: LabelDict,
+        default_vocabulary: str | None,
+        open_folder: OpenFolder | None,
+    ) -> None:
+        """`default_vocabulary` None: NIfTI masks must name theirs (no value set is safe to assume).
+        `open_folder`: the generator's `GeneratorOptions.open_folder` (the factory's store)."""
         if params["masks"] is None:
             raise ParamError("params.masks", "must name the label maps to use with params.anatomy=masks")
+        if open_folder is None:
+            raise ParamError(
+                "params.masks",
+                "label maps are read through the factory's store: build the generator with "
+                "GeneratorOptions(open_folder=pipeline.store.folder.open_folder), as jobs.generate does",
+            )
         options = {"endpoint_url": params["masks_endpoint_url"]} if params["masks_endpoint_url"] else {}
         if options:
             why = endpoint_problem(str(options["endpoint_url"]), ENDPOINT_TIMEOUT_S)
@@ -70,7 +84,7 @@ class MaskAnatomy:
             index = IndexFilter(params["masks_index"], tuple(params["masks_body_region"]), tuple(values))
         elif params["masks_body_region"] or params["masks_labels"]:
             raise ParamError("params.masks_body_region", "filters MAISI's mask database: set params.masks_index")
-        self.masks = MaskSet(params["masks"], options, index)
+        self.masks = MaskSet(params["masks"], options, index, open_folder=open_folder)
         self.weights = params["mask_weights"]
         if self.weights is not None and len(self.weights) != len(self.masks.files):
             raise ParamError(

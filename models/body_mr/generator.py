@@ -76,7 +76,7 @@ class BodyMR(BaseGenerator):
         self.series = series.check(options.series, SEQUENCES, self.name)
         series.refuse_options(self.series, options.params, steered=mr_sequence.SERIES_STEERED)
         grid = (self.shape, self.spacing)
-        self.label_dict, self.masks = patient.anatomy_setup(self.params, options.params, grid, LABELS, "body_mr")
+        self.label_dict, self.masks = patient.anatomy_setup(self.params, options, grid, LABELS, "body_mr")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         drawn = sample(PATIENT_PARAMS, self.params, rng)

@@ -120,7 +120,7 @@ class BrainMR(BaseGenerator):
         self.label_dict = LABELS
         self.masks: source.MaskAnatomy | None = None
         if self.params["anatomy"] == "masks":
-            self.masks = source.MaskAnatomy(self.params, LABELS, None)
+            self.masks = source.MaskAnatomy(self.params, LABELS, None, options.open_folder)
             self.masks.check_grid(self.shape, self.spacing)
         else:
             source.refuse_mask_options(dict(options.params), own=tuple(PARAMS))

@@ -139,10 +139,10 @@ class MaisiCT(BaseGenerator):
             self.label_dict: LabelDict = maisi_ct_labels().subset(
                 [lb.name for lb in maisi_ct_labels()], name="maisi_ct"
             )
-            self.anatomy = source.MaskAnatomy(self.params, self.label_dict, "maisi")
+            self.anatomy = source.MaskAnatomy(self.params, self.label_dict, "maisi", options.open_folder)
             self.anatomy.check_grid(self.shape, self.spacing)  # type: ignore[arg-type]
         elif self.source == "phantom":
-            self.phantom = PhantomCT(GeneratorOptions(shape=self.shape, params=anatomy))
+            self.phantom = PhantomCT(replace(options, shape=self.shape, spacing_mm=None, params=anatomy, series=None))
             self.label_dict = self.phantom.label_dict
         else:
             self.masks_dir = _folder(self.params["masks_dir"])

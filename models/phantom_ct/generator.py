@@ -144,7 +144,7 @@ class PhantomCT(BaseGenerator):
         self.series = series.check(options.series, ALL_PHASES, self.name)
         series.refuse_options(self.series, options.params, steered=("contrast",))
         grid = (self.shape, self.spacing)
-        self.label_dict, self.masks = patient.anatomy_setup(self.params, options.params, grid, LABELS, "phantom_ct")
+        self.label_dict, self.masks = patient.anatomy_setup(self.params, options, grid, LABELS, "phantom_ct")
 
     def sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
         drawn = sample(PARAMS, self.params, rng)

@@ -10,6 +10,7 @@ import numpy as np
 
 from models.anatomy import source
 from models.anatomy.body import BODY, add_body
+from models.base import GeneratorOptions
 from models.errors import ParamError
 from models.labels import LabelDict, maisi_ct_labels
 from models.phantom_ct import anatomy, lesions
@@ -38,20 +39,21 @@ Setup = tuple[tuple[int, int, int], tuple[float, float, float] | None, bool]  # 
 
 def anatomy_setup(
     parsed: dict[str, Any],
-    given: dict[str, Any],
+    options: GeneratorOptions,
     grid: tuple[tuple[int, int, int], tuple[float, float, float] | None],
     procedural: tuple[str, ...],
     name: str,
 ) -> tuple[LabelDict, source.MaskAnatomy | None]:
     """A torso generator's label dictionary and mask source: on masks (`parsed["anatomy"]`), all of
     MAISI's labels and the checked masks (the procedural parameters refused); otherwise the
-    `procedural` labels and no masks (the mask parameters refused)."""
+    `procedural` labels and no masks (the mask parameters refused). `options`: as given."""
+    given = options.params
     if parsed["anatomy"] == "masks":
         for param in PROCEDURAL_ONLY:
             if param in given:
                 raise ParamError(f"params.{param}", "shapes the procedural torso: only with params.anatomy=phantom")
         labels = maisi_ct_labels()
-        masks = source.MaskAnatomy(parsed, labels, "maisi")
+        masks = source.MaskAnatomy(parsed, labels, "maisi", options.open_folder)
         masks.check_grid(*grid)
         return labels, masks
     source.refuse_mask_options(dict(given))

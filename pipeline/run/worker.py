@@ -33,6 +33,7 @@ from pipeline.catalog.manifest import encode_part, row
 from pipeline.config.job import GenerateConfig, dataset_hash
 from pipeline.errors import CommitConflict
 from pipeline.store import layout
+from pipeline.store.folder import open_folder
 from pipeline.store.omezarr import Encoding, checksum, write_study
 from pipeline.store.storage import open_store
 
@@ -57,7 +58,9 @@ class ShardResult:
 def build_generator(config: GenerateConfig) -> Generator:
     """The generator `config` names, built with its options (`ParamError` names a bad one)."""
     g = config.generator
-    options = GeneratorOptions(shape=g.shape, spacing_mm=g.spacing_mm, params=dict(g.params), series=g.series)
+    options = GeneratorOptions(
+        shape=g.shape, spacing_mm=g.spacing_mm, params=dict(g.params), series=g.series, open_folder=open_folder
+    )
     return create(g.name, options)
 
 

@@ -171,6 +171,11 @@ def stored_bytes(objects: dict[str, bytes], array_path: str) -> int:
     return sum(len(data) for key, data in objects.items() if key.startswith(f"{array_path}/"))
 
 
+def shard_key(array_path: str, ndim: int) -> str:
+    """The one shard object of a single-shard array (Zarr v3's default chunk key encoding)."""
+    return f"{array_path}/c/" + "/".join("0" * ndim)
+
+
 def chunk_sizes(store: Store, array_path: str) -> np.ndarray:
     """Stored bytes of every inner chunk of a single-shard array, from its shard index (z, y, x
     grid; 0 for chunks that were never written because they hold only the fill value)."""
@@ -179,7 +184,7 @@ def chunk_sizes(store: Store, array_path: str) -> np.ndarray:
     (sharding,) = [c for c in meta["codecs"] if c["name"] == "sharding_indexed"]
     grid = [-(-n // c) for n, c in zip(shape, sharding["configuration"]["chunk_shape"], strict=True)]
     n = int(np.prod(grid))
-    shard = f"{array_path}/c/" + "/".join("0" * len(grid))
+    shard = shard_key(array_path, len(grid))
     if not store.exists(shard):
         return np.zeros(grid, dtype=np.int64)
     index_bytes = 16 * n + 4  # (offset, nbytes) uint64 pairs, then a crc32c

@@ -54,7 +54,8 @@ HARDENING_CASES = [
             "generator.params.masks=s3://medsynth-test/masks",
             f"generator.params.masks_endpoint_url={ctx['endpoint']}",
         ],
-        "generator.params.masks: cannot read s3://medsynth-test/masks (NoCredentialsError",
+        "generator.params.masks: cannot read s3://medsynth-test/masks"
+        " (no credentials for s3://medsynth-test/masks (set AWS_ACCESS_KEY_ID",
         env_drop=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
     ),
     Case(

@@ -6,6 +6,7 @@ import pytest
 
 from models import GeneratorOptions
 from models.contract import Contract
+from pipeline.store.folder import open_folder
 from tests.models.anatomy.maskfiles import phantom_label, write
 
 TINY = {"network": "tiny", "num_inference_steps": 2, "max_redraws": 0}
@@ -27,7 +28,7 @@ CASES = {
     ),
     "phantom_ct on masks": lambda m: Contract(
         "phantom_ct",
-        GeneratorOptions(shape=(32, 48, 48), params={"anatomy": "masks", "masks": m}),
+        GeneratorOptions(shape=(32, 48, 48), params={"anatomy": "masks", "masks": m}, open_folder=open_folder),
         [({"vocabulary": "nope"}, "params.vocabulary"), ({"flip_rate": 2}, "params.flip_rate")],
     ),
     "brain_mr": lambda m: Contract(
@@ -42,7 +43,11 @@ CASES = {
     ),
     "body_mr on masks": lambda m: Contract(
         "body_mr",
-        GeneratorOptions(shape=(32, 48, 48), params={"anatomy": "masks", "masks": m, "sequence": "T1w_fs_gd"}),
+        GeneratorOptions(
+            shape=(32, 48, 48),
+            params={"anatomy": "masks", "masks": m, "sequence": "T1w_fs_gd"},
+            open_folder=open_folder,
+        ),
         [({"body_region": "chest"}, "params.body_region"), ({"field_strength_t": 7}, "params.field_strength_t")],
     ),
     "brain_mr physics": lambda m: Contract(

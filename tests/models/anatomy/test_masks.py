@@ -17,6 +17,7 @@ from models.anatomy.masks import MaskSet
 from models.errors import GeneratorError, ParamError
 from models.labels import maisi_ct_labels
 from pipeline import catalog
+from pipeline.store.folder import open_folder
 from pipeline.store.omezarr import read_arrays
 from tests.models.anatomy.maskfiles import phantom_label, renamed, write
 
@@ -31,7 +32,7 @@ def torso():
 
 
 def load(folder, name: str, vocab=IDENTITY):
-    masks = MaskSet(str(folder))
+    masks = MaskSet(str(folder), open_folder=open_folder)
     return masks.load(name, masks.file(name).identity, vocab)
 
 
@@ -39,7 +40,7 @@ def test_either_orientation_reads_back_as_the_same_lps_map_with_the_liver_on_the
     label, spacing = torso
     write(tmp_path / "lps.nii.gz", label, spacing, "LPS")
     write(tmp_path / "sub" / "ras.nii", label, spacing, "RAS", dtype=np.int16)
-    masks = MaskSet(str(tmp_path))
+    masks = MaskSet(str(tmp_path), open_folder=open_folder)
     assert [f.name for f in masks.files] == ["lps.nii.gz", "sub/ras.nii"]
     assert all(f.shape_zyx == label.shape and f.spacing_zyx == pytest.approx(spacing, abs=1e-4) for f in masks.files)
     for name in ("lps.nii.gz", "sub/ras.nii"):
@@ -58,7 +59,7 @@ def test_totalsegmentator_values_are_mapped_to_maisi(tmp_path, torso):
 
 
 def test_a_medsynth_dataset_gives_its_stored_label_maps(built_dataset):
-    masks = MaskSet(built_dataset.storage.uri)
+    masks = MaskSet(built_dataset.storage.uri, open_folder=open_folder)
     cat = catalog.open(built_dataset.storage.uri)
     assert len(masks.files) == len(cat)
     first = masks.files[0]
@@ -72,7 +73,7 @@ def test_only_a_datasets_committed_studies_are_masks(built_dataset, tmp_path):
     root = tmp_path / "ds"
     shutil.copytree(built_dataset.storage.uri, root)
     (root / "catalog" / "part-000001.parquet").unlink()
-    names = [m.name for m in MaskSet(str(root)).files]
+    names = [m.name for m in MaskSet(str(root), open_folder=open_folder).files]
     assert len(names) == 6 and not any(n.startswith("studies/000001/") for n in names)
     assert (root / "studies" / "000001").is_dir()  # the uncommitted groups are still there
 
@@ -82,7 +83,7 @@ def test_masks_on_s3_are_listed_read_and_identified_by_etag(tmp_path, torso, s3)
     write(tmp_path / "a.nii.gz", label, spacing)
     fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
     fs.put(str(tmp_path / "a.nii.gz"), f"{s3.bucket}/masks/a.nii.gz")
-    masks = MaskSet(f"s3://{s3.bucket}/masks", {"endpoint_url": s3.endpoint})
+    masks = MaskSet(f"s3://{s3.bucket}/masks", {"endpoint_url": s3.endpoint}, open_folder=open_folder)
     (found,) = masks.files
     assert found.identity.startswith("etag:")
     assert np.array_equal(masks.load("a.nii.gz", found.identity, IDENTITY).label, label)
@@ -91,7 +92,7 @@ def test_masks_on_s3_are_listed_read_and_identified_by_etag(tmp_path, torso, s3)
 def test_a_changed_file_is_refused_rather_than_used(tmp_path, torso):
     label, spacing = torso
     path = write(tmp_path / "a.nii.gz", label, spacing)
-    masks = MaskSet(str(tmp_path))
+    masks = MaskSet(str(tmp_path), open_folder=open_folder)
     identity = masks.files[0].identity
     write(path, np.roll(label, 1, axis=2), spacing)
     with pytest.raises(GeneratorError, match=r"params.masks: a.nii.gz changed since the study was planned"):
@@ -110,19 +111,19 @@ def test_unmapped_values_and_fractions_are_errors_naming_the_file(tmp_path, tors
 
 def test_bad_folders_and_files_are_refused_when_the_set_is_built(tmp_path):
     with pytest.raises(ParamError, match=r"holds no label maps"):
-        MaskSet(str(tmp_path))
+        MaskSet(str(tmp_path), open_folder=open_folder)
     with pytest.raises(ParamError, match=r"is not a folder"):
-        MaskSet(str(tmp_path / "nowhere"))
+        MaskSet(str(tmp_path / "nowhere"), open_folder=open_folder)
     (tmp_path / "broken.nii.gz").write_bytes(gzip.compress(b"not a nifti header at all"))
     with pytest.raises(ParamError, match=r"broken.nii.gz is not a readable NIfTI file"):
-        MaskSet(str(tmp_path))
+        MaskSet(str(tmp_path), open_folder=open_folder)
     (tmp_path / "broken.nii.gz").unlink()
     nib.save(nib.Nifti1Image(np.zeros((4, 4, 4, 2), np.uint8), np.eye(4)), tmp_path / "four.nii.gz")
     with pytest.raises(ParamError, match=r"four.nii.gz must be a 3-D label map, got shape \[4, 4, 4, 2\]"):
-        MaskSet(str(tmp_path))
+        MaskSet(str(tmp_path), open_folder=open_folder)
     for bad in ("", None, 3):
         with pytest.raises(ParamError, match=r"params.masks"):
-            MaskSet(bad)  # type: ignore[arg-type]
+            MaskSet(bad, open_folder=open_folder)  # type: ignore[arg-type]
 
 
 def maisi_database(folder, torso) -> str:
@@ -152,15 +153,15 @@ def test_maisis_mask_database_is_filtered_as_find_masks_does(tmp_path, torso):
     from models.anatomy.masks import IndexFilter
 
     index = maisi_database(tmp_path, torso)
-    names = lambda f: [m.name for m in MaskSet(str(tmp_path), index=f).files]  # noqa: E731
+    names = lambda f: [m.name for m in MaskSet(str(tmp_path), index=f, open_folder=open_folder).files]  # noqa: E731
     assert names(IndexFilter(index)) == ["masks/chest_only.nii.gz", "masks/abdomen.nii.gz"]  # no tumours
     assert names(IndexFilter(index, ("abdomen",), (1,))) == ["masks/abdomen.nii.gz"]
     assert names(IndexFilter(index, ("abdomen",), (26,))) == ["masks/with_tumour.nii.gz"]
     with pytest.raises(ParamError, match=r"params.masks_index: no mask of .* covers \['head'\]"):
-        MaskSet(str(tmp_path), index=IndexFilter(index, ("head",)))
+        MaskSet(str(tmp_path), index=IndexFilter(index, ("head",)), open_folder=open_folder)
     (tmp_path / "bad.json").write_text('[{"dim": 3}]')
     with pytest.raises(ParamError, match=r"entry 0 is not a MAISI mask entry"):
-        MaskSet(str(tmp_path), index=IndexFilter(str(tmp_path / "bad.json")))
+        MaskSet(str(tmp_path), index=IndexFilter(str(tmp_path / "bad.json")), open_folder=open_folder)
 
 
 def test_weights_steer_the_draw_and_must_match_the_masks(tmp_path, torso):
@@ -171,12 +172,16 @@ def test_weights_steer_the_draw_and_must_match_the_masks(tmp_path, torso):
     write(tmp_path / "a.nii.gz", label, spacing)
     write(tmp_path / "b.nii.gz", label, spacing)
     params = parse_params(PARAMS, {"masks": str(tmp_path), "mask_weights": [0, 1]})
-    anatomy = MaskAnatomy(params, MAISI, "maisi")
+    anatomy = MaskAnatomy(params, MAISI, "maisi", open_folder)
     rng = np.random.default_rng(0)
     assert {anatomy.sample(rng)[0].name for _ in range(20)} == {"b.nii.gz"}
     with pytest.raises(ParamError, match=r"params.mask_weights: has 3 weights for 2 masks"):
-        MaskAnatomy(parse_params(PARAMS, {"masks": str(tmp_path), "mask_weights": [1, 1, 1]}), MAISI, "maisi")
+        MaskAnatomy(
+            parse_params(PARAMS, {"masks": str(tmp_path), "mask_weights": [1, 1, 1]}), MAISI, "maisi", open_folder
+        )
     with pytest.raises(ParamError, match=r"params.mask_weights: weights must be >= 0 and not all 0"):
         parse_params(PARAMS, {"masks": str(tmp_path), "mask_weights": [0, 0]})
     with pytest.raises(ParamError, match=r"params.masks_body_region: filters MAISI's mask database"):
-        MaskAnatomy(parse_params(PARAMS, {"masks": str(tmp_path), "masks_body_region": "chest"}), MAISI, "maisi")
+        MaskAnatomy(
+            parse_params(PARAMS, {"masks": str(tmp_path), "masks_body_region": "chest"}), MAISI, "maisi", open_folder
+        )

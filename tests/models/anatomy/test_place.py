@@ -9,6 +9,7 @@ import pytest
 from models.anatomy.masks import Mask
 from models.anatomy.place import KEEP_VOXELS, Pose, place, sample_pose
 from models.labels import maisi_ct_labels
+from pipeline.store.folder import open_folder
 from tests.models.anatomy.maskfiles import phantom_label
 
 MAISI = maisi_ct_labels()
@@ -95,7 +96,7 @@ def test_one_anatomy_at_1mm_3mm_or_5mm_slices_lands_on_a_grid_alike(tmp_path, st
     label, _ = phantom_label((90, 96, 96), body_region="abdomen")  # taken as 1 mm voxels
     coarse = label[:: step[0], :: step[1], :: step[2]]
     write(tmp_path / "m.nii.gz", coarse, spacing, "RAS")
-    masks = MaskSet(str(tmp_path))
+    masks = MaskSet(str(tmp_path), open_folder=open_folder)
     mask = masks.load("m.nii.gz", masks.files[0].identity, vocabulary.identity(MAISI))
     out = place(mask, (45, 48, 48), (2.0, 2.0, 2.0), Pose.identity(), MAISI, rng())
     liver_ml = (out == VALUE["liver"]).sum() * 8 / 1000

@@ -9,6 +9,7 @@ from models.anatomy.source import PARAMS, MaskAnatomy, refuse_mask_options
 from models.errors import ParamError
 from models.labels import maisi_ct_labels
 from models.options import parse_params
+from pipeline.store.folder import open_folder
 from tests.models.anatomy.maskfiles import phantom_label, write
 
 MAISI = maisi_ct_labels()
@@ -36,18 +37,22 @@ def test_mask_options_without_masks_are_refused_unless_the_generator_owns_them()
 def test_what_a_set_of_masks_must_say(folder):
     root, _, _ = folder
     with pytest.raises(ParamError, match=r"^generator\.params\.masks: must name the label maps"):
-        MaskAnatomy(params(), MAISI, None)
+        MaskAnatomy(params(), MAISI, None, open_folder)
+    with pytest.raises(ParamError, match=r"^generator\.params\.masks: label maps are read through the factory's store"):
+        MaskAnatomy(params(masks=str(root), vocabulary="maisi"), MAISI, None, None)  # no opener: models read nothing
     with pytest.raises(ParamError, match=r"^generator\.params\.vocabulary: must say what the values"):
-        MaskAnatomy(params(masks=str(root)), MAISI, None)
+        MaskAnatomy(params(masks=str(root)), MAISI, None, open_folder)
     with pytest.raises(ParamError, match=r"^generator\.params\.mask_weights: has 3 weights for 2 masks"):
-        MaskAnatomy(params(masks=str(root), vocabulary="maisi", mask_weights=[1, 1, 1]), MAISI, None)
+        MaskAnatomy(params(masks=str(root), vocabulary="maisi", mask_weights=[1, 1, 1]), MAISI, None, open_folder)
     with pytest.raises(ParamError, match=r"^generator\.params\.masks_body_region: filters MAISI's mask database"):
-        MaskAnatomy(params(masks=str(root), vocabulary="maisi", masks_body_region=["abdomen"]), MAISI, None)
+        MaskAnatomy(
+            params(masks=str(root), vocabulary="maisi", masks_body_region=["abdomen"]), MAISI, None, open_folder
+        )
 
 
 def test_a_grid_must_fit_in_every_mask_in_z_and_the_fitted_spacing_covers_it(folder):
     root, shape, spacing = folder
-    anatomy = MaskAnatomy(params(masks=str(root)), MAISI, "maisi")
+    anatomy = MaskAnatomy(params(masks=str(root)), MAISI, "maisi", open_folder)
     extent = shape[0] * spacing[0]
     anatomy.check_grid((40, 64, 64), (extent / 40, 1.0, 1.0))
     anatomy.check_grid((40, 64, 64), None)  # spacing fitted per mask: always fits
@@ -60,11 +65,11 @@ def test_a_grid_must_fit_in_every_mask_in_z_and_the_fitted_spacing_covers_it(fol
 
 def test_draws_replay_and_weights_steer_them(folder):
     root, _, _ = folder
-    anatomy = MaskAnatomy(params(masks=str(root)), MAISI, "maisi")
+    anatomy = MaskAnatomy(params(masks=str(root)), MAISI, "maisi", open_folder)
     a = anatomy.sample(np.random.default_rng(3))
     b = anatomy.sample(np.random.default_rng(3))
     assert a[1] == b[1] and set(a[1]) == {"mask", "mask_identity", "pose"}
-    only_b = MaskAnatomy(params(masks=str(root), mask_weights=[0, 1]), MAISI, "maisi")
+    only_b = MaskAnatomy(params(masks=str(root), mask_weights=[0, 1]), MAISI, "maisi", open_folder)
     assert {only_b.sample(np.random.default_rng(k))[1]["mask"] for k in range(10)} == {"b.nii.gz"}
     label = anatomy.label_map(a[1], (20, 32, 32), (4.0, 4.0, 4.0), np.random.default_rng(0))
     assert label.shape == (20, 32, 32) and (label == MAISI.value("liver")).any()

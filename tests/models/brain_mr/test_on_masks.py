@@ -9,6 +9,7 @@ import torch
 from models.base import GeneratorOptions, make_spec
 from models.brain_mr.generator import BrainMR
 from models.brain_mr.template import VALUE
+from pipeline.store.folder import open_folder
 from tests.models.anatomy.maskfiles import renamed, write
 
 CPU = torch.device("cpu")
@@ -31,7 +32,7 @@ ASEG = {  # brain_mr label -> FreeSurfer aseg value (FreeSurferColorLUT.txt)
 
 @pytest.fixture(scope="module")
 def asegs(tmp_path_factory):
-    template = BrainMR(GeneratorOptions(shape=SHAPE))
+    template = BrainMR(GeneratorOptions(shape=SHAPE, open_folder=open_folder))
     out = tmp_path_factory.mktemp("aseg")
     study = template.render(make_spec(template, 0, 0), CPU)
     write(out / "sub-01_aseg.nii.gz", renamed(study.label, {VALUE[k]: v for k, v in ASEG.items()}), study.spacing_mm)
@@ -41,10 +42,10 @@ def asegs(tmp_path_factory):
 def test_aseg_volumes_become_brain_mr_studies(asegs):
     folder, _ = asegs
     params = {"anatomy": "masks", "masks": str(folder), "vocabulary": "freesurfer", "flip_rate": 0.0}
-    gen = BrainMR(GeneratorOptions(shape=SHAPE, params=params))
+    gen = BrainMR(GeneratorOptions(shape=SHAPE, params=params, open_folder=open_folder))
     spec = make_spec(gen, 1, 0)
     study = gen.render(spec, CPU)
-    again = BrainMR(GeneratorOptions(shape=SHAPE, params=params)).render(spec, CPU)
+    again = BrainMR(GeneratorOptions(shape=SHAPE, params=params, open_folder=open_folder)).render(spec, CPU)
     assert np.array_equal(study.image, again.image) and np.array_equal(study.label, again.label)
     present = set(np.unique(study.label).tolist())
     assert {VALUE[name] for name in ASEG} <= present
@@ -55,7 +56,7 @@ def test_aseg_volumes_become_brain_mr_studies(asegs):
 
 def test_a_brain_mr_dataset_is_a_source_of_masks(brain_dataset):
     params = {"anatomy": "masks", "masks": brain_dataset.storage.uri, "deformation_mm": 0.0}
-    gen = BrainMR(GeneratorOptions(shape=SHAPE, params=params))
+    gen = BrainMR(GeneratorOptions(shape=SHAPE, params=params, open_folder=open_folder))
     assert len(gen.masks.masks.files) == 3  # type: ignore[union-attr]
     study = gen.render(make_spec(gen, 2, 0), CPU)
     assert VALUE["left cerebral white matter"] in np.unique(study.label)
@@ -66,4 +67,6 @@ def test_nifti_masks_must_say_what_their_values_mean(asegs):
 
     folder, _ = asegs
     with pytest.raises(ParamError, match=r"params.vocabulary: must say what the values of .* mean"):
-        BrainMR(GeneratorOptions(shape=SHAPE, params={"anatomy": "masks", "masks": str(folder)}))
+        BrainMR(
+            GeneratorOptions(shape=SHAPE, params={"anatomy": "masks", "masks": str(folder)}, open_folder=open_folder)
+        )

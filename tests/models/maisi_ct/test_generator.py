@@ -16,6 +16,7 @@ from models.maisi_ct.networks import KINDS, build, definitions
 from models.maisi_ct.sizing import decode_plan
 from models.registry import create
 from pipeline.run.worker import worker_device
+from pipeline.store.folder import open_folder
 from tests.support.fakecuda import TOTAL_BYTES
 
 CPU = torch.device("cpu")
@@ -24,7 +25,7 @@ FAST = {"network": "tiny", "num_inference_steps": 2, "max_redraws": 0}
 
 
 def generator(shape=SHAPE, **params):
-    return create("maisi_ct", GeneratorOptions(shape=shape, params={**FAST, **params}))
+    return create("maisi_ct", GeneratorOptions(shape=shape, params={**FAST, **params}, open_folder=open_folder))
 
 
 @cache

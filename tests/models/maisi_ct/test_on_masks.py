@@ -8,6 +8,7 @@ import torch
 
 from models import GeneratorOptions, ParamError, make_spec
 from models.registry import create
+from pipeline.store.folder import open_folder
 from tests.models.anatomy.maskfiles import phantom_label, write
 
 CPU = torch.device("cpu")
@@ -27,7 +28,7 @@ def folder(tmp_path_factory):
 def test_any_mask_is_resampled_onto_the_maisi_grid_and_conditions_the_image(folder):
     path, _ = folder
     params = {**FAST, "anatomy": "masks", "masks": str(path)}
-    g = create("maisi_ct", GeneratorOptions(shape=SHAPE, params=params))
+    g = create("maisi_ct", GeneratorOptions(shape=SHAPE, params=params, open_folder=open_folder))
     spec = make_spec(g, 0, 0)
     assert spec.params["label_source"] == "anatomy" and spec.params["mask_file"] == "small.nii.gz"
     study = g.render(spec, CPU)
@@ -37,14 +38,14 @@ def test_any_mask_is_resampled_onto_the_maisi_grid_and_conditions_the_image(fold
     kept = set(np.unique(study.label).tolist())
     assert {1, 3, 5, 14} <= kept and 200 in kept  # liver, spleen, kidneys, the body
     assert (study.image[study.label == 0] == -1000).all()
-    again = create("maisi_ct", GeneratorOptions(shape=SHAPE, params=params)).render(spec, CPU)
+    again = create("maisi_ct", GeneratorOptions(shape=SHAPE, params=params, open_folder=open_folder)).render(spec, CPU)
     assert np.array_equal(again.image, study.image) and np.array_equal(again.label, study.label)
 
 
 def test_the_two_mask_routes_are_exclusive(folder):
     path, _ = folder
     with pytest.raises(ParamError, match=r"params.anatomy: masks \(resampled\) and label_source=masks"):
-        create("maisi_ct", GeneratorOptions(params={**FAST, "anatomy": "masks", "masks": str(path),
-                                                    "label_source": "masks", "masks_dir": str(path)}))  # fmt: skip
+        both = {**FAST, "anatomy": "masks", "masks": str(path), "label_source": "masks", "masks_dir": str(path)}
+        create("maisi_ct", GeneratorOptions(params=both, open_folder=open_folder))
     with pytest.raises(ParamError, match=r"params.masks: is read only with params.anatomy=masks"):
-        create("maisi_ct", GeneratorOptions(shape=SHAPE, params={**FAST, "masks": str(path)}))
+        create("maisi_ct", GeneratorOptions(shape=SHAPE, params={**FAST, "masks": str(path)}, open_folder=open_folder))

@@ -15,6 +15,7 @@ from models.labels import maisi_ct_labels
 from models.phantom_ct.generator import PhantomCT
 from models.phantom_ct.label_tissue import tissue_of
 from models.phantom_ct.tissue import TISSUE_INDEX
+from pipeline.store.folder import open_folder
 from tests.models.anatomy.maskfiles import phantom_label, renamed, write
 
 CPU = torch.device("cpu")
@@ -32,7 +33,7 @@ def folder(tmp_path_factory):
 
 def generator(folder, **params) -> PhantomCT:
     given = {"anatomy": "masks", "masks": str(folder), "vocabulary": "totalsegmentator", **params}
-    return PhantomCT(GeneratorOptions(shape=(40, 56, 56), params=given))
+    return PhantomCT(GeneratorOptions(shape=(40, 56, 56), params=given, open_folder=open_folder))
 
 
 def test_every_maisi_class_has_a_tissue():
@@ -62,9 +63,9 @@ def test_options_of_one_anatomy_are_refused_with_the_other(folder):
     with pytest.raises(ParamError, match=r"params.lesion_rate: shapes the procedural torso"):
         generator(folder, lesion_rate=0.5)
     with pytest.raises(ParamError, match=r"params.masks: is read only with params.anatomy=masks"):
-        PhantomCT(GeneratorOptions(params={"masks": str(folder)}))
+        PhantomCT(GeneratorOptions(params={"masks": str(folder)}, open_folder=open_folder))
     with pytest.raises(ParamError, match=r"params.masks: must name the label maps"):
-        PhantomCT(GeneratorOptions(params={"anatomy": "masks"}))
+        PhantomCT(GeneratorOptions(params={"anatomy": "masks"}, open_folder=open_folder))
 
 
 def test_a_grid_longer_than_the_masks_is_refused_before_any_work(folder):
@@ -74,5 +75,6 @@ def test_a_grid_longer_than_the_masks_is_refused_before_any_work(folder):
                 shape=(40, 56, 56),
                 spacing_mm=(9.0, 5.0, 5.0),
                 params={"anatomy": "masks", "masks": str(folder), "vocabulary": "totalsegmentator"},
+                open_folder=open_folder,
             )
         )
