@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.phantom_ct.body import CAVITY, WALL_MM, Body, Frame, Jitter, Structure, organ, paint_tube, tube, wall_point
+from models.phantom_ct import reference
+from models.phantom_ct.body import (
+    CAVITY,
+    WALL_MM,
+    Body,
+    Frame,
+    Jitter,
+    Structure,
+    organ,
+    paint_tube,
+    placed,
+    vessel,
+    wall_point,
+)
 from models.phantom_ct.shapes import Blob, Carved, Clipped, Dome, FieldSolid, rotation
 
-# Renal pyramids: their directions (degrees, in the frontal plane from the lateral edge) and radius.
-MEDULLA = (-75.0, -45.0, -15.0, 15.0, 45.0, 75.0, 100.0, -100.0)
-PYRAMID_MM = 10.0
-PARENCHYMA_MM = 15.5  # renal parenchyma, cortex and medulla together: 15-16 mm (Glodny 2009, below)
-HILUM_DEG = 42.0  # the hilum turned forward of the coronal plane: 40-45 degrees (Sakate 2009, below)
-HILUM_FRACTION = 1.0 / 3.0  # the hilum, a vertical slit in the middle third of the medial border
-PERIRENAL_MM = 12.0  # the perirenal fat round each kidney, inside Gerota's fascia (all round: see kidneys)
-SPLEEN_THETA = 0.85  # radians round the wall from the back: the spleen's posterolateral bed
-RETROPERITONEUM_Y = 25.0  # mm: small-bowel loops stay in front of this coronal plane (reference frame)
+# Inside each kidney (the reference anatomy's "kidney" entry says where each number comes from):
+_KIDNEY = reference.landmark("kidney")
+MEDULLA = tuple(float(d) for d in _KIDNEY["medulla_deg"])  # pyramids' directions, frontal plane, from the lateral edge
+PYRAMID_MM = float(_KIDNEY["pyramid_mm"])  # a pyramid's radius
+PARENCHYMA_MM = float(_KIDNEY["parenchyma_mm"])  # cortex and medulla together: 15-16 mm (Glodny 2009, below)
+HILUM_FRACTION = float(_KIDNEY["hilum_fraction"])  # the hilum, a slit in the middle third of the medial border
+PERIRENAL_MM = float(_KIDNEY["perirenal_mm"])  # the perirenal fat round each kidney, inside Gerota's fascia
 
 
 def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
@@ -28,31 +39,8 @@ def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure
     parts.append(spleen(body, frame, jit, dome))
     parts += kidneys(body, frame, jit)
     parts += stomach(body, frame, jit, dome)
-    parts += paint_tube(
-        "pancreas",
-        "pancreas",
-        tube(frame, jit, [(-28, 5, 345), (-5, -8, 360), (30, 10, 375), (70, 35, 395)], [19, 13, 12, 11]),
-        CAVITY,
-    )
-    parts += paint_tube(
-        "duodenum",
-        "bowel",
-        tube(
-            frame,
-            jit,
-            [
-                (18, -35, 382),
-                (-22, -28, 376),
-                (-50, -2, 355),
-                (-48, 5, 312),
-                (-20, 15, 298),
-                (25, 10, 305),
-                (38, 2, 335),
-            ],
-            [12] * 7,
-        ),
-        CAVITY,
-    )
+    parts += paint_tube("pancreas", "pancreas", vessel(frame, jit, "pancreas"), CAVITY)
+    parts += paint_tube("duodenum", "bowel", vessel(frame, jit, "duodenum"), CAVITY)
     parts += portal_system(frame, jit)
     parts += colon(body, frame, jit)
     parts += small_bowel(body, frame, jit)
@@ -63,21 +51,19 @@ def liver(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
     """Right and left lobes under the right dome, hepatic and portal vessel branches inside it,
     the gallbladder in its fossa below."""
     scale = body.organ_scale["liver"]
-    right = organ(frame, jit, (-62.0, 5.0, 420.0), (83.0, 81.0, 79.0), scale, (0.0, 15.0, 10.0), 0.06)
-    left = organ(frame, jit, (25.0, -45.0, 435.0), (64.0, 39.0, 47.0), scale, (0.0, 0.0, 10.0), 0.06)
+    right = placed(frame, jit, "liver right lobe", scale)
+    left = placed(frame, jit, "liver left lobe", scale)
     parts = [
         Structure("liver", "liver", Clipped(right, below=dome, margin=2.0), CAVITY),
         Structure("liver", "liver", Clipped(left, below=dome, margin=2.0), CAVITY),
     ]
-    ivc_top = (-26.0, -6.0, 465.0)
-    for end in ((-95, 0, 430), (-55, -50, 445), (5, -45, 450)):  # hepatic veins, draining up to the IVC
-        parts += paint_tube(
-            "hepatic vessel", "hepatic_vessel", tube(frame, jit, [ivc_top, end], [6, 2.5]), frozenset({"liver"})
-        )
-    hilum = (-35.0, 10.0, 405.0)
-    for end in ((-85, 20, 390), (-30, -45, 420), (-70, -25, 375)):  # portal branches from the hilum
-        parts += paint_tube("hepatic vessel", "portal", tube(frame, jit, [hilum, end], [6, 2.5]), frozenset({"liver"}))
-    gallbladder = organ(frame, jit, (-50.0, -55.0, 382.0), (17.0, 19.0, 38.0), scale, (25.0, 0.0, 10.0), 0.05)
+    for side in ("right", "middle", "left"):  # hepatic veins, draining up to the IVC
+        veins = vessel(frame, jit, f"{side} hepatic vein")
+        parts += paint_tube("hepatic vessel", "hepatic_vessel", veins, frozenset({"liver"}))
+    for branch in ("right posterior", "left", "right anterior"):  # portal branches from the hilum
+        portal = vessel(frame, jit, f"{branch} portal branch")
+        parts += paint_tube("hepatic vessel", "portal", portal, frozenset({"liver"}))
+    gallbladder = placed(frame, jit, "gallbladder", scale)
     parts.append(Structure("gallbladder", "bile", gallbladder, frozenset({"liver", "visceral"})))
     return parts
 
@@ -91,10 +77,11 @@ def spleen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> Structure:
     1997;7:246-248: 215 ml, 107-315). The radii are those dimensions a little over, as the dome clips
     the upper pole and the stomach dents the visceral face: 180 (F) and 190 (M) ml on average."""
     scale = body.organ_scale["spleen"]
-    x, y = wall_point(frame, frame.z(410.0), SPLEEN_THETA, inset=WALL_MM + 25.0 * scale)
-    outer = organ(
-        frame, jit, (x / frame.sxy, y / frame.sxy, 410.0), (25.0, 47.0, 54.0), scale, (-15.0, 0.0, 50.0), 0.05
-    )
+    bed = reference.entry("organs", "spleen")
+    height = bed["height_mm"]
+    x, y = wall_point(frame, frame.z(height), bed["wall_theta_rad"], inset=WALL_MM + bed["inset_mm"] * scale)
+    centre = (x / frame.sxy, y / frame.sxy, height)
+    outer = organ(frame, jit, centre, tuple(bed["radii_mm"]), scale, tuple(bed["angles_deg"]), bed["bend"])  # type: ignore[arg-type]
     inward = rotation(outer.angles_deg) @ np.array([-1.0, 0.0, 0.0])  # the thickness axis, pointing medially
     depth = 38.0 * scale
     hollow = Blob(
@@ -119,7 +106,8 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     border, so even the poles were open C shapes. The hilum faces forward and in, 40-45 degrees in
     front of the coronal plane (Sakate M, Sakate ATY, Yamashita S, et al. Normal abdominal computed
     tomography: a retrospective study of renal hila angles. Radiol Bras 2009;42:27-29, 500 hila of
-    250 normal CTs), so the lateral border lies behind the medial one (`HILUM_DEG`); before 0.7.0
+    250 normal CTs), so the lateral border lies behind the medial one (42 degrees: the kidneys' last angle in
+    the reference anatomy, `data/reference.json`); before 0.7.0
     the kidneys were turned 30 degrees the other way, their hila facing back towards the
     transverse processes.
 
@@ -130,16 +118,8 @@ def kidneys(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     is, so the kidney is never cut flat against a muscle (before 0.6.0 the psoas, the back muscles
     and the wall clipped it where they met, and it touched them with no fat between)."""
     parts: list[Structure] = []
-    for side, sign, z in (("right", -1.0, 315.0), ("left", 1.0, 330.0)):
-        kidney = organ(
-            frame,
-            jit,
-            (sign * 74.0, 50.0, z),
-            (32.0, 24.0, 57.0),
-            body.organ_scale["kidney"],
-            (-20.0, sign * 12.0, sign * HILUM_DEG),
-            0.05,
-        )
+    for side, sign in (("right", -1.0), ("left", 1.0)):
+        kidney = placed(frame, jit, f"{side} kidney", body.organ_scale["kidney"])
         fascia = tuple(r + PERIRENAL_MM for r in kidney.radii)
         capsule = Blob(kidney.center, fascia, kidney.angles_deg, kidney.bend)  # type: ignore[arg-type]
         parts.append(Structure("body", "fat", capsule, CAVITY | {"muscle"}))  # perirenal fat: no muscle, no bowel
@@ -175,17 +155,15 @@ def _in_frame(blob: Blob, local: np.ndarray) -> tuple[float, float, float]:
 def adrenals(frame: Frame, jit: Jitter) -> list[Structure]:
     """Flat glands capping each kidney's upper pole, medially (the right one higher, as the kidney)."""
     parts = []
-    for side, sign, z in (("right", -1.0, 385.0), ("left", 1.0, 395.0)):
-        gland = organ(frame, jit, (sign * 40.0, 46.0, z), (13.0, 6.5, 22.0), 1.0, (0.0, 0.0, sign * 35.0), 0.05)
+    for side in ("right", "left"):
+        gland = placed(frame, jit, f"{side} adrenal gland")
         parts.append(Structure(f"{side} adrenal gland", "adrenal", gland, CAVITY))
     return parts
 
 
 def stomach(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
     """Wall, fluid, and gas rising to the front (supine) in a share `stomach_gas` of the lumen."""
-    wall = organ(
-        frame, jit, (62.0, -15.0, 415.0), (45.0, 38.0, 65.0), body.organ_scale["stomach"], (0.0, 30.0, 20.0), 0.08
-    )
+    wall = placed(frame, jit, "stomach", body.organ_scale["stomach"])
     lumen = Blob(wall.center, tuple(r * 0.8 for r in wall.radii), wall.angles_deg, wall.bend)
     depth = wall.radii[1] * 0.8
     gas_level = wall.center[1] - depth + 2 * depth * body.stomach_gas
@@ -204,50 +182,16 @@ def stomach(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure
 def portal_system(frame: Frame, jit: Jitter) -> list[Structure]:
     """Portal vein from the confluence behind the pancreatic neck to the liver hilum, the splenic
     vein along the back of the pancreas, the superior mesenteric vein below."""
-    confluence = (5.0, 18.0, 368.0)
     soft = CAVITY | {"pancreas", "liver"}
-    parts = paint_tube(
-        "portal vein and splenic vein",
-        "portal",
-        tube(frame, jit, [confluence, (-20, 12, 388), (-35, 10, 405)], [8, 8, 7]),
-        soft,
-    )
-    parts += paint_tube(
-        "portal vein and splenic vein",
-        "portal",
-        tube(frame, jit, [confluence, (35, 28, 382), (72, 42, 405)], [5, 5, 5]),
-        soft,
-    )
-    parts += paint_tube(
-        "portal vein and splenic vein",
-        "portal",
-        tube(frame, jit, [confluence, (8, 5, 330), (10, -5, 280)], [6, 6, 5]),
-        soft,
-    )
+    parts: list[Structure] = []
+    for name in ("portal vein", "splenic vein", "superior mesenteric vein"):  # each from the confluence
+        parts += paint_tube("portal vein and splenic vein", "portal", vessel(frame, jit, name), soft)
     return parts
-
-
-COLON_PATH = [
-    (-70, -10, 175),
-    (-85, 15, 250),
-    (-80, 12, 330),
-    (-60, -35, 372),
-    (-20, -72, 335),
-    (30, -72, 345),
-    (80, -15, 405),
-    (92, 25, 330),
-    (85, 32, 230),
-    (60, 25, 150),
-    (15, 55, 125),
-    (0, 82, 95),
-    (0, 65, 30),
-]
-COLON_RADII = [28, 26, 25, 24, 22, 22, 22, 20, 20, 18, 18, 22, 20]
 
 
 def colon(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     """Caecum to rectum around the small bowel: wall and mottled content with pockets of gas."""
-    segments = tube(frame, jit, COLON_PATH, COLON_RADII, wander=5.0)
+    segments = vessel(frame, jit, "colon")
     inner = [s.__class__(s.a, s.b, s.ra - 3.0, s.rb - 3.0) for s in segments]
     parts = paint_tube("colon", "bowel", segments, CAVITY)
     parts += paint_tube(None, "colon_content", inner, frozenset({"bowel"}))
@@ -260,9 +204,11 @@ def colon(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
 def small_bowel(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     """Loops where a smooth field crosses a threshold in the central abdomen; the rest of the
     mesentery stays fat. More visceral fat, fewer loops."""
+    at = reference.landmark("small_bowel")
+    (rx, ry, rz), behind = at["radii_mm"], at["retroperitoneum_y_mm"]
     region = Clipped(  # intraperitoneal: in front of the kidneys and great vessels (retroperitoneal)
-        Blob(frame.p(0.0, -15.0, 225.0), (110.0 * frame.sxy, 75.0 * frame.sxy, 150.0 * frame.sz)),
-        plane_point=(0.0, RETROPERITONEUM_Y * frame.sxy, 0.0),
+        Blob(frame.p(*at["centre_mm"]), (rx * frame.sxy, ry * frame.sxy, rz * frame.sz)),
+        plane_point=(0.0, behind * frame.sxy, 0.0),
         plane_normal=(0.0, 1.0, 0.0),
     )
     threshold = -0.2 + 0.9 * body.visceral_fat

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.phantom_ct import reference
 from models.phantom_ct.shapes import Blob, Capsule, Dome, Prism, Solid, Tube, Vec3
 
 CAVITY = frozenset({"visceral"})
@@ -101,6 +102,18 @@ def tube(frame: Frame, jit: Jitter, path: Sequence[Vec3], radii: Sequence[float]
     return Tube(points, tuple(radii)).segments()
 
 
+def placed(frame: Frame, jit: Jitter, name: str, scale: float = 1.0) -> Blob:
+    """The reference anatomy's organ `name` (`reference.organ`), placed for this study."""
+    o = reference.organ(name)
+    return organ(frame, jit, o.centre_mm, o.radii_mm, scale, o.angles_deg, o.bend)
+
+
+def vessel(frame: Frame, jit: Jitter, name: str) -> list[Capsule]:
+    """The reference anatomy's tube `name` (`reference.path`: a vessel, duct, bowel or muscle)."""
+    p = reference.path(name)
+    return tube(frame, jit, p.points_mm, p.radii_mm, p.wander_mm)
+
+
 def paint_tube(
     label: str | None, tissue: str, segments: list[Capsule], within: frozenset[str] | None = None
 ) -> list[Structure]:
@@ -108,33 +121,12 @@ def paint_tube(
 
 
 # Fat-free torso cross-section (z, half-width, half-depth, centre y): thigh roots to thoracic inlet.
-SECTION_KNOTS = (
-    (-60.0, 170.0, 110.0, 10.0),
-    (40.0, 178.0, 118.0, 10.0),
-    (140.0, 172.0, 112.0, 5.0),
-    (220.0, 158.0, 105.0, 0.0),
-    (300.0, 145.0, 105.0, 0.0),
-    (420.0, 150.0, 108.0, 5.0),
-    (560.0, 150.0, 104.0, 10.0),
-    (700.0, 142.0, 96.0, 15.0),
-    (780.0, 125.0, 85.0, 15.0),
-)
+SECTION_KNOTS = reference.table("section")
 WALL_MM = 14.0
 # The abdominopelvic cavity (z, half-width, half-depth, centre y): in the abdomen the wall's
 # inner face; in the pelvis it narrows between the iliac wings to the true pelvis, the space
 # outside it filled by the pelvic and gluteal muscles.
-CAVITY_KNOTS = (
-    (-60.0, 42.0, 45.0, 0.0),
-    (0.0, 58.0, 58.0, 0.0),
-    (80.0, 72.0, 70.0, -5.0),
-    (150.0, 112.0, 85.0, -10.0),
-    (220.0, 142.0, 92.0, -8.0),
-    (300.0, 131.0, 91.0, -8.0),
-    (420.0, 136.0, 94.0, -3.0),
-    (560.0, 136.0, 90.0, 2.0),
-    (700.0, 128.0, 82.0, 7.0),
-    (780.0, 111.0, 71.0, 7.0),
-)
+CAVITY_KNOTS = reference.table("cavity")
 
 
 def section(frame: Frame, grow_mm: float, knots: tuple = SECTION_KNOTS) -> Prism:
@@ -172,11 +164,12 @@ def body_wall(body: Body, frame: Frame) -> list[Structure]:
 def diaphragm(body: Body, frame: Frame, jit: Jitter) -> Dome:
     # Deep inspiration pulls the domes down by ~35 mm relative to full expiration.
     descent = 35.0 * (body.inspiration - 0.5)
+    d = reference.landmark("diaphragm")
     return Dome(
-        right_top=frame.z(485.0) - descent + jit.rng.normal(0, 6),
-        left_top=frame.z(470.0) - descent + jit.rng.normal(0, 6),
-        right_x=-70.0 * frame.sxy,
-        left_x=75.0 * frame.sxy,
-        curvature=0.006 / frame.sxy,
-        apex_y=10.0 * frame.sxy,
+        right_top=frame.z(d["right_top_z_mm"]) - descent + jit.rng.normal(0, 6),
+        left_top=frame.z(d["left_top_z_mm"]) - descent + jit.rng.normal(0, 6),
+        right_x=d["right_x_mm"] * frame.sxy,
+        left_x=d["left_x_mm"] * frame.sxy,
+        curvature=d["curvature_per_mm"] / frame.sxy,
+        apex_y=d["apex_y_mm"] * frame.sxy,
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from models.phantom_ct.body import CAVITY, Body, Frame, Jitter, Structure, organ
+from models.phantom_ct import reference
+from models.phantom_ct.body import CAVITY, Body, Frame, Jitter, Structure, placed
 from models.phantom_ct.shapes import Blob, Capsule, Clipped, Plate
 from models.phantom_ct.skeleton import bone
 
@@ -15,12 +16,10 @@ def pelvis(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
         parts += hip(f"{side} hip", sign, frame, jit)
         parts += femur(f"{side} femur", sign, frame)
     fill = 0.55 + 0.6 * body.bladder_fill
-    bladder = organ(frame, jit, (0.0, -45.0, 45.0), (50.0, 40.0, 40.0), fill, (10.0, 0.0, 0.0), 0.06)
+    bladder = placed(frame, jit, "bladder", fill)
     parts.append(Structure("bladder", "urine", bladder, CAVITY))
     if body.sex == "M":
-        prostate = organ(
-            frame, jit, (0.0, -22.0, 2.0), (20.0, 16.0, 17.0), body.organ_scale["prostate"], (0.0, 0.0, 0.0), 0.05
-        )
+        prostate = placed(frame, jit, "prostate", body.organ_scale["prostate"])
         parts.append(Structure("prostate", "prostate", prostate, CAVITY | {"muscle"}))
     return parts
 
@@ -32,8 +31,10 @@ def hip(label: str, sign: float, frame: Frame, jit: Jitter) -> list[Structure]:
     def p(x: float, y: float, z: float) -> tuple[float, float, float]:
         return jit.point(frame.p(sign * x, y, z), 1.5)
 
-    si, acetabulum = p(42, 62, 160), p(88, 5, 42)
-    crest = [p(75, 70, 218), p(118, 30, 238), p(125, -15, 222), p(108, -42, 192)]
+    at = reference.landmark("hip")
+    si, acetabulum = p(*at["sacroiliac_mm"]), p(*at["acetabulum_mm"])
+    crest = [p(*q) for q in at["crest_mm"]]
+    (pubic, symphysis, symphysis_low), (ischial, tuberosity) = at["pubic_mm"], at["ischial_mm"]
     parts: list[Structure] = []
     fans = [
         (si, crest[0], crest[1]),
@@ -41,34 +42,40 @@ def hip(label: str, sign: float, frame: Frame, jit: Jitter) -> list[Structure]:
         (crest[1], crest[2], acetabulum),
         (crest[2], crest[3], acetabulum),
     ]
+    (wing, wing_core), (rim, rim_core) = at["wing_mm"], at["crest_radius_mm"]
     for a, b, c in fans:
-        parts += bone(label, Plate(a, b, c, 6.0), Plate(a, b, c, 3.5))
+        parts += bone(label, Plate(a, b, c, wing), Plate(a, b, c, wing_core))
     for a, b in itertools.pairwise(crest):  # the rolled rim of the crest
-        parts += bone(label, Capsule(a, b, 7.0, 7.0), Capsule(a, b, 4.0, 4.0))
+        parts += bone(label, Capsule(a, b, rim, rim), Capsule(a, b, rim_core, rim_core))
     rami = [
-        (acetabulum, p(40, -45, 20)),
-        (p(40, -45, 20), p(12, -58, 5)),  # superior pubic ramus
-        (p(12, -58, 0), p(45, 25, -28)),
-        (p(45, 25, -28), p(70, 30, 10)),
-        (p(70, 30, 10), acetabulum),  # ischium
+        (acetabulum, p(*pubic)),
+        (p(*pubic), p(*symphysis)),  # superior pubic ramus
+        (p(*symphysis_low), p(*ischial)),
+        (p(*ischial), p(*tuberosity)),
+        (p(*tuberosity), acetabulum),  # ischium
         (si, acetabulum),  # the thick body of the ilium behind the cup
     ]
+    (ramus, ramus_core), (cup_r, cup_core) = at["rami_radius_mm"], at["cup_radius_mm"]
     for a, b in rami:
-        parts += bone(label, Capsule(a, b, 9.0, 9.0), Capsule(a, b, 6.0, 6.0))
-    cup = Clipped(Blob(acetabulum, (33.0, 33.0, 33.0)), plane_point=acetabulum, plane_normal=(sign * 0.6, 0.0, -0.8))
-    parts += bone(label, cup, Blob(acetabulum, (29.0, 29.0, 29.0)))
+        parts += bone(label, Capsule(a, b, ramus, ramus), Capsule(a, b, ramus_core, ramus_core))
+    nx, ny, nz = at["cup_normal"]
+    cup = Clipped(Blob(acetabulum, (cup_r,) * 3), plane_point=acetabulum, plane_normal=(sign * nx, ny, nz))
+    parts += bone(label, cup, Blob(acetabulum, (cup_core,) * 3))
     return parts
 
 
 def femur(label: str, sign: float, frame: Frame) -> list[Structure]:
     """Head in the acetabulum, neck out to the greater trochanter, shaft going down and in."""
-    head = frame.p(sign * 88.0, 5.0, 42.0)
-    trochanter = frame.p(sign * 120.0, 12.0, 5.0)
-    knee_ward = frame.p(sign * 105.0, 18.0, -260.0)
-    parts = bone(label, Blob(head, (24.0, 24.0, 24.0)), Blob(head, (21.0, 21.0, 21.0)))
-    parts += bone(label, Capsule(head, trochanter, 17.0, 20.0), Capsule(head, trochanter, 13.0, 16.0))
+    at = reference.landmark("femur")
+    (hx, hy, hz), (tx, ty, tz), (kx, ky, kz) = at["head_mm"], at["trochanter_mm"], at["shaft_end_mm"]
+    head = frame.p(sign * hx, hy, hz)
+    trochanter = frame.p(sign * tx, ty, tz)
+    knee_ward = frame.p(sign * kx, ky, kz)
+    (r, r_core), (neck, neck_core), (shaft, marrow) = at["head_radius_mm"], at["neck_radii_mm"], at["shaft_radii_mm"]
+    parts = bone(label, Blob(head, (r,) * 3), Blob(head, (r_core,) * 3))
+    parts += bone(label, Capsule(head, trochanter, *neck), Capsule(head, trochanter, *neck_core))
     parts += [
-        Structure(label, "cortical", Capsule(trochanter, knee_ward, 16.0, 14.0)),
-        Structure(None, "marrow", Capsule(trochanter, knee_ward, 10.0, 8.0), frozenset({"cortical"})),
+        Structure(label, "cortical", Capsule(trochanter, knee_ward, *shaft)),
+        Structure(None, "marrow", Capsule(trochanter, knee_ward, *marrow), frozenset({"cortical"})),
     ]
     return parts
