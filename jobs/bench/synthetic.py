@@ -21,6 +21,7 @@ from pipeline.config import job as config_module
 from pipeline.run.worker import build_generator
 from pipeline.store.dataset_json import record
 from pipeline.store.layout import CATALOG_DIR, DATASET_FILE, part_path, shard_task
+from pipeline.store.omezarr import IMAGE_PATH, LABEL_PATH
 
 CHOICES = {
     "generator": ["phantom_ct"],
@@ -80,7 +81,7 @@ def rows(target: pa.Schema, start: int, n: int, shard_size: int, rng, sizes, pre
             hu = np.rint(rng.normal(rng.uniform(-100, 400), 20.0, n))
             values = pa.array(hu, mask=~present[label]) if label in present else pa.array(hu)
         elif name in ("image_path", "label_path"):
-            suffix = "0" if name == "image_path" else "labels/anatomy/0"
+            suffix = IMAGE_PATH if name == "image_path" else LABEL_PATH
             values = pa.array(
                 [f"studies/{i // shard_size:06d}/{s}.zarr/{suffix}" for i, s in zip(index, ids, strict=True)]
             )

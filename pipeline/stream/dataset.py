@@ -30,7 +30,7 @@ from pipeline import catalog
 from pipeline.catalog.columns import stream_columns
 from pipeline.config.fields import build, whole_number
 from pipeline.errors import ConfigError
-from pipeline.stream import plan
+from pipeline.stream import epochs
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, check_labels, check_series
 
@@ -71,8 +71,8 @@ class StudyStream(IterableDataset):
     def order(self) -> np.ndarray:
         """This rank's sample ids for the current epoch, in the order they are consumed."""
         c = self.config
-        whole = plan.epoch_order(self.rows.num_rows, self.per_study, c.seed, c.epoch, c.shuffle, c.shuffle_buffer)
-        return plan.rank_order(whole, self.rank, self.world_size)
+        whole = epochs.epoch_order(self.rows.num_rows, self.per_study, c.seed, c.epoch, c.shuffle, c.shuffle_buffer)
+        return epochs.rank_order(whole, self.rank, self.world_size)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = get_worker_info()
@@ -85,7 +85,7 @@ class StudyStream(IterableDataset):
         order = self.order()
         start, self._yielded = self._resume_at, self._resume_at
         reader = self._get_reader()
-        for position in plan.worker_positions(order.size, start, worker, n_workers, batch_size):
+        for position in epochs.worker_positions(order.size, start, worker, n_workers, batch_size):
             study, patch = divmod(int(order[position]), self.per_study)
             row = {name: values[study] for name, values in self._columns.items()}
             sample = reader.read(row, patch, self.config.epoch)

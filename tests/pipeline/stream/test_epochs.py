@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stream.plan import epoch_order, rank_order, worker_positions
+from pipeline.stream.epochs import epoch_order, rank_order, worker_positions
 
 
 @settings(max_examples=200, deadline=None)
