@@ -30,7 +30,7 @@ from pipeline import catalog
 from pipeline.catalog.columns import stream_columns
 from pipeline.config.fields import build, whole_number
 from pipeline.errors import ConfigError
-from pipeline.stream import epochs
+from pipeline.stream import epochs, shards
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, check_labels, check_series
 
@@ -81,6 +81,7 @@ class StudyStream(IterableDataset):
             # Parallelism comes from the workers: one decode thread each, not a pool per process
             # competing for the same cores (as DataLoader does for torch's own threads).
             zarr.config.set({"threading.max_workers": 1})
+            shards.set_threads(1)
         batch_size = self.batch_size if info is not None else 1
         order = self.order()
         start, self._yielded = self._resume_at, self._resume_at

@@ -11,12 +11,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import zarr
+from fsspec.implementations.local import LocalFileSystem
 from zarr.abc.store import ByteRequest
 from zarr.core.buffer import Buffer, BufferPrototype
 from zarr.storage import WrapperStore
@@ -27,10 +29,13 @@ from pipeline.errors import ConfigError
 from pipeline.store.storage import Store
 from pipeline.stream.cache import StudyCache
 from pipeline.stream.config import StreamConfig
+from pipeline.stream.shards import ShardArray, open_shard
 
 SERIES_STREAM = 1  # the "random" series draw's own stream of (seed, epoch, index, patch)
 POSITIVE_SAMPLE = 4096  # positive voxels remembered per study for balanced sampling
 OPEN_ARRAYS = 16  # per process
+LOCAL = LocalFileSystem()
+Readable = ShardArray | zarr.Array  # what a patch is sliced from
 
 
 class CountingStore(WrapperStore):
@@ -72,9 +77,10 @@ class StudyReader:
         positive = config.pos_labels or tuple(lb.name for lb in labels if lb.name != "body")
         self.positive_lut = _lut(labels, positive) > 0
         self.bytes_read = [0]
-        self._arrays: OrderedDict[str, zarr.Array] = OrderedDict()
+        self._arrays: OrderedDict[str, Readable] = OrderedDict()
         self._positives: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._threads: ThreadPoolExecutor | None = None
 
     def read(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
         """Sample `patch` of `epoch` of the study in catalog row `r` (the whole volume without a
@@ -114,7 +120,8 @@ class StudyReader:
         return [self.series.index(name) for name in wanted]
 
     def _read(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
-        image, label = self._array(r["image_path"]), self._array(r["label_path"])
+        where = f"study {r['study_id']}"
+        image, label = self._array(r["image_path"], where), self._array(r["label_path"], where)
         chosen = self.chosen(r, patch, epoch)
         if self.config.patch_size is None:
             origin: tuple[int, ...] = (0, 0, 0)
@@ -124,10 +131,16 @@ class StudyReader:
             origin = self._origin(r, rng, label)
             window = tuple(slice(o, o + p) for o, p in zip(origin, self.config.patch_size, strict=True))
         lead = (0,) if self.series else ()  # the label's series axis (of 1)
-        label_data = _pad(label[(*lead, *window)], self.config.patch_size, edge=False)
+        boxes = [(*((k,) if self.series else ()), *window) for k in chosen]
+        if self._remote:  # an object store: the image's requests go out while the label's do
+            pending = [self._pool().submit(image.__getitem__, box) for box in boxes]
+            label_raw = label[(*lead, *window)]
+            raw = [p.result() for p in pending]
+        else:
+            label_raw, raw = label[(*lead, *window)], [image[box] for box in boxes]
+        label_data = _pad(label_raw, self.config.patch_size, edge=False)
         channels = [
-            self._normalize(_pad(image[(*((k,) if self.series else ()), *window)], self.config.patch_size), r, k)
-            for k in chosen
+            self._normalize(_pad(data, self.config.patch_size), r, k) for data, k in zip(raw, chosen, strict=True)
         ]
         sample = {
             "image": torch.from_numpy(channels[0][None] if len(channels) == 1 else np.stack(channels)),
@@ -144,24 +157,40 @@ class StudyReader:
             sample["series_index"] = torch.tensor(chosen, dtype=torch.int64)
         return sample
 
-    def _array(self, path: str) -> zarr.Array:
+    @property
+    def _remote(self) -> bool:
+        return self.cache is None and not self.store.is_local
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """Made on first use in the process that reads (a DataLoader worker's own, after fork)."""
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(2, thread_name_prefix="medsynth-read")
+            return self._threads
+
+    def _array(self, path: str, where: str) -> Readable:
+        """The array at `path`: read directly from its shard (`pipeline.stream.shards`) when it
+        is laid out as this factory writes arrays, through zarr-python otherwise."""
         with self._lock:
             if path in self._arrays:
                 self._arrays.move_to_end(path)
                 return self._arrays[path]
         group, array_path = _split(path)
         if self.cache is not None:
-            base = zarr.storage.LocalStore(self.cache.local(self.store, group), read_only=True)
+            local = self.cache.local(self.store, group)
+            fs, root, base = LOCAL, str(local), zarr.storage.LocalStore(local, read_only=True)
         else:
-            base = self.store.zarr_store(group)
-        array = zarr.open_array(CountingStore(base, self.bytes_read), path=array_path, mode="r", zarr_format=3)
+            fs, root, base = self.store.fs, self.store.path(group), self.store.zarr_store(group)
+        array: Readable | None = open_shard(fs, f"{root}/{array_path}", where, self.bytes_read)
+        if array is None:
+            array = zarr.open_array(CountingStore(base, self.bytes_read), path=array_path, mode="r", zarr_format=3)
         with self._lock:
             self._arrays[path] = array
             while len(self._arrays) > OPEN_ARRAYS:
                 self._arrays.popitem(last=False)
         return array
 
-    def _origin(self, r: dict[str, Any], rng: np.random.Generator, label: zarr.Array) -> tuple[int, int, int]:
+    def _origin(self, r: dict[str, Any], rng: np.random.Generator, label: Readable) -> tuple[int, int, int]:
         shape, patch = r["shape_zyx"], self.config.patch_size
         high = [max(n - p, 0) for n, p in zip(shape, patch, strict=True)]
         if self.config.sampling == "balanced" and rng.random() < self.config.pos_fraction:
@@ -171,7 +200,7 @@ class StudyReader:
                 return tuple(int(np.clip(c - p // 2, 0, h)) for c, p, h in zip(centre, patch, high, strict=True))
         return tuple(int(rng.integers(0, h + 1)) for h in high)
 
-    def _positive_voxels(self, r: dict[str, Any], label: zarr.Array) -> np.ndarray:
+    def _positive_voxels(self, r: dict[str, Any], label: Readable) -> np.ndarray:
         """A fixed random sample of the study's positive voxels (flat indices), cached."""
         key = r["index"]
         if key not in self._positives:

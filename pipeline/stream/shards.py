@@ -1,0 +1,254 @@
+"""Patch reads straight from a single-shard Zarr v3 array, as this factory writes every array
+(`pipeline.store.omezarr`: one shard object of inner chunks, bytes then blosc, zstd or nothing).
+
+zarr-python 3.1 reads a box's inner chunks one after another through its event loop and reads the
+shard index again for every slice. Here the index is read once per array (its crc32c checked), and
+a box's inner chunks are fetched together: one `pread` each from a local file, one concurrent
+batch of ranged GETs on an object store (fsspec's `cat_ranges`), then decoded with numcodecs (blosc
+and zstd release the GIL). The bytes on disk and the format are zarr's: any array whose metadata
+is not that layout is read by zarr-python instead (`open_shard` returns None).
+
+A shard object that the array should have and that is missing is an error naming it (zarr would
+read fill values); an inner chunk the shard index marks empty is the fill value, as zarr reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+import fsspec
+import numpy as np
+from fsspec.implementations.local import LocalFileSystem
+from numcodecs import Blosc, Zstd
+from numcodecs.checksum32 import CRC32C
+
+from pipeline.errors import StorageError
+from pipeline.store.omezarr import shard_key
+
+EMPTY = np.iinfo(np.uint64).max  # the shard index's (offset, nbytes) of a chunk never written
+DECODERS = {"blosc": Blosc, "zstd": Zstd}
+_THREADS = [os.cpu_count() or 1]  # decode threads per process (`set_threads`)
+_POOL: list[tuple[int, ThreadPoolExecutor | None]] = [(0, None)]
+_POOL_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a patch read needs of an array's zarr.json."""
+
+    shape: tuple[int, ...]
+    shard: tuple[int, ...]  # the one shard's shape (the whole array, rounded up to whole chunks)
+    chunk: tuple[int, ...]  # the inner chunk
+    dtype: np.dtype
+    fill: Any
+    codec: str | None  # "blosc", "zstd" or None (bytes only)
+
+    @property
+    def grid(self) -> tuple[int, ...]:
+        """Inner chunks per axis in the shard (its index's shape)."""
+        return tuple(s // c for s, c in zip(self.shard, self.chunk, strict=True))
+
+
+def layout(meta: dict[str, Any]) -> Layout | None:
+    """The layout of a zarr.json this reader knows (one shard over the whole array, C order,
+    inner codecs bytes then at most one of blosc or zstd, index at the end with crc32c); None
+    for anything else."""
+    try:
+        (sharding,) = meta["codecs"]
+        config = sharding["configuration"]
+        grid = meta["chunk_grid"]["configuration"]["chunk_shape"]
+        inner = config["codecs"]
+        names = [c["name"] for c in inner]
+        endian = inner[0].get("configuration", {}).get("endian", "little")
+        index_codecs = [c["name"] for c in config["index_codecs"]]
+        dtype = np.dtype(meta["data_type"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    shape = tuple(int(n) for n in meta["shape"])
+    shard = tuple(int(n) for n in grid)
+    chunk = tuple(int(n) for n in config["chunk_shape"])
+    whole = len(shard) == len(shape) == len(chunk) and all(
+        s >= n and s % c == 0 for s, n, c in zip(shard, shape, chunk, strict=True)
+    )
+    if (
+        sharding["name"] != "sharding_indexed"
+        or not whole
+        or config.get("index_location", "end") != "end"
+        or index_codecs != ["bytes", "crc32c"]
+        or names[0] != "bytes"
+        or (dtype.itemsize > 1 and endian != "little")
+        or len(names) > 2
+        or (len(names) == 2 and names[1] not in DECODERS)
+        or meta.get("chunk_key_encoding", {}).get("name", "default") != "default"
+        or meta.get("chunk_key_encoding", {}).get("configuration", {}).get("separator", "/") != "/"
+    ):
+        return None
+    fill = dtype.type(meta.get("fill_value", 0) or 0)
+    return Layout(shape, shard, chunk, dtype.newbyteorder("<"), fill, names[1] if len(names) == 2 else None)
+
+
+class ShardArray:
+    """One array's shard: `read(window)` is `zarr.Array[window]` for a box of slices with
+    steps of 1 (an int index for a leading axis allowed)."""
+
+    def __init__(
+        self, fs: fsspec.AbstractFileSystem, path: str, layout: Layout, where: str, counter: list[int]
+    ) -> None:
+        self.fs, self.path, self.layout, self.where, self.counter = fs, path, layout, where, counter
+        self.local = isinstance(fs, LocalFileSystem)
+        self._decoder = DECODERS[layout.codec]() if layout.codec else None
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+        self._index = self._read_index()
+
+    def _read_index(self) -> np.ndarray:
+        n = int(np.prod(self.layout.grid))
+        size = 16 * n + 4
+        try:
+            tail = self.fs.cat_file(self.path, start=-size)
+        except FileNotFoundError:
+            raise StorageError(f"{self.where}: its shard object {self.path} is missing") from None
+        self.counter[0] += len(tail)
+        try:
+            body = CRC32C().decode(tail)
+        except RuntimeError:
+            raise StorageError(f"{self.where}: the shard index of {self.path} fails its checksum") from None
+        return np.frombuffer(body, dtype="<u8").reshape((*self.layout.grid, 2))
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return self.read(key if isinstance(key, tuple) else (key,))
+
+    def read(self, window: tuple[Any, ...]) -> np.ndarray:
+        starts, stops, squeeze = self._box(window)
+        out = np.full([b - a for a, b in zip(starts, stops, strict=True)], self.layout.fill, dtype=self.layout.dtype)
+        chunk = self.layout.chunk
+        first = [a // c for a, c in zip(starts, chunk, strict=True)]
+        last = [(b - 1) // c for b, c in zip(stops, chunk, strict=True)]
+        wanted = product(*(range(f, e + 1) for f, e in zip(first, last, strict=True)))
+        stored = [(ids, self._index[ids]) for ids in wanted if self._index[ids][0] != EMPTY]
+
+        def place(ids: tuple[int, ...], data: bytes) -> int:
+            """Decode one chunk into its part of `out` (chunks fill disjoint parts: thread-safe)."""
+            block = self._decode(data, ids)
+            boxes = zip(starts, stops, ids, chunk, strict=True)
+            spans = [(max(a, i * c), min(b, (i + 1) * c), i * c, a) for a, b, i, c in boxes]
+            out[tuple(slice(lo - a, hi - a) for lo, hi, _, a in spans)] = block[
+                tuple(slice(lo - o, hi - o) for lo, hi, o, _ in spans)
+            ]
+            return len(data)
+
+        if self.local:  # pread and decode together: both release the GIL
+            fd = self._open()
+            jobs = [lambda ids=ids, e=e: place(ids, os.pread(fd, int(e[1]), int(e[0]))) for ids, e in stored]
+        else:  # one concurrent batch of ranged GETs, then the decodes
+            fetched = self._fetch([e for _, e in stored])
+            jobs = [lambda ids=ids, data=data: place(ids, data) for (ids, _), data in zip(stored, fetched, strict=True)]
+        read = sum(_run(jobs))
+        if self.local:
+            self.counter[0] += read
+        return out[squeeze] if squeeze else out
+
+    def _box(self, window: tuple[Any, ...]) -> tuple[list[int], list[int], tuple[Any, ...]]:
+        starts, stops, squeeze = [], [], []
+        if Ellipsis in window:
+            at = window.index(Ellipsis)
+            window = (*window[:at], *(slice(None),) * (len(self.layout.shape) - len(window) + 1), *window[at + 1 :])
+        full = (*window, *(slice(None),) * (len(self.layout.shape) - len(window)))
+        for item, n in zip(full, self.layout.shape, strict=True):
+            if isinstance(item, int | np.integer):
+                i = int(item) + (n if item < 0 else 0)
+                starts.append(i)
+                stops.append(i + 1)
+                squeeze.append(0)
+            else:
+                a, b, step = item.indices(n)
+                if step != 1:
+                    raise ValueError("a patch read takes slices with a step of 1")
+                starts.append(a)
+                stops.append(max(a, b))
+                squeeze.append(slice(None))
+        return starts, stops, tuple(squeeze) if any(s == 0 for s in squeeze) else ()
+
+    def _fetch(self, entries: list[np.ndarray]) -> list[bytes]:
+        """The stored bytes of each chunk from an object store, requested concurrently."""
+        if not entries:
+            return []
+        starts = [int(offset) for offset, _ in entries]
+        ends = [int(offset + nbytes) for offset, nbytes in entries]
+        try:
+            found = self.fs.cat_ranges([self.path] * len(entries), starts, ends)
+        except FileNotFoundError:
+            raise StorageError(f"{self.where}: its shard object {self.path} is missing") from None
+        self.counter[0] += sum(len(b) for b in found)
+        return found
+
+    def _open(self) -> int:
+        with self._lock:
+            if self._fd is None:
+                try:
+                    self._fd = os.open(self.path, os.O_RDONLY)
+                except FileNotFoundError:
+                    raise StorageError(f"{self.where}: its shard object {self.path} is missing") from None
+            return self._fd
+
+    def _decode(self, data: bytes, ids: tuple[int, ...]) -> np.ndarray:
+        raw = self._decoder.decode(data) if self._decoder is not None else data
+        block = np.frombuffer(raw, dtype=self.layout.dtype)
+        if block.size != int(np.prod(self.layout.chunk)):
+            raise StorageError(f"{self.where}: inner chunk {list(ids)} of {self.path} decodes to {block.size} values")
+        return block.reshape(self.layout.chunk)
+
+    def close(self) -> None:
+        """Closes the local file kept open for preads (reopened on the next read)."""
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def set_threads(n: int) -> None:
+    """How many threads decode a read's chunks in this process (a DataLoader worker sets 1:
+    its parallelism is the workers')."""
+    _THREADS[0] = max(1, int(n))
+
+
+def _run(jobs: list[Callable[[], int]]) -> list[int]:
+    if _THREADS[0] == 1 or len(jobs) < 2:
+        return [job() for job in jobs]
+    return list(_pool().map(lambda job: job(), jobs))
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's decode threads (made again in a forked child, whose parent's threads are gone)."""
+    with _POOL_LOCK:
+        pid, pool = _POOL[0]
+        if pool is None or pid != os.getpid():
+            pool = ThreadPoolExecutor(_THREADS[0], thread_name_prefix="medsynth-decode")
+            _POOL[0] = (os.getpid(), pool)
+        return pool
+
+
+def open_shard(fs: fsspec.AbstractFileSystem, array_root: str, where: str, counter: list[int]) -> ShardArray | None:
+    """The array at `array_root` (a path in `fs`) read directly, or None when its layout is not
+    one this reader knows (zarr-python reads it then). `where` names the study in errors."""
+    try:
+        meta = json.loads(fs.cat_file(f"{array_root}/zarr.json"))
+    except FileNotFoundError:
+        raise StorageError(f"{where}: {array_root}/zarr.json is missing") from None
+    found = layout(meta)
+    if found is None:
+        return None
+    return ShardArray(fs, shard_key(array_root, len(found.shape)), found, where, counter)
+
+
+__all__ = ["Layout", "ShardArray", "layout", "open_shard", "set_threads"]

@@ -1,0 +1,94 @@
+"""Direct shard reads (`pipeline.stream.shards`) read the voxels zarr-python reads, on random
+boxes of arrays as the factory writes them (every codec, a series axis, edges, chunks never
+written), from a local folder and from S3; anything else is left to zarr; a missing shard object
+or a corrupt index is an error naming the study, never fill values."""
+
+import numpy as np
+import pytest
+import s3fs
+import zarr
+from fsspec.implementations.local import LocalFileSystem
+
+from pipeline.errors import StorageError
+from pipeline.store.omezarr import Encoding, _write_array, shard_key
+from pipeline.stream.shards import layout, open_shard
+
+
+def write(root, path: str, data: np.ndarray, encoding: Encoding) -> str:
+    group = zarr.open_group(zarr.storage.LocalStore(root), mode="a", zarr_format=3)
+    _write_array(group, path, data, encoding)
+    return f"{root}/{path}"
+
+
+def volume(shape, dtype, rng) -> np.ndarray:
+    data = (
+        rng.integers(-1000, 1500, shape).astype(dtype) if dtype == np.int16 else rng.integers(0, 9, shape).astype(dtype)
+    )
+    data[..., : shape[-3] // 3, :, :] = 0  # whole inner chunks of fill: never written
+    return data
+
+
+def boxes(shape, rng, n=25):
+    for _ in range(n):
+        start = [int(rng.integers(0, s)) for s in shape]
+        stop = [int(rng.integers(a + 1, s + 1)) for a, s in zip(start, shape, strict=True)]
+        yield tuple(slice(a, b) for a, b in zip(start, stop, strict=True))
+
+
+@pytest.mark.parametrize("codec", ["blosc-zstd", "blosc-lz4", "zstd", "none"])
+@pytest.mark.parametrize(
+    ("shape", "dtype"), [((37, 50, 45), np.int16), ((37, 50, 45), np.uint8), ((2, 20, 33, 18), np.int16)]
+)
+def test_random_boxes_read_what_zarr_reads(tmp_path, codec, shape, dtype):
+    rng = np.random.default_rng(len(shape) * 7 + np.dtype(dtype).itemsize)
+    data = volume(shape, dtype, rng)
+    root = write(tmp_path, "a", data, Encoding(chunk=(16, 16, 16), codec=codec))
+    direct = open_shard(LocalFileSystem(), root, "study s1", [0])
+    assert direct is not None
+    stored = zarr.open_array(root, mode="r")
+    for box in boxes(shape, rng):
+        assert np.array_equal(direct[box], stored[box]), box
+    assert np.array_equal(direct[...], data)
+    if len(shape) == 4:
+        assert np.array_equal(direct[(1, slice(3, 9))], stored[1, 3:9])  # a series picked by an int
+
+
+def test_bytes_read_are_counted_and_empty_chunks_cost_nothing(tmp_path):
+    data = np.zeros((32, 32, 32), np.uint8)
+    data[16:, 16:, 16:] = 3
+    root = write(tmp_path, "a", data, Encoding(chunk=(16, 16, 16)))
+    counter = [0]
+    direct = open_shard(LocalFileSystem(), root, "study s1", counter)
+    index_bytes = counter[0]
+    assert index_bytes == 8 * 16 + 4
+    assert not direct[0:16, 0:16, 0:16].any() and counter[0] == index_bytes  # an empty chunk: no read
+    assert (direct[16:, 16:, 16:] == 3).all() and counter[0] > index_bytes
+
+
+def test_s3_reads_what_zarr_reads(tmp_path, s3):
+    rng = np.random.default_rng(5)
+    data = volume((30, 40, 40), np.int16, rng)
+    root = write(tmp_path, "a", data, Encoding(chunk=(16, 16, 16)))
+    fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
+    fs.put(root, f"{s3.bucket}/ds/a", recursive=True)
+    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s1", [0])
+    for box in boxes(data.shape, rng, 10):
+        assert np.array_equal(direct[box], data[box]), box
+
+
+def test_a_missing_shard_or_a_corrupt_index_names_the_study(tmp_path):
+    root = write(tmp_path, "a", np.ones((20, 20, 20), np.int16), Encoding(chunk=(16, 16, 16)))
+    shard = tmp_path / shard_key("a", 3)
+    body = shard.read_bytes()
+    shard.write_bytes(body[:-5] + bytes([body[-5] ^ 0xFF]) + body[-4:])
+    with pytest.raises(StorageError, match=r"^study s7: the shard index of .* fails its checksum"):
+        open_shard(LocalFileSystem(), root, "study s7", [0])
+    shard.unlink()
+    with pytest.raises(StorageError, match=r"^study s7: its shard object .*c/0/0/0 is missing"):
+        open_shard(LocalFileSystem(), root, "study s7", [0])
+
+
+def test_a_layout_it_does_not_know_is_left_to_zarr(tmp_path):
+    zarr.create_array(zarr.storage.LocalStore(tmp_path / "plain"), shape=(8, 8, 8), chunks=(4, 4, 4), dtype="int16")
+    assert open_shard(LocalFileSystem(), str(tmp_path / "plain"), "study s1", [0]) is None  # not sharded
+    assert layout({"codecs": []}) is None
