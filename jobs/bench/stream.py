@@ -24,6 +24,7 @@ import torch
 from monai.data import Dataset
 from monai.transforms import Compose, EnsureChannelFirstd, LoadImaged, RandSpatialCropd
 
+from jobs.bench.readers import compare
 from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from pipeline.config import job as config_module
@@ -51,6 +52,7 @@ def run(quick: bool = False) -> Report:
         uri = make_dataset(workdir / "ds", n_studies, shape)
         files = _export_nifti(uri, workdir / "nifti")
         n_patches = 4 * n_studies
+        _readers(report, uri, n_patches, 1 if quick else REPEATS)
         report.metrics["stream_patches_per_s"] = _stream_rate(uri, n_patches)
         report.metrics["nifti_monai_patches_per_s"] = _nifti_rate(files, n_patches)
         report.metrics["bytes_read_per_patch"], report.metrics["bytes_overlapped_per_patch"] = _bytes(uri)
@@ -70,12 +72,39 @@ def run(quick: bool = False) -> Report:
     report.ratios["stream_over_nifti_monai"] = m["stream_patches_per_s"] / m["nifti_monai_patches_per_s"]
     report.ratios["bytes_read_over_overlapped"] = m["bytes_read_per_patch"] / m["bytes_overlapped_per_patch"]
     report.goals = [
+        *(Goal(f"studystream_over_tensorstore_{kind}", ">=", 0.9) for kind in ("cold", "warm")),
+        *(Goal(f"studystream_over_tensorstore_1thread_{kind}", ">=", 0.9) for kind in ("cold", "warm")),
+        Goal("cpu_ms_per_patch_over_tensorstore", "<=", 1.15),
         Goal("stream_over_nifti_monai", ">=", 5.0),
         Goal("bytes_read_over_overlapped", "<=", 1.5),
         Goal("loader_2w_over_1w", ">=", 1.7),
         Goal("rss_growth_mib", "<=", 100.0),
     ]
     return report
+
+
+def _readers(report: Report, uri: str, n_patches: int, repeats: int) -> None:
+    """StudyStream, tensorstore and the raw-decode floor on the same patches, cold and warm, in one
+    process and with one decode thread (`jobs.bench.readers`): medians, spread, paired ratios."""
+    passes = compare(uri, PATCH, 4, repeats)
+    for name, found in passes.items():
+        rates = [n_patches / seconds for seconds, _, _ in found]
+        report.metrics[f"{name}_patches_per_s"] = statistics.median(rates)
+        report.notes[f"{name}_patches_per_s"] = [round(r, 1) for r in rates]
+    for kind in ("cold", "warm"):
+        for ours, theirs in (("studystream", "tensorstore"), ("studystream_1thread", "tensorstore_1thread")):
+            pairs = zip(passes[f"{ours}_{kind}"], passes[f"{theirs}_{kind}"], strict=True)
+            name = f"{ours.replace('studystream', 'studystream_over_tensorstore')}_{kind}"
+            report.ratios[name] = statistics.median(t[0] / o[0] for o, t in pairs)  # time ratio: theirs over ours
+    cpu = {
+        name: statistics.median(1000 * c / n_patches for _, c, _ in passes[f"{name}_warm"])
+        for name in ("studystream", "tensorstore")
+    }
+    report.metrics["studystream_cpu_ms_per_patch"], report.metrics["tensorstore_cpu_ms_per_patch"] = (
+        cpu["studystream"],
+        cpu["tensorstore"],
+    )
+    report.ratios["cpu_ms_per_patch_over_tensorstore"] = cpu["studystream"] / cpu["tensorstore"]
 
 
 def make_dataset(root: Path, n: int, shape: list[int], *overrides: str) -> str:

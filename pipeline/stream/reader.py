@@ -132,12 +132,16 @@ class StudyReader:
             window = tuple(slice(o, o + p) for o, p in zip(origin, self.config.patch_size, strict=True))
         lead = (0,) if self.series else ()  # the label's series axis (of 1)
         boxes = [(*((k,) if self.series else ()), *window) for k in chosen]
+
+        def pixels(box: tuple[Any, ...]) -> np.ndarray:  # float32 as it is placed, when read directly
+            return image.read(box, np.float32) if isinstance(image, ShardArray) else image[box]
+
         if self._remote:  # an object store: the image's requests go out while the label's do
-            pending = [self._pool().submit(image.__getitem__, box) for box in boxes]
+            pending = [self._pool().submit(pixels, box) for box in boxes]
             label_raw = label[(*lead, *window)]
             raw = [p.result() for p in pending]
         else:
-            label_raw, raw = label[(*lead, *window)], [image[box] for box in boxes]
+            label_raw, raw = label[(*lead, *window)], [pixels(box) for box in boxes]
         label_data = _pad(label_raw, self.config.patch_size, edge=False)
         channels = [
             self._normalize(_pad(data, self.config.patch_size), r, k) for data, k in zip(raw, chosen, strict=True)
@@ -216,7 +220,7 @@ class StudyReader:
     def _normalize(self, data: np.ndarray, r: dict[str, Any], k: int = 0) -> np.ndarray:
         """float32, normalised in place: one conversion, no further copies of the patch; z-scores
         by series `k`'s own statistics."""
-        out = data.astype(np.float32)
+        out = data if data.dtype == np.float32 else data.astype(np.float32)  # a direct read is float32 already
         mode = self.config.normalize
         if mode == "auto":
             mode = "ct" if r["modality"] == "CT" else "zscore"

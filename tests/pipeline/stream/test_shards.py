@@ -48,6 +48,8 @@ def test_random_boxes_read_what_zarr_reads(tmp_path, codec, shape, dtype):
     stored = zarr.open_array(root, mode="r")
     for box in boxes(shape, rng):
         assert np.array_equal(direct[box], stored[box]), box
+        as_float = direct.read(box, np.float32)  # converted as each chunk is placed
+        assert as_float.dtype == np.float32 and np.array_equal(as_float, stored[box].astype(np.float32)), box
     assert np.array_equal(direct[...], data)
     if len(shape) == 4:
         assert np.array_equal(direct[(1, slice(3, 9))], stored[1, 3:9])  # a series picked by an int
