@@ -10,6 +10,7 @@ is not that layout is read by zarr-python instead (`open_shard` returns None).
 
 A shard object that the array should have and that is missing is an error naming it (zarr would
 read fill values); an inner chunk the shard index marks empty is the fill value, as zarr reads it.
+Object-store requests are retried as the Store retries its own (`pipeline.store.storage.retry`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from numcodecs.checksum32 import CRC32C
 
 from pipeline.errors import StorageError
 from pipeline.store.omezarr import shard_key
+from pipeline.store.storage import retry
 
 EMPTY = np.iinfo(np.uint64).max  # the shard index's (offset, nbytes) of a chunk never written
 DECODERS = {"blosc": Blosc, "zstd": Zstd}
@@ -112,7 +114,7 @@ class ShardArray:
         n = int(np.prod(self.layout.grid))
         size = 16 * n + 4
         try:
-            tail = self.fs.cat_file(self.path, start=-size)
+            tail = retry(lambda: self.fs.cat_file(self.path, start=-size), self.path)
         except FileNotFoundError:
             raise StorageError(f"{self.where}: its shard object {self.path} is missing") from None
         self.counter[0] += len(tail)
@@ -199,8 +201,9 @@ class ShardArray:
             return []
         starts = [int(offset) for offset, _ in entries]
         ends = [int(offset + nbytes) for offset, nbytes in entries]
+        paths = [self.path] * len(entries)
         try:
-            found = self.fs.cat_ranges([self.path] * len(entries), starts, ends)
+            found = retry(lambda: self.fs.cat_ranges(paths, starts, ends, on_error="raise"), self.path)
         except FileNotFoundError:
             raise StorageError(f"{self.where}: its shard object {self.path} is missing") from None
         self.counter[0] += sum(len(b) for b in found)
@@ -259,7 +262,7 @@ def open_shard(fs: fsspec.AbstractFileSystem, array_root: str, where: str, count
     """The array at `array_root` (a path in `fs`) read directly, or None when its layout is not
     one this reader knows (zarr-python reads it then). `where` names the study in errors."""
     try:
-        meta = json.loads(fs.cat_file(f"{array_root}/zarr.json"))
+        meta = json.loads(retry(lambda: fs.cat_file(f"{array_root}/zarr.json"), array_root))
     except FileNotFoundError:
         raise StorageError(f"{where}: {array_root}/zarr.json is missing") from None
     found = layout(meta)

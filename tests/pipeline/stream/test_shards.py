@@ -94,3 +94,14 @@ def test_a_layout_it_does_not_know_is_left_to_zarr(tmp_path):
     zarr.create_array(zarr.storage.LocalStore(tmp_path / "plain"), shape=(8, 8, 8), chunks=(4, 4, 4), dtype="int16")
     assert open_shard(LocalFileSystem(), str(tmp_path / "plain"), "study s1", [0]) is None  # not sharded
     assert layout({"codecs": []}) is None
+
+
+def test_a_shard_object_gone_from_s3_after_opening_names_the_study(tmp_path, s3):
+    root = write(tmp_path, "a", np.ones((20, 20, 20), np.int16), Encoding(chunk=(16, 16, 16)))
+    fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
+    fs.put(root, f"{s3.bucket}/ds/a", recursive=True)
+    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s9", [0])
+    fs.rm(f"{s3.bucket}/ds/{shard_key('a', 3)}")
+    fs.invalidate_cache()
+    with pytest.raises(StorageError, match=r"^study s9: its shard object .* is missing"):
+        direct[0:4, 0:4, 0:4]
