@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -33,6 +34,8 @@ from pipeline.errors import ConfigError
 from pipeline.stream import epochs, shards
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, check_labels, check_series
+
+T = TypeVar("T")
 
 
 class StudyStream(IterableDataset):
@@ -86,10 +89,14 @@ class StudyStream(IterableDataset):
         order = self.order()
         start, self._yielded = self._resume_at, self._resume_at
         reader = self._get_reader()
-        for position in epochs.worker_positions(order.size, start, worker, n_workers, batch_size):
+        positions = epochs.worker_positions(order.size, start, worker, n_workers, batch_size)
+
+        def load(position: int) -> dict[str, Any]:
             study, patch = divmod(int(order[position]), self.per_study)
             row = {name: values[study] for name, values in self._columns.items()}
-            sample = reader.read(row, patch, self.config.epoch)
+            return reader.read(row, patch, self.config.epoch)
+
+        for sample in map(load, positions) if self.store.is_local else read_ahead(load, positions):
             self._yielded += 1
             yield sample
         self._resume_at = 0
@@ -131,6 +138,20 @@ class StudyStream(IterableDataset):
         state = dict(self.__dict__)
         state["_reader"] = None  # each worker process opens its own arrays
         return state
+
+
+def read_ahead(load: Callable[[int], T], positions: Iterable[int]) -> Iterator[T]:
+    """`load` of each position in order, the next one loading on a thread while this one is
+    consumed: an object store's latency overlaps the training step, at most two samples held."""
+    with ThreadPoolExecutor(1, thread_name_prefix="medsynth-ahead") as pool:
+        pending = None
+        for position in positions:
+            upcoming = pool.submit(load, position)
+            if pending is not None:
+                yield pending.result()
+            pending = upcoming
+        if pending is not None:
+            yield pending.result()
 
 
 def _distributed(config: StreamConfig) -> tuple[int, int]:

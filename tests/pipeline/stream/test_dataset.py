@@ -13,6 +13,7 @@ from monai.transforms import Compose, RandFlipd, RandRotate90d, ScaleIntensityRa
 
 from pipeline.errors import ConfigError
 from pipeline.stream import StreamLoader, StudyStream
+from pipeline.stream.dataset import read_ahead
 from tests.conftest import build_in_process, small_config
 
 PATCH = (32, 32, 32)
@@ -237,6 +238,44 @@ def test_s3_with_a_size_limited_local_cache(s3, uri, tmp_path):
     cached = list(cache.glob("*/studies/*/*.zarr"))
     assert 1 <= len(cached) < 4  # evicted down to the limit
     assert sum(f.stat().st_size for f in cache.rglob("*") if f.is_file()) <= 0.5 * 2**20 + 300_000
+
+
+def test_s3_read_directly_yields_the_local_samples_in_order(s3, uri):
+    """No cache: each patch's chunks come in one concurrent batch, image with label, the next
+    sample read ahead; the same samples, in the same order, as the same studies read locally."""
+    cfg = small_config(
+        s3.uri("ds"),
+        *s3.overrides("ds"),
+        "dataset.n_studies=4",
+        "dataset.shard_size=2",
+        "generator.shape=[64,96,96]",
+        "storage.chunk=[32,32,32]",
+        "generator.params.body_region=abdomen",
+    )
+    build_in_process(cfg)
+    remote = list(StudyStream(s3.uri("ds"), patch_size=PATCH, patches_per_study=2, storage_options=s3.options))
+    local = list(StudyStream(uri, patch_size=PATCH, patches_per_study=2, where="index < 4"))
+    assert [key(s) for s in remote] == [key(s) for s in local]
+    for a, b in zip(remote, local, strict=True):
+        assert torch.equal(a["image"], b["image"]) and torch.equal(a["label"], b["label"]), key(a)
+
+
+def test_read_ahead_keeps_the_order_and_loads_at_most_one_sample_ahead():
+    started: list[int] = []
+
+    def load(position: int) -> int:
+        started.append(position)
+        if position == 7:
+            raise ValueError("seven")
+        return position * 10
+
+    seen = []
+    for value in read_ahead(load, range(5)):
+        seen.append(value)
+        assert len(started) <= len(seen) + 1  # this one and, at most, the next
+    assert seen == [0, 10, 20, 30, 40]
+    with pytest.raises(ValueError, match="seven"):
+        list(read_ahead(load, [6, 7, 8]))
 
 
 def test_mr_is_z_scored_on_its_foreground_by_default(brain_dataset):
