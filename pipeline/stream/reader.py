@@ -181,12 +181,13 @@ class StudyReader:
                 return self._arrays[path]
         group, array_path = _split(path)
         if self.cache is not None:
-            local = self.cache.local(self.store, group)
-            fs, root, base = LOCAL, str(local), zarr.storage.LocalStore(local, read_only=True)
+            fs, root = LOCAL, str(self.cache.local(self.store, group))
         else:
-            fs, root, base = self.store.fs, self.store.path(group), self.store.zarr_store(group)
+            fs, root = self.store.fs, self.store.path(group)
         array: Readable | None = open_shard(fs, f"{root}/{array_path}", where, self.bytes_read)
-        if array is None:
+        if array is None:  # not the factory's layout: zarr-python, on a store made only for it
+            local = self.cache is not None
+            base = zarr.storage.LocalStore(root, read_only=True) if local else self.store.zarr_store(group)
             array = zarr.open_array(CountingStore(base, self.bytes_read), path=array_path, mode="r", zarr_format=3)
         with self._lock:
             self._arrays[path] = array

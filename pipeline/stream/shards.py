@@ -157,9 +157,7 @@ class ShardArray:
         else:  # one concurrent batch of ranged GETs, then the decodes
             fetched = self._fetch([e for _, e in stored])
             jobs = [lambda ids=ids, data=data: place(ids, data) for (ids, _), data in zip(stored, fetched, strict=True)]
-        read = sum(_run(jobs))
-        if self.local:
-            self.counter[0] += read
+        self.counter[0] += sum(_run(jobs))  # each job returns the bytes it decoded
         return out[squeeze] if squeeze else out
 
     def _within(
@@ -206,7 +204,6 @@ class ShardArray:
             found = retry(lambda: self.fs.cat_ranges(paths, starts, ends, on_error="raise"), self.path)
         except FileNotFoundError:
             raise StorageError(f"{self.where}: its shard object {self.path} is missing") from None
-        self.counter[0] += sum(len(b) for b in found)
         return found
 
     def _open(self) -> int:

@@ -209,7 +209,8 @@ def test_bad_options_name_the_field(uri, keywords, field):
         next(iter(StudyStream(uri, **keywords)))
 
 
-def test_s3_with_a_size_limited_local_cache(s3, uri, tmp_path):
+def build_on_s3(s3) -> None:
+    """Four small abdomen studies at `s3.uri("ds")`: the first four of the local `uri` fixture's."""
     cfg = small_config(
         s3.uri("ds"),
         *s3.overrides("ds"),
@@ -220,6 +221,10 @@ def test_s3_with_a_size_limited_local_cache(s3, uri, tmp_path):
         "generator.params.body_region=abdomen",
     )
     build_in_process(cfg)
+
+
+def test_s3_with_a_size_limited_local_cache(s3, uri, tmp_path):
+    build_on_s3(s3)
     cache = tmp_path / "cache"
     remote = StudyStream(
         s3.uri("ds"),
@@ -243,16 +248,7 @@ def test_s3_with_a_size_limited_local_cache(s3, uri, tmp_path):
 def test_s3_read_directly_yields_the_local_samples_in_order(s3, uri):
     """No cache: each patch's chunks come in one concurrent batch, image with label, the next
     sample read ahead; the same samples, in the same order, as the same studies read locally."""
-    cfg = small_config(
-        s3.uri("ds"),
-        *s3.overrides("ds"),
-        "dataset.n_studies=4",
-        "dataset.shard_size=2",
-        "generator.shape=[64,96,96]",
-        "storage.chunk=[32,32,32]",
-        "generator.params.body_region=abdomen",
-    )
-    build_in_process(cfg)
+    build_on_s3(s3)
     remote = list(StudyStream(s3.uri("ds"), patch_size=PATCH, patches_per_study=2, storage_options=s3.options))
     local = list(StudyStream(uri, patch_size=PATCH, patches_per_study=2, where="index < 4"))
     assert [key(s) for s in remote] == [key(s) for s in local]
