@@ -82,8 +82,15 @@ class StudyCache:
             total -= size
 
     def _entries(self) -> list[tuple[Path, int, float]]:
+        """Every complete copy: (folder, size, last use). Other workers' fetches come and go
+        while this walks (os.walk passes over a folder renamed or deleted under it, where
+        Path.glob raises)."""
         found = []
-        for marker in self.root.glob(f"*/**/{MARKER}"):
-            with contextlib.suppress(FileNotFoundError, ValueError):
-                found.append((marker.parent, int(marker.read_text()), marker.stat().st_mtime))
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]  # fetches still in progress
+            if MARKER in files:
+                dirs.clear()  # a study's copy: nothing cached inside it
+                marker = Path(folder) / MARKER
+                with contextlib.suppress(FileNotFoundError, ValueError):
+                    found.append((marker.parent, int(marker.read_text()), marker.stat().st_mtime))
         return found

@@ -81,3 +81,16 @@ def test_copies_of_two_stores_do_not_meet(store, tmp_path):
     cache = StudyCache(tmp_path / "cache", limit_bytes=10 * STUDY_BYTES)
     assert cache.path(store, group(0)) == cache.path(other, group(0))
     assert cache.path(store, group(0)) != cache.path(elsewhere, group(0))
+
+
+def test_a_fetch_in_progress_is_neither_counted_nor_evicted(store, tmp_path):
+    """Another worker's temp folder (already holding its marker, not yet renamed) is not a copy:
+    evicting it would pull the files from under that fetch."""
+    cache = StudyCache(tmp_path / "cache", limit_bytes=STUDY_BYTES // 2)
+    cache.local(store, group(0))
+    pending = cache.path(store, group(1)).parent / ".s1.zarr.tmp-0123"
+    pending.mkdir()
+    (pending / MARKER).write_text(str(STUDY_BYTES))
+    assert [path for path, _, _ in cache._entries()] == [cache.path(store, group(0))]
+    cache.evict()
+    assert (pending / MARKER).exists()
