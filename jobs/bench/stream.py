@@ -24,7 +24,8 @@ import torch
 from monai.data import Dataset
 from monai.transforms import Compose, EnsureChannelFirstd, LoadImaged, RandSpatialCropd
 
-from jobs.bench.readers import compare
+from jobs.bench import remote
+from jobs.bench.readers import compare, patches
 from jobs.bench.report import WORKDIR, Goal, Report
 from jobs.generate import DEFAULTS
 from pipeline.config import job as config_module
@@ -53,6 +54,7 @@ def run(quick: bool = False) -> Report:
         files = _export_nifti(uri, workdir / "nifti")
         n_patches = 4 * n_studies
         _readers(report, uri, n_patches, 1 if quick else REPEATS)
+        _remote(report, uri, n_patches, 1 if quick else REPEATS)
         report.metrics["stream_patches_per_s"] = _stream_rate(uri, n_patches)
         report.metrics["nifti_monai_patches_per_s"] = _nifti_rate(files, n_patches)
         report.metrics["bytes_read_per_patch"], report.metrics["bytes_overlapped_per_patch"] = _bytes(uri)
@@ -75,6 +77,9 @@ def run(quick: bool = False) -> Report:
         *(Goal(f"studystream_over_tensorstore_{kind}", ">=", 0.9) for kind in ("cold", "warm")),
         *(Goal(f"studystream_over_tensorstore_1thread_{kind}", ">=", 0.9) for kind in ("cold", "warm")),
         Goal("cpu_ms_per_patch_over_tensorstore", "<=", 1.15),
+        Goal("s3_studystream_over_tensorstore", ">=", 0.9),
+        Goal("s3_20ms_studystream_over_tensorstore", ">=", 0.9),
+        Goal("s3_20ms_over_0ms_studystream", ">=", 0.5),
         Goal("stream_over_nifti_monai", ">=", 5.0),
         Goal("bytes_read_over_overlapped", "<=", 1.5),
         Goal("loader_2w_over_1w", ">=", 1.7),
@@ -105,6 +110,30 @@ def _readers(report: Report, uri: str, n_patches: int, repeats: int) -> None:
         cpu["tensorstore"],
     )
     report.ratios["cpu_ms_per_patch_over_tensorstore"] = cpu["studystream"] / cpu["tensorstore"]
+
+
+def _remote(report: Report, uri: str, n_patches: int, repeats: int) -> None:
+    """The same patches from the local S3 (`jobs.bench.remote`), with and without 20 ms a request:
+    medians, spread, CPU per patch here and in the S3 server, paired ratios."""
+    passes = remote.compare(uri, patches(uri, PATCH, 4), PATCH, 4, repeats)
+    for name, found in passes.items():
+        rates = [n_patches / seconds for seconds, _, _ in found]
+        report.metrics[f"s3_{name}_patches_per_s"] = statistics.median(rates)
+        report.notes[f"s3_{name}_patches_per_s"] = [round(r, 1) for r in rates]
+        report.notes[f"s3_{name}_cpu_ms_per_patch"] = round(
+            statistics.median(1000 * c / n_patches for _, c, _ in found), 2
+        )
+        report.notes[f"s3_{name}_server_cpu_ms_per_patch"] = round(
+            statistics.median(1000 * s / n_patches for _, _, s in found), 2
+        )
+    for latency in remote.LATENCIES_MS:
+        pairs = zip(passes[f"{latency}ms_studystream"], passes[f"{latency}ms_tensorstore"], strict=True)
+        name = "s3_studystream_over_tensorstore" if latency == 0 else f"s3_{latency}ms_studystream_over_tensorstore"
+        report.ratios[name] = statistics.median(t[0] / o[0] for o, t in pairs)
+    m = report.metrics
+    report.ratios["s3_20ms_over_0ms_studystream"] = (
+        m["s3_20ms_studystream_patches_per_s"] / m["s3_0ms_studystream_patches_per_s"]
+    )
 
 
 def make_dataset(root: Path, n: int, shape: list[int], *overrides: str) -> str:

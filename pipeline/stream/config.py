@@ -14,6 +14,7 @@ from pipeline.errors import ConfigError
 
 SAMPLING = ("uniform", "balanced")
 NORMALIZE = ("auto", "ct", "zscore", "none")
+MAX_READ_AHEAD = 64
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class StreamConfig:
     cache_dir: str | None = None  # local copies of remote studies, least recently used evicted
     cache_limit_gb: float = 20.0
     storage_options: dict[str, Any] = field(default_factory=dict)
+    # Samples loaded ahead, each on its own thread, from an object store (with or without
+    # cache_dir; a local dataset's reads are bound by the CPU, not latency: none there). At most
+    # read_ahead + 1 samples are held per process.
+    read_ahead: int = 4
     rank: int | None = None  # None: from torch.distributed when initialised, else 0
     world_size: int | None = None
 
@@ -77,6 +82,8 @@ class StreamConfig:
             )
         if not 1 <= self.shuffle_buffer <= 10**7:
             raise ConfigError(f"shuffle_buffer: must be between 1 and 10000000, got {self.shuffle_buffer}")
+        if not 0 <= self.read_ahead <= MAX_READ_AHEAD:
+            raise ConfigError(f"read_ahead: must be between 0 and {MAX_READ_AHEAD}, got {self.read_ahead}")
         if not 0 < self.cache_limit_gb <= 10**6:
             raise ConfigError(f"cache_limit_gb: must be positive, got {self.cache_limit_gb}")
         if self.world_size is not None and not 1 <= self.world_size <= 10**6:

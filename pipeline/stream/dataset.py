@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from typing import Any, TypeVar
 
@@ -96,7 +97,8 @@ class StudyStream(IterableDataset):
             row = {name: values[study] for name, values in self._columns.items()}
             return reader.read(row, patch, self.config.epoch)
 
-        for sample in map(load, positions) if self.store.is_local else read_ahead(load, positions):
+        ahead = 0 if self.store.is_local else self.config.read_ahead
+        for sample in read_ahead(load, positions, ahead) if ahead else map(load, positions):
             self._yielded += 1
             yield sample
         self._resume_at = 0
@@ -124,7 +126,7 @@ class StudyStream(IterableDataset):
     def fingerprint(self) -> str:
         """What the order depends on: the selection, the sampling settings, seed and world size."""
         c = asdict(self.config)
-        for key in ("epoch", "cache_dir", "cache_limit_gb", "storage_options", "rank"):
+        for key in ("epoch", "cache_dir", "cache_limit_gb", "storage_options", "read_ahead", "rank"):
             c.pop(key)
         content = {"config": c, "studies": self.rows.column("study_id").to_pylist(), "world": self.world_size}
         return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -140,18 +142,18 @@ class StudyStream(IterableDataset):
         return state
 
 
-def read_ahead(load: Callable[[int], T], positions: Iterable[int]) -> Iterator[T]:
-    """`load` of each position in order, the next one loading on a thread while this one is
-    consumed: an object store's latency overlaps the training step, at most two samples held."""
-    with ThreadPoolExecutor(1, thread_name_prefix="medsynth-ahead") as pool:
-        pending = None
+def read_ahead(load: Callable[[int], T], positions: Iterable[int], ahead: int) -> Iterator[T]:
+    """`load` of each position in order, the next `ahead` loading on threads while this one is
+    consumed: an object store's latency overlaps the training step and the other loads' latency;
+    at most `ahead` + 1 samples held."""
+    with ThreadPoolExecutor(ahead, thread_name_prefix="medsynth-ahead") as pool:
+        pending: deque[Future[T]] = deque()
         for position in positions:
-            upcoming = pool.submit(load, position)
-            if pending is not None:
-                yield pending.result()
-            pending = upcoming
-        if pending is not None:
-            yield pending.result()
+            pending.append(pool.submit(load, position))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _distributed(config: StreamConfig) -> tuple[int, int]:

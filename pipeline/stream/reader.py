@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,11 @@ from zarr.storage import WrapperStore
 
 from models import LabelDict
 from pipeline.catalog.columns import suffix
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, StorageError
 from pipeline.store.storage import Store
 from pipeline.stream.cache import StudyCache
 from pipeline.stream.config import StreamConfig
+from pipeline.stream.ranges import Ranges, ranges_for
 from pipeline.stream.shards import ShardArray, open_shard
 
 SERIES_STREAM = 1  # the "random" series draw's own stream of (seed, epoch, index, patch)
@@ -79,30 +80,37 @@ class StudyReader:
         self.bytes_read = [0]
         self._arrays: OrderedDict[str, Readable] = OrderedDict()
         self._positives: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._opening: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._threads: ThreadPoolExecutor | None = None
+        self._fetcher: Ranges | None = None
 
     def read(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
         """Sample `patch` of `epoch` of the study in catalog row `r` (the whole volume without a
-        patch size): a function of (seed, epoch, study index, patch) and the data alone."""
+        patch size): a function of (seed, epoch, study index, patch) and the data alone. Safe to
+        call from several threads at once (`StudyStream` reads ahead on an object store)."""
         if self.cache is None:
-            return self._read(r, patch, epoch)
+            return self._read(r, patch, epoch, self._array, remote=not self.store.is_local)
         group = _split(r["image_path"])[0]
         for _ in range(3):
-            sample = self._read(r, patch, epoch)
-            if self.cache.holds(self.store, group):
-                return sample
+            try:
+                sample = self._read(r, patch, epoch, self._array, remote=False)
+            except StorageError:  # a file of the copy gone: evicted under us, or truly missing
+                if self.cache.holds(self.store, group):
+                    raise
+            else:
+                if self.cache.holds(self.store, group):
+                    return sample
             self._forget(group)  # evicted under us: fetch it again and reread
-        return self._read_remote(r, patch, epoch)
+        # Evicted three times over: read from the store itself, arrays opened for this read only.
+        opened: dict[str, Readable] = {}
 
-    def _read_remote(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
-        cache, self.cache = self.cache, None
-        try:
-            self._forget(_split(r["image_path"])[0])
-            return self._read(r, patch, epoch)
-        finally:
-            self._forget(_split(r["image_path"])[0])
-            self.cache = cache
+        def uncached(path: str, where: str) -> Readable:
+            if path not in opened:
+                opened[path] = self._open(path, where, cached=False)
+            return opened[path]
+
+        return self._read(r, patch, epoch, uncached, remote=True)
 
     def _forget(self, group: str) -> None:
         with self._lock:
@@ -119,9 +127,17 @@ class StudyReader:
             return [int(np.random.default_rng(np.random.SeedSequence(key)).integers(len(self.series)))]
         return [self.series.index(name) for name in wanted]
 
-    def _read(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
+    def _read(
+        self, r: dict[str, Any], patch: int, epoch: int, array: Callable[[str, str], Readable], remote: bool
+    ) -> dict[str, Any]:
+        """The sample, its arrays from `array(path, study)`; `remote`: requests to an object
+        store, so the image's and the label's go out together."""
         where = f"study {r['study_id']}"
-        image, label = self._array(r["image_path"], where), self._array(r["label_path"], where)
+        if remote:
+            opening = self._pool().submit(array, r["label_path"], where)
+            image, label = array(r["image_path"], where), opening.result()
+        else:
+            image, label = array(r["image_path"], where), array(r["label_path"], where)
         chosen = self.chosen(r, patch, epoch)
         if self.config.patch_size is None:
             origin: tuple[int, ...] = (0, 0, 0)
@@ -136,7 +152,7 @@ class StudyReader:
         def pixels(box: tuple[Any, ...]) -> np.ndarray:  # float32 as it is placed, when read directly
             return image.read(box, np.float32) if isinstance(image, ShardArray) else image[box]
 
-        if self._remote:  # an object store: the image's requests go out while the label's do
+        if remote:  # an object store: the image's requests go out while the label's do
             pending = [self._pool().submit(pixels, box) for box in boxes]
             label_raw = label[(*lead, *window)]
             raw = [p.result() for p in pending]
@@ -161,38 +177,60 @@ class StudyReader:
             sample["series_index"] = torch.tensor(chosen, dtype=torch.int64)
         return sample
 
-    @property
-    def _remote(self) -> bool:
-        return self.cache is None and not self.store.is_local
-
     def _pool(self) -> ThreadPoolExecutor:
-        """Made on first use in the process that reads (a DataLoader worker's own, after fork)."""
+        """Made on first use in the process that reads (a DataLoader worker's own, after fork):
+        an image read or array open beside each read that may run at once."""
         with self._lock:
             if self._threads is None:
-                self._threads = ThreadPoolExecutor(2, thread_name_prefix="medsynth-read")
+                self._threads = ThreadPoolExecutor(self.config.read_ahead + 1, thread_name_prefix="medsynth-read")
             return self._threads
 
+    def _ranges(self) -> Ranges:
+        """How this reader's direct reads fetch chunks from its object store (one per reader)."""
+        with self._lock:
+            if self._fetcher is None:
+                self._fetcher = ranges_for(self.store.fs)
+            return self._fetcher
+
     def _array(self, path: str, where: str) -> Readable:
-        """The array at `path`: read directly from its shard (`pipeline.stream.shards`) when it
-        is laid out as this factory writes arrays, through zarr-python otherwise."""
+        """The array at `path`, kept open in a small LRU; opened once when several reads ask for
+        it at the same time."""
         with self._lock:
             if path in self._arrays:
                 self._arrays.move_to_end(path)
                 return self._arrays[path]
+            opening = self._opening.setdefault(path, threading.Lock())
+        with opening:  # a second read of `path` waits here, then finds it open
+            with self._lock:
+                if path in self._arrays:
+                    return self._arrays[path]
+            array = self._open(path, where, cached=self.cache is not None)
+            with self._lock:
+                self._arrays[path] = array
+                self._opening.pop(path, None)
+                while len(self._arrays) > OPEN_ARRAYS:
+                    self._arrays.popitem(last=False)
+        return array
+
+    def _open(self, path: str, where: str, cached: bool) -> Readable:
+        """The array at `path` (from the cache's local copy when `cached`): read directly from
+        its shard (`pipeline.stream.shards`) when it is laid out as this factory writes arrays,
+        through zarr-python otherwise."""
         group, array_path = _split(path)
-        if self.cache is not None:
-            fs, root = LOCAL, str(self.cache.local(self.store, group))
+        if cached and self.cache is not None:
+            with self._lock:
+                fetching = self._opening.setdefault(group, threading.Lock())
+            with fetching:  # one fetch of a study per process, whichever of its arrays asks first
+                fs, root = LOCAL, str(self.cache.local(self.store, group))
+            with self._lock:
+                self._opening.pop(group, None)  # a later open finds the copy (or fetches it again)
         else:
             fs, root = self.store.fs, self.store.path(group)
-        array: Readable | None = open_shard(fs, f"{root}/{array_path}", where, self.bytes_read)
+        ranges = None if isinstance(fs, LocalFileSystem) else self._ranges()
+        array: Readable | None = open_shard(fs, f"{root}/{array_path}", where, self.bytes_read, ranges)
         if array is None:  # not the factory's layout: zarr-python, on a store made only for it
-            local = self.cache is not None
-            base = zarr.storage.LocalStore(root, read_only=True) if local else self.store.zarr_store(group)
+            base = zarr.storage.LocalStore(root, read_only=True) if cached else self.store.zarr_store(group)
             array = zarr.open_array(CountingStore(base, self.bytes_read), path=array_path, mode="r", zarr_format=3)
-        with self._lock:
-            self._arrays[path] = array
-            while len(self._arrays) > OPEN_ARRAYS:
-                self._arrays.popitem(last=False)
         return array
 
     def _origin(self, r: dict[str, Any], rng: np.random.Generator, label: Readable) -> tuple[int, int, int]:

@@ -3,14 +3,15 @@
 
 zarr-python 3.1 reads a box's inner chunks one after another through its event loop and reads the
 shard index again for every slice. Here the index is read once per array (its crc32c checked), and
-a box's inner chunks are fetched together: one `pread` each from a local file, one concurrent
-batch of ranged GETs on an object store (fsspec's `cat_ranges`), then decoded with numcodecs (blosc
-and zstd release the GIL). The bytes on disk and the format are zarr's: any array whose metadata
-is not that layout is read by zarr-python instead (`open_shard` returns None).
+a box's inner chunks are fetched together: one `pread` each from a local file, one batch of
+ranged GETs on an object store (`pipeline.stream.ranges`: chunks stored together come in one
+GET), then decoded with numcodecs (blosc and zstd release the GIL). The bytes on disk and the
+format are zarr's: any array whose metadata is not that layout is read by zarr-python instead
+(`open_shard` returns None).
 
 A shard object that the array should have and that is missing is an error naming it (zarr would
 read fill values); an inner chunk the shard index marks empty is the fill value, as zarr reads it.
-Object-store requests are retried as the Store retries its own (`pipeline.store.storage.retry`).
+Object-store requests are retried (by tensorstore, or as the Store retries its own).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from numcodecs.checksum32 import CRC32C
 from pipeline.errors import StorageError
 from pipeline.store.omezarr import shard_key
 from pipeline.store.storage import retry
+from pipeline.stream.ranges import FsspecRanges, Ranges
 
 EMPTY = np.iinfo(np.uint64).max  # the shard index's (offset, nbytes) of a chunk never written
 DECODERS = {"blosc": Blosc, "zstd": Zstd}
@@ -101,10 +103,17 @@ class ShardArray:
     steps of 1 (an int index for a leading axis allowed)."""
 
     def __init__(
-        self, fs: fsspec.AbstractFileSystem, path: str, layout: Layout, where: str, counter: list[int]
+        self,
+        fs: fsspec.AbstractFileSystem,
+        path: str,
+        layout: Layout,
+        where: str,
+        counter: list[int],
+        ranges: Ranges | None = None,
     ) -> None:
         self.fs, self.path, self.layout, self.where, self.counter = fs, path, layout, where, counter
         self.local = isinstance(fs, LocalFileSystem)
+        self.ranges = ranges or FsspecRanges(fs)
         self._decoder = DECODERS[layout.codec]() if layout.codec else None
         self._fd: int | None = None
         self._lock = threading.Lock()
@@ -193,18 +202,15 @@ class ShardArray:
                 squeeze.append(slice(None))
         return starts, stops, tuple(squeeze) if any(s == 0 for s in squeeze) else ()
 
-    def _fetch(self, entries: list[np.ndarray]) -> list[bytes]:
-        """The stored bytes of each chunk from an object store, requested concurrently."""
-        if not entries:
-            return []
-        starts = [int(offset) for offset, _ in entries]
-        ends = [int(offset + nbytes) for offset, nbytes in entries]
-        paths = [self.path] * len(entries)
+    def _fetch(self, entries: list[np.ndarray]) -> list[bytes | memoryview]:
+        """The stored bytes of each chunk from an object store, all requested at once."""
+        spans = [(int(offset), int(offset + nbytes)) for offset, nbytes in entries]
         try:
-            found = retry(lambda: self.fs.cat_ranges(paths, starts, ends, on_error="raise"), self.path)
+            return self.ranges.fetch(self.path, spans) if spans else []
         except FileNotFoundError:
             raise StorageError(f"{self.where}: its shard object {self.path} is missing") from None
-        return found
+        except StorageError as exc:
+            raise StorageError(f"{self.where}: {exc}") from None
 
     def _open(self) -> int:
         with self._lock:
@@ -255,9 +261,12 @@ def _pool() -> ThreadPoolExecutor:
         return pool
 
 
-def open_shard(fs: fsspec.AbstractFileSystem, array_root: str, where: str, counter: list[int]) -> ShardArray | None:
+def open_shard(
+    fs: fsspec.AbstractFileSystem, array_root: str, where: str, counter: list[int], ranges: Ranges | None = None
+) -> ShardArray | None:
     """The array at `array_root` (a path in `fs`) read directly, or None when its layout is not
-    one this reader knows (zarr-python reads it then). `where` names the study in errors."""
+    one this reader knows (zarr-python reads it then). `where` names the study in errors;
+    `ranges` fetches chunks from an object store (`pipeline.stream.ranges`; default: fsspec's)."""
     try:
         meta = json.loads(retry(lambda: fs.cat_file(f"{array_root}/zarr.json"), array_root))
     except FileNotFoundError:
@@ -265,7 +274,7 @@ def open_shard(fs: fsspec.AbstractFileSystem, array_root: str, where: str, count
     found = layout(meta)
     if found is None:
         return None
-    return ShardArray(fs, shard_key(array_root, len(found.shape)), found, where, counter)
+    return ShardArray(fs, shard_key(array_root, len(found.shape)), found, where, counter, ranges)
 
 
 __all__ = ["Layout", "ShardArray", "layout", "open_shard", "set_threads"]

@@ -45,6 +45,8 @@ def test_defaults_and_a_full_config_hold():
         ({"seed": 2**63}, "seed, epoch: must not be negative"),
         ({"shuffle_buffer": 0}, "shuffle_buffer: must be between"),
         ({"cache_limit_gb": 0}, "cache_limit_gb: must be positive"),
+        ({"read_ahead": -1}, "read_ahead: must be between 0 and 64"),
+        ({"read_ahead": 65}, "read_ahead: must be between 0 and 64"),
         ({"world_size": 0}, "world_size: must be between"),
         ({"rank": 0}, "rank: set world_size too"),
         ({"rank": 2, "world_size": 2}, r"rank: must be within \[0, world_size=2\)"),

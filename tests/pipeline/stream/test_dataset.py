@@ -1,6 +1,7 @@
 """StudyStream and StreamLoader on real datasets (local and S3), read with real zarr."""
 
 import os
+import threading
 from functools import partial
 from itertools import chain
 from pathlib import Path
@@ -256,22 +257,27 @@ def test_s3_read_directly_yields_the_local_samples_in_order(s3, uri):
         assert torch.equal(a["image"], b["image"]) and torch.equal(a["label"], b["label"]), key(a)
 
 
-def test_read_ahead_keeps_the_order_and_loads_at_most_one_sample_ahead():
+def test_read_ahead_keeps_the_order_and_loads_at_most_ahead_samples_at_once():
     started: list[int] = []
+    together = threading.Barrier(3, timeout=10)  # passes only if the first three load at once
 
     def load(position: int) -> int:
         started.append(position)
+        if position < 3:
+            together.wait()
         if position == 7:
             raise ValueError("seven")
         return position * 10
 
     seen = []
-    for value in read_ahead(load, range(5)):
+    for value in read_ahead(load, range(8), 3):
         seen.append(value)
-        assert len(started) <= len(seen) + 1  # this one and, at most, the next
-    assert seen == [0, 10, 20, 30, 40]
+        assert len(started) <= len(seen) + 3  # this one and, at most, the next three
+        if value == 60:
+            break
+    assert seen == [0, 10, 20, 30, 40, 50, 60]
     with pytest.raises(ValueError, match="seven"):
-        list(read_ahead(load, [6, 7, 8]))
+        list(read_ahead(load, [6, 7, 8], 2))
 
 
 def test_mr_is_z_scored_on_its_foreground_by_default(brain_dataset):
@@ -295,6 +301,8 @@ def test_mr_is_z_scored_on_its_foreground_by_default(brain_dataset):
         ({"colour": "red"}, "colour: unknown key"),
         ({"cache_limit_gb": float("inf")}, "cache_limit_gb: must be a finite number"),
         ({"rank": 1}, "rank: set world_size too"),
+        ({"read_ahead": "4"}, "read_ahead: must be a whole number"),
+        ({"read_ahead": True}, "read_ahead: must be a whole number"),
     ],
 )
 def test_bad_keywords_fail_when_the_stream_is_made(uri, keywords, message):

@@ -11,6 +11,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from pipeline.errors import StorageError
 from pipeline.store.omezarr import Encoding, _write_array, shard_key
+from pipeline.stream.ranges import GAP, FsspecRanges, TensorstoreS3, coalesce, ranges_for
 from pipeline.stream.shards import layout, open_shard
 
 
@@ -78,6 +79,30 @@ def test_s3_reads_what_zarr_reads(tmp_path, s3):
         assert np.array_equal(direct[box], data[box]), box
 
 
+def test_ranges_close_together_are_merged_as_tensorstore_merges_them():
+    b = 51 + GAP  # GAP + 1 bytes after the first range ends: apart
+    c = b + 100 + GAP  # GAP bytes after the second ends: together
+    d = c + 101 + GAP
+    ranges = [(b, b + 100), (0, 50), (c, c + 100), (d, d + 100)]
+    assert coalesce(ranges) == [(0, 50, [1]), (b, c + 100, [0, 2]), (d, d + 100, [3])]
+    assert coalesce([(0, 10), (5, 8)]) == [(0, 10, [0, 1])]  # one inside another
+    assert coalesce([]) == []
+
+
+def test_s3_reads_a_box_in_fewer_requests_than_chunks(tmp_path, s3):
+    """Inner chunks lying together in the shard come in one ranged GET."""
+    data = np.arange(32 * 32 * 32, dtype=np.int16).reshape(32, 32, 32)
+    root = write(tmp_path, "a", data, Encoding(chunk=(16, 16, 16)))
+    fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
+    fs.put(root, f"{s3.bucket}/ds/a", recursive=True)
+    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s1", [0])
+    asked: list[int] = []
+    cat_ranges = fs.cat_ranges
+    fs.cat_ranges = lambda paths, *args, **kwargs: asked.append(len(paths)) or cat_ranges(paths, *args, **kwargs)
+    assert np.array_equal(direct[:, :, :], data)
+    assert asked == [1]  # all eight chunks, back to back in the shard: one request
+
+
 def test_a_missing_shard_or_a_corrupt_index_names_the_study(tmp_path):
     root = write(tmp_path, "a", np.ones((20, 20, 20), np.int16), Encoding(chunk=(16, 16, 16)))
     shard = tmp_path / shard_key("a", 3)
@@ -96,12 +121,28 @@ def test_a_layout_it_does_not_know_is_left_to_zarr(tmp_path):
     assert layout({"codecs": []}) is None
 
 
-def test_a_shard_object_gone_from_s3_after_opening_names_the_study(tmp_path, s3):
+@pytest.mark.parametrize("way", ["tensorstore", "fsspec"])
+def test_a_shard_object_gone_from_s3_after_opening_names_the_study(tmp_path, s3, way):
     root = write(tmp_path, "a", np.ones((20, 20, 20), np.int16), Encoding(chunk=(16, 16, 16)))
     fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
     fs.put(root, f"{s3.bucket}/ds/a", recursive=True)
-    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s9", [0])
+    ranges = ranges_for(fs) if way == "tensorstore" else FsspecRanges(fs)
+    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s9", [0], ranges)
+    assert (direct[0:4, 0:4, 0:4] == 1).all()
     fs.rm(f"{s3.bucket}/ds/{shard_key('a', 3)}")
     fs.invalidate_cache()
     with pytest.raises(StorageError, match=r"^study s9: its shard object .* is missing"):
         direct[0:4, 0:4, 0:4]
+
+
+def test_s3_through_tensorstore_reads_what_zarr_reads(tmp_path, s3):
+    rng = np.random.default_rng(8)
+    data = volume((30, 40, 40), np.int16, rng)
+    root = write(tmp_path, "a", data, Encoding(chunk=(16, 16, 16)))
+    fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
+    fs.put(root, f"{s3.bucket}/ds/a", recursive=True)
+    ranges = ranges_for(fs)
+    assert isinstance(ranges, TensorstoreS3)
+    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s1", [0], ranges)
+    for box in boxes(data.shape, rng, 10):
+        assert np.array_equal(direct[box], data[box]), box
