@@ -14,7 +14,8 @@ from monai.transforms import Compose, RandFlipd, RandRotate90d, ScaleIntensityRa
 
 from pipeline.errors import ConfigError
 from pipeline.stream import StreamLoader, StudyStream
-from pipeline.stream.dataset import read_ahead
+from pipeline.stream import dataset as dataset_module
+from pipeline.stream.dataset import collate, read_ahead
 from tests.conftest import build_in_process, small_config
 
 PATCH = (32, 32, 32)
@@ -278,6 +279,20 @@ def test_read_ahead_keeps_the_order_and_loads_at_most_ahead_samples_at_once():
     assert seen == [0, 10, 20, 30, 40, 50, 60]
     with pytest.raises(ValueError, match="seven"):
         list(read_ahead(load, [6, 7, 8], 2))
+
+
+def test_a_worker_stacks_its_batch_straight_into_shared_memory(uri, monkeypatch):
+    """What a worker hands the trainer is already in shared memory (as torch's default_collate
+    makes it): pickling it to the trainer copies nothing more."""
+    samples = list(StudyStream(uri, patch_size=PATCH, patches_per_study=2, shuffle=False))[:3]
+    in_process = collate(samples)
+    assert not in_process["image"].is_shared()
+    monkeypatch.setattr(dataset_module, "get_worker_info", lambda: object())
+    in_worker = collate(samples)
+    for key in ("image", "label"):
+        assert in_worker[key].is_shared() and in_worker[key].dtype == samples[0][key].dtype
+        assert torch.equal(in_worker[key], in_process[key])
+    assert in_worker["study_id"] == in_process["study_id"]
 
 
 def test_mr_is_z_scored_on_its_foreground_by_default(brain_dataset):
