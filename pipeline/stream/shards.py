@@ -17,6 +17,7 @@ Object-store requests are retried (by tensorstore, or as the Store retries its o
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -115,6 +116,7 @@ class ShardArray:
         self.local = isinstance(fs, LocalFileSystem)
         self.ranges = ranges or FsspecRanges(fs)
         self._decoder = DECODERS[layout.codec]() if layout.codec else None
+        self._chunk_size = math.prod(layout.chunk)  # values in an inner chunk (checked on every decode)
         self._fd: int | None = None
         self._lock = threading.Lock()
         self._index = self._read_index()
@@ -224,7 +226,7 @@ class ShardArray:
     def _decode(self, data: bytes, ids: tuple[int, ...]) -> np.ndarray:
         raw = self._decoder.decode(data) if self._decoder is not None else data
         block = np.frombuffer(raw, dtype=self.layout.dtype)
-        if block.size != int(np.prod(self.layout.chunk)):
+        if block.size != self._chunk_size:
             raise StorageError(f"{self.where}: inner chunk {list(ids)} of {self.path} decodes to {block.size} values")
         return block.reshape(self.layout.chunk)
 
