@@ -143,15 +143,29 @@ def tensorstore_spec(options: dict[str, Any]) -> dict[str, Any] | None:
         spec["aws_region"] = str(region)
     if options.get("requester_pays"):
         spec["requester_pays"] = True
-    if options.get("anon"):
-        spec["aws_credentials"] = {"type": "anonymous"}
-    elif options.get("profile"):
-        spec["aws_credentials"] = {"type": "profile", "profile": str(options["profile"])}
-    elif os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
-        spec["aws_credentials"] = {"type": "environment"}  # what botocore would take first, too
-    else:
-        spec["aws_credentials"] = {"type": "default"}  # profile files, then ECS or EC2 instance roles
+    spec["aws_credentials"] = _credentials(options)
     return spec
+
+
+def _credentials(options: dict[str, Any]) -> dict[str, str]:
+    """Where tensorstore takes credentials from: where botocore found them, in botocore's order
+    (environment, shared files, container, instance). The catalog was already read through
+    botocore, so they are there. Naming the source, rather than tensorstore's `default` chain,
+    keeps its profile reader from logging errors about absent ~/.aws files on every process of
+    a cluster whose machines have instance roles."""
+    env = os.environ
+    if options.get("anon"):
+        return {"type": "anonymous"}
+    if options.get("profile"):
+        return {"type": "profile", "profile": str(options["profile"])}
+    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        return {"type": "environment"}
+    files = [env.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"), env.get("AWS_CONFIG_FILE", "~/.aws/config")]
+    if env.get("AWS_PROFILE") or any(os.path.isfile(os.path.expanduser(f)) for f in files):
+        return {"type": "default"}  # the shared files, then the rest of the chain
+    if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        return {"type": "ecs"}
+    return {"type": "imds"}  # an EC2 instance's role
 
 
 def ranges_for(fs: fsspec.AbstractFileSystem) -> Ranges:

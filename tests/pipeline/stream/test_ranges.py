@@ -43,7 +43,7 @@ def test_a_missing_object_is_file_not_found(s3, way):
         ranges.fetch(f"{s3.bucket}/no/such/shard", [(0, 10)])
 
 
-def test_options_that_map_make_a_tensorstore_spec(monkeypatch):
+def test_options_that_map_make_a_tensorstore_spec(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -64,7 +64,15 @@ def test_options_that_map_make_a_tensorstore_spec(monkeypatch):
         "profile": "lab",
     }
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    assert tensorstore_spec({})["aws_credentials"] == {"type": "default"}
+    for name in ("AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    assert tensorstore_spec({})["aws_credentials"] == {"type": "imds"}  # no keys, no files: an instance role
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x")
+    assert tensorstore_spec({})["aws_credentials"] == {"type": "ecs"}
+    (tmp_path / "credentials").write_text("[default]\n")
+    assert tensorstore_spec({})["aws_credentials"] == {"type": "default"}  # the shared files first
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://env:9000")
     assert tensorstore_spec({})["endpoint"] == "http://env:9000"
 
