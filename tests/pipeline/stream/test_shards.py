@@ -68,13 +68,16 @@ def test_bytes_read_are_counted_and_empty_chunks_cost_nothing(tmp_path):
     assert (direct[16:, 16:, 16:] == 3).all() and counter[0] > index_bytes
 
 
-def test_s3_reads_what_zarr_reads(tmp_path, s3):
+@pytest.mark.parametrize("way", ["tensorstore", "fsspec"])
+def test_s3_reads_what_zarr_reads(tmp_path, s3, way):
     rng = np.random.default_rng(5)
     data = volume((30, 40, 40), np.int16, rng)
     root = write(tmp_path, "a", data, Encoding(chunk=(16, 16, 16)))
     fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
     fs.put(root, f"{s3.bucket}/ds/a", recursive=True)
-    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s1", [0])
+    ranges = ranges_for(fs) if way == "tensorstore" else FsspecRanges(fs)
+    assert isinstance(ranges, TensorstoreS3 if way == "tensorstore" else FsspecRanges)
+    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s1", [0], ranges)
     for box in boxes(data.shape, rng, 10):
         assert np.array_equal(direct[box], data[box]), box
 
@@ -133,16 +136,3 @@ def test_a_shard_object_gone_from_s3_after_opening_names_the_study(tmp_path, s3,
     fs.invalidate_cache()
     with pytest.raises(StorageError, match=r"^study s9: its shard object .* is missing"):
         direct[0:4, 0:4, 0:4]
-
-
-def test_s3_through_tensorstore_reads_what_zarr_reads(tmp_path, s3):
-    rng = np.random.default_rng(8)
-    data = volume((30, 40, 40), np.int16, rng)
-    root = write(tmp_path, "a", data, Encoding(chunk=(16, 16, 16)))
-    fs = s3fs.S3FileSystem(endpoint_url=s3.endpoint)
-    fs.put(root, f"{s3.bucket}/ds/a", recursive=True)
-    ranges = ranges_for(fs)
-    assert isinstance(ranges, TensorstoreS3)
-    direct = open_shard(fs, f"{s3.bucket}/ds/a", "study s1", [0], ranges)
-    for box in boxes(data.shape, rng, 10):
-        assert np.array_equal(direct[box], data[box]), box
