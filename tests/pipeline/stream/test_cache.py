@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.store.storage import open_store
+from pipeline.errors import StorageError
+from pipeline.store.storage import Store, open_store
 from pipeline.stream.cache import MARKER, StudyCache
 
 STUDY_BYTES = 3 * 1000
@@ -94,3 +95,20 @@ def test_a_fetch_in_progress_is_neither_counted_nor_evicted(store, tmp_path):
     assert [path for path, _, _ in cache._entries()] == [cache.path(store, group(0))]
     cache.evict()
     assert (pending / MARKER).exists()
+
+
+def test_a_fetch_that_fails_leaves_nothing_behind(store, tmp_path, monkeypatch):
+    cache = StudyCache(tmp_path / "cache", limit_bytes=10 * STUDY_BYTES)
+    read = Store.read_bytes
+
+    def flaky(self, rel):
+        if rel.endswith("c/1"):
+            raise StorageError(f"{rel}: gone")
+        return read(self, rel)
+
+    monkeypatch.setattr(Store, "read_bytes", flaky)
+    with pytest.raises(StorageError, match="c/1: gone"):
+        cache.local(store, group(2))
+    parent = cache.path(store, group(2)).parent
+    assert not cache.holds(store, group(2))
+    assert not parent.exists() or list(parent.iterdir()) == []  # no temp folder, no half copy
