@@ -2,9 +2,9 @@
 
 A study is fetched whole (its seven objects, requested together) the first time a worker needs
 it, into a temp folder renamed into place, so concurrent workers never see half a study; the
-winner of a race keeps its copy and the others discard theirs. Each copy carries a marker holding its size; touching the
-marker on use keeps a least-recently-used order, and the oldest copies are evicted once the cache
-grows past its limit.
+winner of a race keeps its copy and the others discard theirs. Each copy carries a marker holding
+its size; touching the marker on use keeps a least-recently-used order, and the oldest copies are
+evicted once the cache grows past its limit.
 
 Eviction deletes the marker before any data, so a reader that finds the marker still there after
 its read knows the read saw the whole copy (zarr reads a missing chunk as fill value, silently);
@@ -23,9 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.store.storage import Store
+from pipeline.stream.once import Once
 
 MARKER = ".medsynth-cached"
 FETCH_THREADS = 8  # a study's objects requested at once (7 for a one-series study)
+
+
+_FETCHES = Once()  # this process's looks for and fetches of a copy, one thread at a time per copy
 
 
 @dataclass(frozen=True)
@@ -41,15 +45,17 @@ class StudyCache:
         return (self.path(store, group) / MARKER).exists()
 
     def local(self, store: Store, group: str) -> Path:
-        """A local folder holding `group` of `store`, fetched now if it is not cached yet."""
+        """A local folder holding `group` of `store`, fetched now if it is not cached yet (once
+        per process, however many of its threads ask at the same time)."""
         dest = self.path(store, group)
         marker = dest / MARKER
-        if marker.exists():
-            with contextlib.suppress(FileNotFoundError):  # evicted by another worker just now
-                os.utime(marker)
-                return dest
-        self._fetch(store, group, dest)
-        self.evict(keep=dest)
+        with _FETCHES.per(dest):  # a second thread asking for the same study waits, then finds it
+            if marker.exists():
+                with contextlib.suppress(FileNotFoundError):  # evicted by another worker just now
+                    os.utime(marker)
+                    return dest
+            self._fetch(store, group, dest)
+            self.evict(keep=dest)
         return dest
 
     def _fetch(self, store: Store, group: str, dest: Path) -> None:

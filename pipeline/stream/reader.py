@@ -29,6 +29,7 @@ from pipeline.errors import ConfigError, StorageError
 from pipeline.store.storage import Store
 from pipeline.stream.cache import StudyCache
 from pipeline.stream.config import StreamConfig
+from pipeline.stream.once import Once
 from pipeline.stream.ranges import Ranges, ranges_for
 from pipeline.stream.shards import ShardArray, open_shard
 
@@ -80,7 +81,7 @@ class StudyReader:
         self.bytes_read = [0]
         self._arrays: OrderedDict[str, Readable] = OrderedDict()
         self._positives: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._opening: dict[str, threading.Lock] = {}
+        self._opening = Once()
         self._lock = threading.Lock()
         self._threads: ThreadPoolExecutor | None = None
         self._fetcher: Ranges | None = None
@@ -199,15 +200,13 @@ class StudyReader:
             if path in self._arrays:
                 self._arrays.move_to_end(path)
                 return self._arrays[path]
-            opening = self._opening.setdefault(path, threading.Lock())
-        with opening:  # a second read of `path` waits here, then finds it open
+        with self._opening.per(path):  # a second read of `path` waits here, then finds it open
             with self._lock:
                 if path in self._arrays:
                     return self._arrays[path]
             array = self._open(path, where, cached=self.cache is not None)
             with self._lock:
                 self._arrays[path] = array
-                self._opening.pop(path, None)
                 while len(self._arrays) > OPEN_ARRAYS:
                     self._arrays.popitem(last=False)
         return array
@@ -218,12 +217,7 @@ class StudyReader:
         through zarr-python otherwise."""
         group, array_path = _split(path)
         if cached and self.cache is not None:
-            with self._lock:
-                fetching = self._opening.setdefault(group, threading.Lock())
-            with fetching:  # one fetch of a study per process, whichever of its arrays asks first
-                fs, root = LOCAL, str(self.cache.local(self.store, group))
-            with self._lock:
-                self._opening.pop(group, None)  # a later open finds the copy (or fetches it again)
+            fs, root = LOCAL, str(self.cache.local(self.store, group))
         else:
             fs, root = self.store.fs, self.store.path(group)
         ranges = None if isinstance(fs, LocalFileSystem) else self._ranges()

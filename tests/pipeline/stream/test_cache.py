@@ -2,6 +2,7 @@
 go first, the marker goes before the data, and a lost race keeps the winner's copy."""
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -112,3 +113,23 @@ def test_a_fetch_that_fails_leaves_nothing_behind(store, tmp_path, monkeypatch):
     parent = cache.path(store, group(2)).parent
     assert not cache.holds(store, group(2))
     assert not parent.exists() or list(parent.iterdir()) == []  # no temp folder, no half copy
+
+
+def test_threads_asking_for_one_study_fetch_it_once(store, tmp_path, monkeypatch):
+    cache = StudyCache(tmp_path / "cache", limit_bytes=10 * STUDY_BYTES)
+    walked = []
+    walk = Store.walk
+
+    def counted(self, rel):
+        walked.append(rel)
+        time.sleep(0.05)  # the other threads ask while this fetch runs
+        return walk(self, rel)
+
+    monkeypatch.setattr(Store, "walk", counted)
+    found = []
+    threads = [threading.Thread(target=lambda: found.append(cache.local(store, group(1)))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert walked == [group(1)] and len(set(found)) == 1 and cache.holds(store, group(1))
