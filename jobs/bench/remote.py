@@ -44,21 +44,25 @@ def compare(
         for latency in LATENCIES_MS:
             with Latency(s3.endpoint, latency) as slow:
                 endpoint = slow.endpoint if latency else s3.endpoint
-                readers: dict[str, Callable[[], Callable[[], int]]] = {
-                    "studystream": lambda e=endpoint: studystream(e, patch, per_study, None),
-                    "tensorstore": lambda e=endpoint: tensorstore(e, boxes, patch),
-                    "cache": lambda e=endpoint: studystream(e, patch, per_study, tempfile.mkdtemp()),
+                readers: dict[str, Callable[[str | None], Callable[[], int]]] = {
+                    "studystream": lambda _, e=endpoint: studystream(e, patch, per_study, None),
+                    "tensorstore": lambda _, e=endpoint: tensorstore(e, boxes, patch),
+                    "cache": lambda cache, e=endpoint: studystream(e, patch, per_study, cache),
                 }
                 for name in ("studystream", "tensorstore"):
-                    readers[name]()()  # untimed
+                    readers[name](None)()  # untimed
                 names = list(readers)
                 for repeat in range(repeats):
                     for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
-                        read = readers[name]()
-                        kinds = ("cache_cold", "cache_warm") if name == "cache" else (name,)
-                        for kind in kinds:
-                            found.setdefault(f"{latency}ms_{kind}", []).append(_timed(read, server, len(boxes)))
-                        shutil.rmtree(getattr(read, "cache_dir", ""), ignore_errors=True)
+                        cache = tempfile.mkdtemp() if name == "cache" else None  # empty: cold
+                        try:
+                            read = readers[name](cache)
+                            kinds = ("cache_cold", "cache_warm") if name == "cache" else (name,)
+                            for kind in kinds:
+                                found.setdefault(f"{latency}ms_{kind}", []).append(_timed(read, server, len(boxes)))
+                        finally:
+                            if cache is not None:
+                                shutil.rmtree(cache, ignore_errors=True)
     return found
 
 
@@ -88,7 +92,6 @@ def studystream(endpoint: str, patch: tuple[int, int, int], per_study: int, cach
     def read() -> int:
         return sum(1 for _ in stream)
 
-    read.cache_dir = cache or ""  # type: ignore[attr-defined]
     return read
 
 

@@ -93,9 +93,7 @@ def _readers(report: Report, uri: str, n_patches: int, repeats: int) -> None:
     process and with one decode thread (`jobs.bench.readers`): medians, spread, paired ratios."""
     passes = compare(uri, PATCH, 4, repeats)
     for name, found in passes.items():
-        rates = [n_patches / seconds for seconds, _, _ in found]
-        report.metrics[f"{name}_patches_per_s"] = statistics.median(rates)
-        report.notes[f"{name}_patches_per_s"] = [round(r, 1) for r in rates]
+        _rates(report, name, [seconds for seconds, _, _ in found], n_patches)
     for kind in ("cold", "warm"):
         for ours, theirs in (("studystream", "tensorstore"), ("studystream_1thread", "tensorstore_1thread")):
             pairs = zip(passes[f"{ours}_{kind}"], passes[f"{theirs}_{kind}"], strict=True)
@@ -117,9 +115,7 @@ def _remote(report: Report, uri: str, n_patches: int, repeats: int) -> None:
     medians, spread, CPU per patch here and in the S3 server, paired ratios."""
     passes = remote.compare(uri, patches(uri, PATCH, 4), PATCH, 4, repeats)
     for name, found in passes.items():
-        rates = [n_patches / seconds for seconds, _, _ in found]
-        report.metrics[f"s3_{name}_patches_per_s"] = statistics.median(rates)
-        report.notes[f"s3_{name}_patches_per_s"] = [round(r, 1) for r in rates]
+        _rates(report, f"s3_{name}", [seconds for seconds, _, _ in found], n_patches)
         report.notes[f"s3_{name}_cpu_ms_per_patch"] = round(
             statistics.median(1000 * c / n_patches for _, c, _ in found), 2
         )
@@ -134,6 +130,13 @@ def _remote(report: Report, uri: str, n_patches: int, repeats: int) -> None:
     report.ratios["s3_20ms_over_0ms_studystream"] = (
         m["s3_20ms_studystream_patches_per_s"] / m["s3_0ms_studystream_patches_per_s"]
     )
+
+
+def _rates(report: Report, name: str, seconds: list[float], n_patches: int) -> None:
+    """A reader's patches/s: the median as the metric, every pass in the notes."""
+    rates = [n_patches / s for s in seconds]
+    report.metrics[f"{name}_patches_per_s"] = statistics.median(rates)
+    report.notes[f"{name}_patches_per_s"] = [round(r, 1) for r in rates]
 
 
 def make_dataset(root: Path, n: int, shape: list[int], *overrides: str) -> str:
