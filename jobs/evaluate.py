@@ -2,6 +2,8 @@
 
     python -m jobs.evaluate ./data/ct --real scan.nii.gz --labels seg.nii.gz \\
         --vocabulary totalsegmentator --classes liver,spleen,kidney,vertebrae,aorta
+    python -m jobs.evaluate ./data/ct --real ./ct_series/ --labels seg.dcm --vocabulary seg \\
+        --classes liver,spleen,kidney
 
 Trains the project's segmentation model (`pipeline.segmentation`) on the dataset's studies alone,
 at the real scans' spacing, and reports Dice and HD95 per class on each real labelled scan, beside
@@ -29,13 +31,17 @@ from pipeline.evaluate.run import EvaluateConfig, evaluate
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m jobs.evaluate", description=__doc__.splitlines()[0])
     p.add_argument("uri", help="the synthetic dataset")
-    p.add_argument("--real", action="append", default=[], help="a real scan, NIfTI (repeatable)")
-    p.add_argument("--labels", action="append", default=[], help="its label map, NIfTI, one per --real")
+    p.add_argument(
+        "--real", action="append", default=[], help="a real scan: NIfTI, or a folder of one DICOM series (repeatable)"
+    )
+    p.add_argument(
+        "--labels", action="append", default=[], help="its label map: NIfTI, or a DICOM Segmentation; one per --real"
+    )
     p.add_argument(
         "--vocabulary",
         default="maisi",
         help="the real labels' values: maisi, totalsegmentator, totalsegmentator_mr, freesurfer, "
-        "or a JSON file {value: label name}",
+        "a JSON file {value: label name}, or seg (a DICOM Segmentation's own segment labels)",
     )
     p.add_argument(
         "--classes",

@@ -28,6 +28,7 @@ from pipeline import catalog, segmentation
 from pipeline.config.job import redact
 from pipeline.errors import ConfigError
 from pipeline.evaluate import classes as class_groups
+from pipeline.evaluate import dicom
 from pipeline.evaluate.metrics import dice, mean, scores
 from pipeline.evaluate.patches import Patches, pad_to_patch
 from pipeline.evaluate.volumes import Scan, Spacing, Volume, normalize, read_scan, resample
@@ -94,12 +95,10 @@ def prepare(config: EvaluateConfig, log: Callable[[str], None]) -> Prepared:
         raise ConfigError(
             f"--labels: give one label map per real scan ({len(config.real)} --real, {len(config.labels)} --labels)"
         )
-    try:
-        vocab_name, names, midline = vocabularies.mapping(config.vocabulary)
-    except ParamError as exc:
-        raise ConfigError(f"--vocabulary: {str(exc).split(': ', 1)[-1]}") from None
+    vocabulary = _vocabulary(config.vocabulary)
     device = _device(config.device)
     cat = catalog.open(config.uri, config.storage_options)
+    scans, (vocab_name, names, midline) = _scans(config, vocabulary)
     real_names = set(names.values()) | {n for pair in midline.values() for n in pair}
     groups = class_groups.resolve(config.classes, cat.info.labels, real_names, vocab_name)
     rows = cat.query(config.where, columns=["index", "modality"], limit=config.studies)
@@ -109,7 +108,9 @@ def prepare(config: EvaluateConfig, log: Callable[[str], None]) -> Prepared:
     if len(modalities) != 1:
         raise ConfigError(f"--where: the selection mixes modalities {sorted(modalities)}; select one")
     modality = modalities.pop()
-    scans = [read_scan(image, label) for image, label in zip(config.real, config.labels, strict=True)]
+    for scan, path in zip(scans, config.real, strict=True):
+        if scan.modality not in (None, modality):
+            raise ConfigError(f"--real: {path} is a {scan.modality} series; the studies are {modality}")
     spacing = config.spacing or scans[0].spacing
     real_lut = class_groups.lookup(groups, {**names, **{v: pair[0] for v, pair in midline.items()}}, "real")
     real = [_real_volume(scan, real_lut, spacing, modality, config.window) for scan in scans]
@@ -118,6 +119,31 @@ def prepare(config: EvaluateConfig, log: Callable[[str], None]) -> Prepared:
     indexes = [int(i) for i in rows.column("index").to_pylist()]
     synthetic, ids = _synthetic(config, cat, groups, indexes, spacing, modality)
     return Prepared(groups, real, synthetic, ids, modality, spacing, device)
+
+
+Mapping = tuple[str, dict[int, str], dict[int, tuple[str, str]]]  # vocabulary name, names, midline
+
+
+def _vocabulary(spec: str) -> Mapping | None:
+    """The named vocabulary's mapping; None for `seg`, whose names are the scans' own."""
+    if spec == dicom.SEG:
+        return None
+    try:
+        return vocabularies.mapping(spec)
+    except ParamError as exc:
+        raise ConfigError(f"--vocabulary: {str(exc).split(': ', 1)[-1]}") from None
+
+
+def _scans(config: EvaluateConfig, vocabulary: Mapping | None) -> tuple[list[Scan], Mapping]:
+    """The real scans (NIfTI or DICOM, `pipeline.evaluate.dicom`) and the mapping of their labels."""
+    scans = [
+        (dicom.read_scan if dicom.is_dicom(image) or dicom.is_dicom(label) else read_scan)(image, label)
+        for image, label in zip(config.real, config.labels, strict=True)
+    ]
+    if vocabulary is not None:
+        return scans, vocabulary
+    scans, names = dicom.shared_names(scans, config.labels)
+    return scans, (dicom.SEG, names, {})
 
 
 def _device(name: str) -> torch.device:

@@ -42,6 +42,8 @@ class Scan:
     image: np.ndarray  # float32 (z, y, x), LPS
     label: np.ndarray  # int32 (z, y, x), LPS
     spacing: Spacing
+    names: dict[int, str] | None = None  # a DICOM Segmentation's segment number -> label name
+    modality: str | None = None  # a DICOM series' Modality (CT, MR); None for NIfTI
 
 
 def read_scan(image_path: str, label_path: str) -> Scan:
@@ -60,7 +62,7 @@ def read_scan(image_path: str, label_path: str) -> Scan:
         raise ConfigError(f"--labels: {label_path} holds values that are not whole numbers in [0, 65535]")
     zooms = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))  # x, y, z mm of the canonical axes
     spacing = (float(zooms[2]), float(zooms[1]), float(zooms[0]))
-    return Scan(_name(image_path), _lps(image.astype(np.float32)), _lps(values.astype(np.int32)), spacing)
+    return Scan(scan_name(image_path), _lps(image.astype(np.float32)), _lps(values.astype(np.int32)), spacing)
 
 
 def _read(path: str, option: str) -> tuple[np.ndarray, np.ndarray]:
@@ -85,8 +87,9 @@ def _lps(ras: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(ras[::-1, ::-1, :].transpose(2, 1, 0))
 
 
-def _name(path: str) -> str:
-    name = Path(path).name
+def scan_name(path: str) -> str:
+    """A scan's name in the report: its file's or folder's, less a NIfTI suffix."""
+    name = Path(path.rstrip("/")).name
     for suffix in (".nii.gz", ".nii"):
         if name.endswith(suffix):
             return name[: -len(suffix)]

@@ -74,6 +74,7 @@ def test_several_scans_cross_validate_the_ceiling(uri, real, tmp_path, capsys):
     [
         (["--labels", "EXTRA"], "--labels: give one label map per real scan"),
         (["--vocabulary", "esperanto"], "--vocabulary: must be one of"),
+        (["--vocabulary", "seg"], "--vocabulary: seg names labels by a DICOM Segmentation's segments"),
         (["--classes", "unicorn"], "--classes: no label of the dataset"),
         (["--classes", "liver,femur"], "--classes: 'femur' is in no real scan's labels"),
         (["--where", "index < 0"], "--where: selects no studies"),
@@ -107,6 +108,49 @@ def test_a_scan_holding_none_of_the_classes_is_refused(uri, tmp_path, capsys):
     labels = write_nifti(tmp_path / "blank_seg.nii.gz", np.zeros((8, 8, 8), np.uint8), (3.0, 3.0, 3.0))
     assert run(evaluate.main, args(uri, (image, labels), tmp_path / "out")) == 2
     assert "holds none of the classes" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def dicom_scan(uri, tmp_path_factory) -> Path:
+    """The dataset's fourth study (not among the three trained on) as a DICOM series and SEG."""
+    from pipeline import catalog
+    from pipeline.export import export
+
+    out = tmp_path_factory.mktemp("dicom")
+    export(catalog.open(uri), "dicom", out, where="index = 3", progress=False)
+    return out / "s000000003"
+
+
+def test_a_dicom_series_and_its_segmentation_are_scored_by_their_segment_labels(uri, dicom_scan, tmp_path):
+    argv = [uri, "--real", str(dicom_scan / "image"), "--labels", str(dicom_scan / "segmentation.dcm"),
+            "--vocabulary", "seg", "--classes", CLASSES, "--out", str(tmp_path / "out"), *FAST,
+            "--no-baselines"]  # fmt: skip
+    assert run(evaluate.main, argv) == 0
+    report = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert report["vocabulary"] == "seg" and report["scans"][0]["name"] == "image"
+    assert report["classes"]["kidney"] == {
+        "dataset": ["left kidney", "right kidney"],
+        "real": ["left kidney", "right kidney"],
+    }
+    assert len(report["classes"]["vertebrae"]["real"]) > 1  # every level the SEG holds
+    assert (tmp_path / "out" / "overlay_image.png").is_file()
+
+
+def test_a_dicom_series_of_another_modality_is_refused(uri, dicom_scan, tmp_path, capsys):
+    import pydicom
+
+    series = tmp_path / "mr"
+    series.mkdir()
+    for f in (dicom_scan / "image").glob("*.dcm"):
+        ds = pydicom.dcmread(f)
+        ds.Modality = "MR"
+        ds.save_as(series / f.name)
+    argv = [uri, "--real", str(series), "--labels", str(dicom_scan / "segmentation.dcm"), "--vocabulary", "seg",
+            "--classes", CLASSES, "--out", str(tmp_path / "out"), *FAST]  # fmt: skip
+    assert run(evaluate.main, argv) == 2
+    err = capsys.readouterr().err
+    assert "--real: " in err and "is a MR series; the studies are CT" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="the shared real scans (../shared/data/real) are not in this checkout")
