@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ from pipeline.stream import StudyStream
 
 KINDS = ("synthetic", "ceiling", "floor")
 PER_VOLUME = 4  # patches per volume per epoch
+MAX_SEEDS = 100
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class EvaluateConfig:
     window: tuple[float, float] = (-250.0, 350.0)  # CT normalisation, HU
     device: str = "cpu"
     seed: int = 0
-    baselines: bool = True  # train the ceiling and the floor too
+    seeds: int = 1  # synthetic models trained, on seeds seed, seed + 1, ...: their mean and spread
+    baselines: bool = True  # train the ceiling and the floor too (on the first seed)
     storage_options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,23 +76,30 @@ class Prepared:
 
 
 def evaluate(config: EvaluateConfig, log: Callable[[str], None] = print) -> tuple[dict[str, Any], Prepared, dict]:
-    """(the report, the volumes, each kind's predictions per scan)."""
+    """(the report, the volumes, each kind's predictions per scan: the synthetic model's of the
+    first seed)."""
     started = time.perf_counter()
     prepared = prepare(config, log)
-    model = _train("synthetic", prepared.synthetic, prepared, config, log)
-    predictions = {"synthetic": [_predict(model, scan, prepared, config) for scan in prepared.scans]}
-    fit = fit_scores(model, prepared, config)
-    del model
+    runs: dict[str, list[list[np.ndarray]]] = {"synthetic": []}
+    fits = []
+    for seed in range(config.seed, config.seed + config.seeds):
+        what = "synthetic" if config.seeds == 1 else f"synthetic (seed {seed})"
+        model = _train(what, prepared.synthetic, prepared, replace(config, seed=seed), log)
+        runs["synthetic"].append([_predict(model, scan, prepared, config) for scan in prepared.scans])
+        fits.append(fit_scores(model, prepared, config))
+        del model
     for kind in KINDS[1:] if config.baselines else ():
-        predictions[kind] = train_and_predict(kind, prepared, config, log)
-    report = summarise(config, prepared, predictions)
-    report["fit"] = fit
+        runs[kind] = [train_and_predict(kind, prepared, config, log)]
+    report = summarise(config, prepared, runs)
+    report["fit"] = _over_seeds(fits, [g.name for g in prepared.groups])
     report["seconds"] = round(time.perf_counter() - started, 1)
-    return report, prepared, predictions
+    return report, prepared, {kind: found[0] for kind, found in runs.items()}
 
 
 def prepare(config: EvaluateConfig, log: Callable[[str], None]) -> Prepared:
     segmentation.check_patch(config.patch, config.channels)
+    if isinstance(config.seeds, bool) or not isinstance(config.seeds, int) or not 1 <= config.seeds <= MAX_SEEDS:
+        raise ConfigError(f"--seeds: must be a whole number of models from 1 to {MAX_SEEDS}, got {config.seeds!r}")
     if len(config.real) != len(config.labels) or not config.real:
         raise ConfigError(
             f"--labels: give one label map per real scan ({len(config.real)} --real, {len(config.labels)} --labels)"
@@ -254,27 +263,32 @@ def _predict(model: torch.nn.Module, scan: Volume, p: Prepared, config: Evaluate
     return np.ascontiguousarray(classes[:nz, :ny, :nx])
 
 
-def summarise(config: EvaluateConfig, p: Prepared, predictions: dict[str, list[np.ndarray]]) -> dict[str, Any]:
+def summarise(config: EvaluateConfig, p: Prepared, runs: dict[str, list[list[np.ndarray]]]) -> dict[str, Any]:
+    """The report: for each kind, its predictions per scan from each seed it was trained on (the
+    baselines on one), scored per scan and averaged over the seeds, then over the scans."""
     names = [g.name for g in p.groups]
     per_scan = []
     for i, scan in enumerate(p.scans):
         entry: dict[str, Any] = {"name": scan.name, "shape_zyx": list(scan.label.shape)}
-        for kind, predicted in predictions.items():
-            found = scores(predicted[i], scan.label, len(names), p.spacing)
-            entry[kind] = {
-                "dice": _named(names, found["dice"]),
-                "hd95_mm": _named(names, found["hd95_mm"]),
-                "mean_dice": _round(mean(found["dice"])),
-            }
+        for kind, seeds in runs.items():
+            found = [scores(predicted[i], scan.label, len(names), p.spacing) for predicted in seeds]
+            named = [
+                {"dice": _named(names, f["dice"]), "hd95_mm": _named(names, f["hd95_mm"]), "mean_dice": mean(f["dice"])}
+                for f in found
+            ]
+            entry[kind] = _over_seeds(named, names)
         per_scan.append(entry)
-    summary = {
-        kind: {
+    summary = {}
+    for kind in runs:
+        summary[kind] = {
             "dice": {n: _round(mean([s[kind]["dice"][n] for s in per_scan])) for n in names},
             "hd95_mm": {n: _round(mean([s[kind]["hd95_mm"][n] for s in per_scan])) for n in names},
             "mean_dice": _round(mean([s[kind]["mean_dice"] for s in per_scan])),
         }
-        for kind in predictions
-    }
+        if len(runs[kind]) > 1:  # each seed's mean Dice over the scans, and their spread
+            each = [_round(mean([s[kind]["seeds"][k] for s in per_scan])) for k in range(len(runs[kind]))]
+            summary[kind]["seeds"] = each
+            summary[kind]["spread"] = _round(max(each) - min(each)) if None not in each else None
     return {
         "dataset": redact(config.uri),
         "studies": p.study_ids,
@@ -290,12 +304,26 @@ def summarise(config: EvaluateConfig, p: Prepared, predictions: dict[str, list[n
             "lr": config.lr,
             "window": list(config.window),
             "seed": config.seed,
+            "seeds": config.seeds,
             "device": str(p.device),
             "where": config.where,
         },
         "summary": summary,
         "scans": per_scan,
     }
+
+
+def _over_seeds(found: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    """Scores from several seeds as one: each class's mean (and HD95's where scored), the mean of
+    their mean Dice, and with several seeds each seed's mean Dice."""
+    out: dict[str, Any] = {key: dict(found[0][key]) for key in ("dice", "hd95_mm") if key in found[0]}
+    for key in out:
+        out[key] = {n: _round(mean([f[key][n] for f in found])) for n in names}
+    out["mean_dice"] = _round(mean([f["mean_dice"] for f in found]))
+    out.update({k: v for k, v in found[0].items() if k not in ("dice", "hd95_mm", "mean_dice")})  # fit's studies
+    if len(found) > 1:
+        out["seeds"] = [_round(f["mean_dice"]) for f in found]
+    return out
 
 
 def _named(names: list[str], values: list) -> dict[str, float | None]:

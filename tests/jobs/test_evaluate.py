@@ -8,6 +8,7 @@ import pytest
 
 from jobs import evaluate
 from jobs.cli import run
+from pipeline.evaluate import classes
 from tests.conftest import build_in_process, small_config
 from tests.support.realscan import REAL, phantom_scan
 
@@ -82,6 +83,7 @@ def test_several_scans_cross_validate_the_ceiling(uri, real, tmp_path, capsys):
         (["--device", "cuda"], "--device: cuda asked for, but this machine has no CUDA GPU"),
         (["--device", "toaster"], "--device"),
         (["--steps", "0"], "--steps"),
+        (["--seeds", "0"], "--seeds"),
         (["--spacing", "3,3"], "--spacing"),
         (["--spacing", "nan,3,3"], "--spacing"),
         (["--window", "350,-250"], "--window: low must be below high"),
@@ -108,6 +110,35 @@ def test_a_scan_holding_none_of_the_classes_is_refused(uri, tmp_path, capsys):
     labels = write_nifti(tmp_path / "blank_seg.nii.gz", np.zeros((8, 8, 8), np.uint8), (3.0, 3.0, 3.0))
     assert run(evaluate.main, args(uri, (image, labels), tmp_path / "out")) == 2
     assert "holds none of the classes" in capsys.readouterr().err
+
+
+def test_several_seeds_give_each_seeds_model_its_mean_and_their_spread(uri, real, tmp_path, capsys):
+    assert run(evaluate.main, args(uri, real, tmp_path / "two", "--seeds", "2", "--no-baselines")) == 0
+    two = json.loads((tmp_path / "two" / "evaluation.json").read_text())
+    assert run(evaluate.main, args(uri, real, tmp_path / "one", "--seed", "1", "--no-baselines")) == 0
+    one = json.loads((tmp_path / "one" / "evaluation.json").read_text())
+    synthetic = two["summary"]["synthetic"]
+    assert two["settings"]["seeds"] == 2 and len(synthetic["seeds"]) == 2 and len(two["fit"]["seeds"]) == 2
+    assert synthetic["seeds"][1] == one["summary"]["synthetic"]["mean_dice"]  # the second model is --seed 1's
+    assert synthetic["mean_dice"] == pytest.approx(sum(synthetic["seeds"]) / 2, abs=1e-3)
+    assert synthetic["spread"] == pytest.approx(max(synthetic["seeds"]) - min(synthetic["seeds"]), abs=1e-3)
+    assert two["fit"]["mean_dice"] == pytest.approx(sum(two["fit"]["seeds"]) / 2, abs=1e-3)
+    assert len(two["scans"][0]["synthetic"]["seeds"]) == 2
+    printed = capsys.readouterr().out
+    assert "synthetic (seed 1): step 2/2" in printed and "means of 2 seeds" in printed
+
+
+def test_a_config_asking_for_no_model_is_refused_before_any_work(uri, real):
+    from pipeline.errors import ConfigError
+    from pipeline.evaluate.run import EvaluateConfig, prepare
+
+    image, labels = real
+    for seeds in (0, 101, 1.5, True):
+        config = EvaluateConfig(
+            uri, (str(image),), (str(labels),), "totalsegmentator", classes.parse("liver"), seeds=seeds
+        )
+        with pytest.raises(ConfigError, match=r"^--seeds: "):
+            prepare(config, print)
 
 
 @pytest.fixture(scope="module")
