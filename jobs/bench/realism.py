@@ -189,6 +189,8 @@ def record(report: Report, key: str, summary: dict) -> None:
     each = summary.get("seeds", [summary["mean_dice"]])
     defined = [v for v in each if v is not None]
     report.metrics[f"{key}_mean_dice_spread"] = float(max(defined) - min(defined)) if defined else 0.0
+    if len(each) > 1:
+        report.notes[f"{key}_mean_dice_per_seed"] = each
     per_class = {name: float(value or 0.0) for name, value in summary["dice"].items()}
     for name, value in per_class.items():
         report.metrics[f"{key}_dice_{name}"] = value
