@@ -2,7 +2,8 @@
 a NIfTI file, read onto the grid `jobs.evaluate` scores on.
 
 The series is stacked by highdicom (`get_volume_from_series`: sorted along the slice normal, the
-spacing checked regular, CT's Rescale Slope/Intercept applied, so CT is in HU); the Segmentation
+spacing checked regular, CT's Rescale Slope/Intercept applied, so CT is in HU; a multi-frame
+Enhanced or Legacy Converted Enhanced image through `imread(...).get_volume()`); the Segmentation
 (`segread`, BINARY, FRACTIONAL or LABELMAP) is read as one volume of segment numbers and matched to
 the image's grid by permuting, flipping, padding and cropping only (highdicom's `match_geometry`:
 no resampling, so a SEG drawn on another grid is refused, not interpolated). Both are then put in
@@ -103,7 +104,10 @@ def _image(path: str):
         return _nifti(path, "--real"), None
     datasets = _series(path)
     try:
-        volume = hd.get_volume_from_series(datasets, dtype=np.float32)
+        if len(datasets) == 1 and int(datasets[0].get("NumberOfFrames", 1) or 1) > 1:  # one multi-frame image
+            volume = hd.imread(datasets[0].filename).get_volume(dtype=np.float32)
+        else:
+            volume = hd.get_volume_from_series(datasets, dtype=np.float32)
     except (ValueError, RuntimeError, AttributeError, KeyError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"--real: {path}: the series is not one regular 3-D volume ({reason})") from None
@@ -111,7 +115,8 @@ def _image(path: str):
 
 
 def _series(folder: str) -> list[pydicom.Dataset]:
-    """The one CT or MR image series in `folder` (its files, any names, one level deep)."""
+    """The one CT or MR image series in `folder` (its files, any names, one level deep): single-frame
+    slices, or one multi-frame image (Enhanced or Legacy Converted Enhanced CT and MR)."""
     found: dict[str, list[pydicom.Dataset]] = {}
     for file in sorted(p for p in Path(folder).iterdir() if p.is_file()):
         try:

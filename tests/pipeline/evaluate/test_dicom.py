@@ -1,6 +1,7 @@
-"""Real scans from DICOM: a series and its Segmentation (medsynth's own export, dcmqi's, a
-FRACTIONAL one from highdicom) read exactly as the NIfTI export of the same study, either side
-NIfTI, segment labels named as medsynth names labels; what is not one scan is one line."""
+"""Real scans from DICOM: a series (single-frame slices or one multi-frame image) and its
+Segmentation (medsynth's own export, dcmqi's, a FRACTIONAL one from highdicom) read exactly as the
+NIfTI export of the same study, either side NIfTI, segment labels named as medsynth names labels;
+what is not one scan is one line."""
 
 from __future__ import annotations
 
@@ -68,6 +69,24 @@ def test_a_series_and_its_segmentation_read_as_the_nifti_export_of_the_same_stud
     for number, name in scan.names.items():
         lut[[v for v, n in dictionary.items() if n == name]] = number
     assert np.array_equal(scan.label, lut[reference.label])
+
+
+def test_a_multi_frame_image_reads_as_the_slices_it_was_converted_from(exported, tmp_path):
+    """A Legacy Converted Enhanced CT Image (highdicom's converter) of the exported slices."""
+    study = exported["binary"] / STUDY
+    slices = [pydicom.dcmread(f) for f in sorted((study / "image").glob("*.dcm"))]
+    (tmp_path / "enhanced").mkdir()
+    hd.legacy.LegacyConvertedEnhancedCTImage(
+        legacy_datasets=slices,
+        series_instance_uid=hd.UID(),
+        series_number=5,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+    ).save_as(tmp_path / "enhanced" / "ct.dcm")
+    enhanced = dicom.read_scan(str(tmp_path / "enhanced"), str(study / "segmentation.dcm"))
+    single = dicom.read_scan(str(study / "image"), str(study / "segmentation.dcm"))
+    assert np.array_equal(enhanced.image, single.image) and np.array_equal(enhanced.label, single.label)
+    assert enhanced.spacing == pytest.approx(single.spacing) and enhanced.modality == "CT"
 
 
 def test_either_side_may_be_nifti(exported):
