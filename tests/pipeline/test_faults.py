@@ -24,7 +24,7 @@ from pipeline.run.verify import verify
 from pipeline.run.worker import ShardWorker
 from pipeline.store.layout import shard_task
 from tests.conftest import REPO, small_config
-from tests.pipeline.run.test_runner import kill_workers, live_workers
+from tests.pipeline.run.test_runner import job_clock, kill_workers, live_workers
 from tests.support.faultproxy import FaultProxy
 
 
@@ -41,11 +41,11 @@ def assert_complete(uri: str, n: int, options: dict | None = None) -> list[dict]
 def test_a_worker_killed_three_times_still_yields_n_studies(tmp_path):
     cfg = small_config(tmp_path / "ds", "dataset.n_studies=40", "generator.shape=[96,96,96]")
     outcome: dict = {}
-    leftovers = set(live_workers())
+    leftovers, since = set(live_workers()), job_clock()
     runner = threading.Thread(target=lambda: outcome.update(summary=generate(cfg, progress=False)))
     runner.start()
     parts = tmp_path / "ds" / "catalog"
-    killed = kill_workers(3, lambda: parts.exists() and any(parts.iterdir()), leftovers)
+    killed = kill_workers(3, lambda: parts.exists() and any(parts.iterdir()), leftovers, since)
     runner.join(timeout=300)
     assert killed == 3
     assert outcome["summary"].retries >= 1

@@ -119,10 +119,10 @@ def test_prefix_hash_spreads_shard_folders(target):
 def test_an_actor_killed_mid_run_still_yields_exactly_n_studies(tmp_path):
     cfg = small_config(tmp_path / "ds", "dataset.n_studies=24", "generator.shape=[64,64,64]")
     outcome: dict = {}
-    leftovers = set(live_workers())
+    leftovers, since = set(live_workers()), job_clock()
     runner = threading.Thread(target=lambda: outcome.update(summary=generate(cfg, progress=False)))
     runner.start()
-    killed = kill_workers(1, lambda: len(list((tmp_path / "ds" / "catalog").glob("part-*"))) >= 1, leftovers)
+    killed = kill_workers(1, lambda: len(list((tmp_path / "ds" / "catalog").glob("part-*"))) >= 1, leftovers, since)
     runner.join(timeout=120)
     assert killed == 1, "no worker actor was found to kill"
     assert outcome["summary"].retries >= 1
@@ -136,15 +136,27 @@ def live_workers() -> list[str]:
     return [a["name"] for a in found if a["namespace"] == NAMESPACE and a["name"].startswith("medsynth-")]
 
 
-def kill_workers(n: int, ready, leftovers: set[str], timeout: float = 90.0) -> int:
-    """Kill `n` worker actors, one at a time, each once `ready()` holds and a new actor is up.
-    `leftovers`: the actors alive before this run started (an earlier run's, which its closing
-    `ray.kill` may still be taking down): never this run's, so never killed."""
+def _since(name: str, since: int) -> bool:
+    """Whether actor `name`'s run began at or after `since` on the job clock (which wraps)."""
+    return (int(name.split("-")[1]) - since) % 10**9 < 10**8
+
+
+def job_clock() -> int:
+    """The runner's job clock (`medsynth-<ms % 10**9>` names a run's actors) as of now."""
+    return int(time.time() * 1000) % 10**9
+
+
+def kill_workers(n: int, ready, leftovers: set[str], since: int, timeout: float = 90.0) -> int:
+    """Kill `n` worker actors of the run started at `since` (`job_clock()`), one at a time, each
+    once `ready()` holds and a new actor is up. `leftovers`: the actors alive before this run
+    started (an earlier run's, which its closing `ray.kill` may still be taking down); an earlier
+    run's replacement actor can also register its name only after that snapshot, so an actor
+    whose run began before `since` is never this run's either, and never killed."""
     killed, seen = 0, set(leftovers)
     deadline = time.monotonic() + timeout
     while killed < n and time.monotonic() < deadline:
         if ready():
-            fresh = [name for name in live_workers() if name not in seen]
+            fresh = [name for name in live_workers() if name not in seen and _since(name, since)]
             if fresh:
                 seen.add(fresh[0])
                 try:
