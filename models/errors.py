@@ -22,3 +22,10 @@ class ParamError(GeneratorError, ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"generator.{field}: {message}")
         self.field = field
+
+
+def first_line(exc: BaseException) -> str:
+    """What a foreign library's error says, as one line for ours: its message's first line, or
+    its type's name when it says nothing."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.errors import ParamError
+from models.errors import ParamError, first_line
 from models.maisi_ct.networks import KINDS, Definitions, build
 
 FIELD = "params.weights_dir"
@@ -136,7 +136,7 @@ def _load(path: Path) -> Any:
                 raise
             return torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
     except Exception as exc:  # torch raises many types for bytes that are not a checkpoint
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise ParamError(FIELD, f"{path} is not a checkpoint torch.load(weights_only=True) reads ({reason})") from None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from models.errors import first_line
 from pipeline.errors import CatalogError
 
 # Expression classes a clause may hold (DuckDB's ExpressionClass names in its JSON parse tree).
@@ -191,7 +192,7 @@ def sealed() -> duckdb.DuckDBPyConnection:
 def explain(exc: duckdb.Error) -> str:
     """DuckDB's error as one line for a `CatalogError`: its kind prefix dropped, a missing column
     named as `jobs.query` names it."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     text = re.sub(r"^(Binder|Parser|Conversion|Catalog|Permission|Invalid Input) Error: ", "", text)
     missing = re.search(r'Referenced column "([^"]+)" not found', text)
     if missing:

@@ -22,6 +22,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from models.base import Generator
+from models.errors import first_line
 from models.series import MAX_SERIES
 from models.uri import problem as uri_problem
 from pipeline.config.fields import SHOWN, build, check_fields, shown_key
@@ -253,7 +254,7 @@ def _merge(base: Any, layer: Any, where: str) -> Any:
     try:
         return OmegaConf.merge(base, layer)
     except (OmegaConfBaseException, TypeError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = first_line(exc)
         raise ConfigError(f"{shown_key(where)}: not the kind of value this key takes ({detail[:SHOWN]})") from None
 
 

@@ -29,6 +29,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import SegmentationStorage
 
 from models.anatomy.vocabulary import maisi_name
+from models.errors import first_line
 from pipeline.errors import ConfigError
 from pipeline.evaluate.volumes import Scan, scan_name
 
@@ -109,8 +110,7 @@ def _image(path: str):
         else:
             volume = hd.get_volume_from_series(datasets, dtype=np.float32)
     except (ValueError, RuntimeError, AttributeError, KeyError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"--real: {path}: the series is not one regular 3-D volume ({reason})") from None
+        raise ConfigError(f"--real: {path}: the series is not one regular 3-D volume ({first_line(exc)})") from None
     return volume, str(datasets[0].Modality)
 
 
@@ -155,7 +155,7 @@ def _labels(path: str):
             return _strongest(seg.get_volume(combine_segments=False, dtype=np.float32)), names
         return seg.get_volume(combine_segments=True, relabel=False, dtype=np.uint16), names
     except (RuntimeError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise ConfigError(f"--labels: {path}: its segments are not one label map on one grid ({reason})") from None
 
 

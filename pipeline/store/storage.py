@@ -38,6 +38,7 @@ import zarr.storage
 from fsspec.implementations.local import LocalFileSystem
 from zarr.abc.store import Store as ZarrStore
 
+from models.errors import first_line
 from models.uri import ENDPOINT_TIMEOUT_S, endpoint_problem, shown
 from models.uri import problem as uri_problem
 from pipeline.errors import CommitConflict, StorageError
@@ -247,7 +248,7 @@ def describe(exc: BaseException, where: str) -> str:
         )
     if isinstance(exc, PermissionError):
         return f"storage.uri: access denied to {where}"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     return f"storage error on {where}: {text}"
 
 

@@ -3,7 +3,7 @@ its field below `generator`."""
 
 import pytest
 
-from models.errors import GeneratorError, MedsynthError, ParamError
+from models.errors import GeneratorError, MedsynthError, ParamError, first_line
 
 
 def test_a_param_error_is_a_generator_error_and_a_value_error():
@@ -17,3 +17,9 @@ def test_a_param_error_names_its_field_below_generator():
     assert str(error) == "generator.params.age: must be within [18, 90], got 7"
     with pytest.raises(GeneratorError):
         raise error
+
+
+def test_first_line_is_a_foreign_errors_first_line_or_its_type():
+    assert first_line(ValueError("\n  bad header\nat byte 3\n")) == "bad header"
+    assert first_line(KeyError()) == "KeyError"
+    assert first_line(RuntimeError("   ")) == "RuntimeError"
