@@ -31,7 +31,7 @@ from pydicom.uid import SegmentationStorage
 from models.anatomy.vocabulary import maisi_name
 from models.errors import first_line
 from pipeline.errors import ConfigError
-from pipeline.evaluate.volumes import Scan, scan_name
+from pipeline.evaluate.volumes import Scan, checked, read_nifti, scan_name
 
 SEG = "seg"  # the vocabulary that names labels by the Segmentations' own Segment Labels
 ORIENTATION = "HPL"  # (z, y, x) LPS: the dataset frame
@@ -61,15 +61,9 @@ def read_scan(image_path: str, label_path: str) -> Scan:
             f"against {list(image.spatial_shape)}, or another position; a label map is not resampled)"
         ) from None
     image, labels = image.to_patient_orientation(ORIENTATION), labels.to_patient_orientation(ORIENTATION)
-    pixels = np.ascontiguousarray(image.array, dtype=np.float32)
-    if not np.isfinite(pixels).all():
-        raise ConfigError(f"--real: {image_path} holds NaN or infinite values")
-    values = np.ascontiguousarray(labels.array)
-    whole = values if values.dtype.kind in "iu" else np.rint(values)
-    if not np.array_equal(whole, values) or (values.size and (whole.min() < 0 or whole.max() > 65535)):
-        raise ConfigError(f"--labels: {label_path} holds values that are not whole numbers in [0, 65535]")
+    pixels, values = (np.ascontiguousarray(a) for a in checked(image.array, labels.array, image_path, label_path))
     spacing = tuple(float(s) for s in image.spacing)
-    return Scan(scan_name(image_path), pixels, whole.astype(np.int32), spacing, names=names, modality=modality)
+    return Scan(scan_name(image_path), pixels, values, spacing, names=names, modality=modality)
 
 
 def shared_names(scans: list[Scan], label_paths: tuple[str, ...]) -> tuple[list[Scan], dict[int, str]]:
@@ -176,15 +170,9 @@ def _strongest(shares):
 
 
 def _nifti(path: str, option: str):
+    """A NIfTI file beside a DICOM one, read as the NIfTI path reads it, as a highdicom Volume."""
     import highdicom as hd
     import nibabel as nib
 
-    if not Path(path).is_file():
-        raise ConfigError(f"{option}: {path} is not a file")
-    try:
-        image = nib.load(path)
-        if len(image.shape) == 4 and image.shape[3] == 1:
-            image = image.slicer[..., 0]
-        return hd.Volume.from_nibabel(image)
-    except Exception as exc:  # nibabel raises many types for a file that is not NIfTI
-        raise ConfigError(f"{option}: {path} is not a readable NIfTI file ({type(exc).__name__})") from None
+    data, affine = read_nifti(path, option)
+    return hd.Volume.from_nibabel(nib.Nifti1Image(data, affine))

@@ -48,24 +48,33 @@ class Scan:
 
 def read_scan(image_path: str, label_path: str) -> Scan:
     """The scan and its labels, checked: 3-D, the same grid, finite values, whole-number labels."""
-    image, affine = _read(image_path, "--real")
-    label, label_affine = _read(label_path, "--labels")
+    image, affine = read_nifti(image_path, "--real")
+    label, label_affine = read_nifti(label_path, "--labels")
     if image.shape != label.shape or not np.allclose(affine, label_affine, atol=1e-3):
         raise ConfigError(
             f"--labels: {label_path} is not on the grid of {image_path} "
             f"(shape {list(label.shape)} against {list(image.shape)}, or another position)"
         )
+    pixels, values = checked(image, label, image_path, label_path)
+    zooms = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))  # x, y, z mm of the canonical axes
+    spacing = (float(zooms[2]), float(zooms[1]), float(zooms[0]))
+    return Scan(scan_name(image_path), _lps(pixels), _lps(values), spacing)
+
+
+def checked(image: np.ndarray, label: np.ndarray, image_path: str, label_path: str) -> tuple[np.ndarray, np.ndarray]:
+    """A real scan's pixels as float32 and its labels as int32, however they were read; refused
+    where a pixel is NaN or infinite or a label not a whole number in [0, 65535]."""
     if not np.isfinite(image).all():
         raise ConfigError(f"--real: {image_path} holds NaN or infinite values")
     values = label if label.dtype.kind in "iu" else np.rint(label)
     if not np.array_equal(values, label) or (values.size and (values.min() < 0 or values.max() > 65535)):
         raise ConfigError(f"--labels: {label_path} holds values that are not whole numbers in [0, 65535]")
-    zooms = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))  # x, y, z mm of the canonical axes
-    spacing = (float(zooms[2]), float(zooms[1]), float(zooms[0]))
-    return Scan(scan_name(image_path), _lps(image.astype(np.float32)), _lps(values.astype(np.int32)), spacing)
+    return image.astype(np.float32), values.astype(np.int32)
 
 
-def _read(path: str, option: str) -> tuple[np.ndarray, np.ndarray]:
+def read_nifti(path: str, option: str) -> tuple[np.ndarray, np.ndarray]:
+    """One 3-D NIfTI volume snapped to its closest canonical (RAS) axes, and its affine; a file
+    that is not one is refused in one line naming `option`."""
     import nibabel as nib
 
     if not Path(path).is_file():

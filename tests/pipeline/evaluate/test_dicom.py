@@ -218,12 +218,14 @@ def test_what_is_not_one_scan_and_its_segmentation_is_one_line(exported, tmp_pat
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.txt").write_text("not DICOM")
     a_slice = str(next((study / "image").glob("*.dcm")))
+    nib.save(nib.Nifti1Image(np.zeros((4, 4, 4, 2), np.uint8), np.eye(4)), tmp_path / "frames.nii.gz")
     cases = [
         (str(mixed), seg, "--real: ", "holds 2 series"),
         (str(tmp_path / "empty"), seg, "--real: ", "holds no CT or MR image series"),
         (str(study / "image"), a_slice, "--labels: ", "is not a DICOM Segmentation"),
         (str(other / "image"), seg, "--labels: ", "is not on the grid of"),
         (str(study / "image"), str(tmp_path / "absent.dcm"), "--labels: ", "is not a file"),
+        (str(study / "image"), str(tmp_path / "frames.nii.gz"), "--labels: ", "must be one 3-D volume"),
     ]
     for image, labels, option, says in cases:
         with pytest.raises(ConfigError) as found:
