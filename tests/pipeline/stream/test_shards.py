@@ -3,6 +3,8 @@ boxes of arrays as the factory writes them (every codec, a series axis, edges, c
 written), from a local folder and from S3; anything else is left to zarr; a missing shard object
 or a corrupt index is an error naming the study, never fill values."""
 
+import os
+
 import numpy as np
 import pytest
 import s3fs
@@ -51,9 +53,19 @@ def test_random_boxes_read_what_zarr_reads(tmp_path, codec, shape, dtype):
         assert np.array_equal(direct[box], stored[box]), box
         as_float = direct.read(box, np.float32)  # converted as each chunk is placed
         assert as_float.dtype == np.float32 and np.array_equal(as_float, stored[box].astype(np.float32)), box
+        into = np.full(as_float.size, np.nan, np.float32)  # a caller's memory (a batch's slot)
+        assert np.shares_memory(direct.read(box, np.float32, out=into), into)
+        assert np.array_equal(into.reshape(as_float.shape), as_float), box
     assert np.array_equal(direct[...], data)
     if len(shape) == 4:
         assert np.array_equal(direct[(1, slice(3, 9))], stored[1, 3:9])  # a series picked by an int
+
+
+def test_a_read_into_memory_of_another_type_or_size_is_refused(tmp_path):
+    direct = open_shard(LocalFileSystem(), write(tmp_path, "a", np.ones((8, 8, 8), np.int16), Encoding()), "s", [0])
+    for wrong in (np.empty(8 * 8 * 8, np.float64), np.empty(7, np.int16), np.empty((8, 8, 16), np.int16)[..., ::2]):
+        with pytest.raises(ValueError, match="out: must be a contiguous int16 array of 512 values"):
+            direct.read((slice(None),) * 3, out=wrong)
 
 
 def test_bytes_read_are_counted_and_empty_chunks_cost_nothing(tmp_path):
@@ -104,6 +116,28 @@ def test_s3_reads_a_box_in_fewer_requests_than_chunks(tmp_path, s3):
     fs.cat_ranges = lambda paths, *args, **kwargs: asked.append(len(paths)) or cat_ranges(paths, *args, **kwargs)
     assert np.array_equal(direct[:, :, :], data)
     assert asked == [1]  # all eight chunks, back to back in the shard: one request
+
+
+def test_a_local_shard_is_read_from_its_map_and_advised_to_the_kernel_once(tmp_path, monkeypatch):
+    first = np.arange(32 * 32 * 32, dtype=np.int16).reshape(32, 32, 32)
+    root = write(tmp_path, "a", first, Encoding(chunk=(16, 16, 16)))
+    advised = []
+    real = os.posix_fadvise
+    monkeypatch.setattr(
+        os, "posix_fadvise", lambda fd, offset, n, how: advised.append(offset) or real(fd, offset, n, how)
+    )
+    monkeypatch.setattr(os, "pread", lambda *a: pytest.fail("a mapped shard is not read with pread"))
+    direct = open_shard(LocalFileSystem(), root, "study s1", [0])
+    assert np.array_equal(direct[4:20, :, 10:30], first[4:20, :, 10:30])
+    assert len(advised) == 8  # every chunk the box meets, once
+    assert np.array_equal(direct[...], first)
+    assert len(advised) == 8  # a warm read asks the kernel for nothing
+
+    direct.close()
+    direct.close()  # twice is harmless
+    assert np.array_equal(direct[...], first)  # mapped again
+    zarr.open_array(root, mode="r+")[...] = -first  # zarr writes a new shard file and renames it over
+    assert np.array_equal(direct[...], first)  # the open map keeps the file it mapped
 
 
 def test_a_missing_shard_or_a_corrupt_index_names_the_study(tmp_path):
