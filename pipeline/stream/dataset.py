@@ -33,6 +33,7 @@ from pipeline.catalog.columns import stream_columns
 from pipeline.config.fields import build, whole_number
 from pipeline.errors import ConfigError
 from pipeline.stream import epochs, shards
+from pipeline.stream.batch import SharedBatches, collate
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, check_labels, check_series
 
@@ -53,7 +54,9 @@ class StudyStream(IterableDataset):
         self.labels = cat.info.labels
         self.store = cat.store
         self.rank, self.world_size = _distributed(self.config)
-        self.batch_size = 1  # StreamLoader sets its batch size: workers then deal whole batches
+        # StreamLoader sets its batch size: its workers then deal whole batches, each read
+        # straight into the shared memory that carries it (`pipeline.stream.batch`)
+        self.batch_size: int | None = None
         self._resume_at = 0
         self._yielded = 0
         self._reader: StudyReader | None = None
@@ -86,19 +89,37 @@ class StudyStream(IterableDataset):
             # competing for the same cores (as DataLoader does for torch's own threads).
             zarr.config.set({"threading.max_workers": 1})
             shards.set_threads(1)
-        batch_size = self.batch_size if info is not None else 1
+        batch_size = (self.batch_size or 1) if info is not None else 1
         order = self.order()
         start, self._yielded = self._resume_at, self._resume_at
         reader = self._get_reader()
         positions = epochs.worker_positions(order.size, start, worker, n_workers, batch_size)
 
-        def load(position: int) -> dict[str, Any]:
+        def row_of(position: int) -> tuple[dict[str, Any], int]:
             study, patch = divmod(int(order[position]), self.per_study)
-            row = {name: values[study] for name, values in self._columns.items()}
-            return reader.read(row, patch, self.config.epoch)
+            return {name: values[study] for name, values in self._columns.items()}, patch
+
+        blocks = None
+        if info is not None and self.batch_size is not None and self.config.patch_size is not None and positions.size:
+            image, label, dtype = reader.sample_shapes(row_of(int(positions[0]))[0])
+            blocks = SharedBatches(batch_size, image, label, dtype)
+
+        def load(j: int) -> dict[str, Any]:  # the worker's j-th sample
+            row, patch = row_of(int(positions[j]))
+            return reader.read(row, patch, self.config.epoch, out=None if blocks is None else blocks.slot(j))
+
+        def prefetch(j: int) -> None:
+            reader.prefetch(*row_of(int(positions[j])), self.config.epoch)
 
         ahead = 0 if self.store.is_local else self.config.read_ahead
-        for sample in read_ahead(load, positions, ahead) if ahead else map(load, positions):
+        js = range(positions.size)
+        if ahead:  # an object store: whole samples read ahead on threads
+            samples = read_ahead(load, js, ahead)
+        elif shards.decode_threads() == 1:  # one decode thread (a worker's): the next sample's I/O beside it
+            samples = prefetch_next(load, positions.size, prefetch)
+        else:  # several decode threads overlap each other's I/O
+            samples = map(load, js)
+        for sample in samples:
             self._yielded += 1
             yield sample
         self._resume_at = 0
@@ -156,38 +177,22 @@ def read_ahead(load: Callable[[int], T], positions: Iterable[int], ahead: int) -
             yield pending.popleft().result()
 
 
+def prefetch_next(load: Callable[[int], T], n: int, prefetch: Callable[[int], None]) -> Iterator[T]:
+    """`load(j)` for j < n in order, `prefetch(j + 1)` on a thread meanwhile: a local disk reads
+    the next sample's chunks while this one decodes (its errors are the next load's to raise)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="medsynth-prefetch") as pool:
+        for j in range(n):
+            if j + 1 < n:
+                pool.submit(prefetch, j + 1)
+            yield load(j)
+
+
 def _distributed(config: StreamConfig) -> tuple[int, int]:
     if config.world_size is not None:
         return config.rank or 0, config.world_size
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
-
-
-def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stack image and label into [B, 1, D, H, W]; keep the small per-sample fields as lists.
-
-    From a worker, every tensor of a batch travels through its own shared-memory segment, into
-    which image and label are stacked directly; the few bytes of origin, spacing and ids are
-    cheaper as plain lists (origin and spacing as tuples), which is what lets two workers scale
-    on two cores."""
-    batch: dict[str, Any] = {key: _stack([s[key] for s in samples]) for key in ("image", "label")}
-    for key in samples[0]:
-        if key not in batch:
-            values = [s[key] for s in samples]
-            batch[key] = [tuple(v.tolist()) if isinstance(v, torch.Tensor) else v for v in values]
-    return batch
-
-
-def _stack(tensors: list[torch.Tensor]) -> torch.Tensor:
-    """torch.stack; in a DataLoader worker, straight into shared memory (as torch's own
-    default_collate does), so the batch is not copied again when it is sent to the trainer."""
-    if get_worker_info() is None:
-        return torch.stack(tensors)
-    first = tensors[0]
-    storage = first.untyped_storage()._new_shared(sum(t.nbytes for t in tensors), device=first.device)
-    out = first.new(storage).view(len(tensors), *first.shape)
-    return torch.stack(tensors, out=out)
 
 
 def worker_context() -> multiprocessing.context.BaseContext:

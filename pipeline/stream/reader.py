@@ -27,6 +27,7 @@ from models import LabelDict
 from pipeline.catalog.columns import suffix
 from pipeline.errors import ConfigError, StorageError
 from pipeline.store.storage import Store
+from pipeline.stream.batch import Slot
 from pipeline.stream.cache import StudyCache
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.once import Once
@@ -86,16 +87,18 @@ class StudyReader:
         self._threads: ThreadPoolExecutor | None = None
         self._fetcher: Ranges | None = None
 
-    def read(self, r: dict[str, Any], patch: int, epoch: int) -> dict[str, Any]:
+    def read(self, r: dict[str, Any], patch: int, epoch: int, out: Slot | None = None) -> dict[str, Any]:
         """Sample `patch` of `epoch` of the study in catalog row `r` (the whole volume without a
         patch size): a function of (seed, epoch, study index, patch) and the data alone. Safe to
-        call from several threads at once (`StudyStream` reads ahead on an object store)."""
+        call from several threads at once (`StudyStream` reads ahead on an object store). With
+        `out` (a worker's `pipeline.stream.batch` slot), image and label are written into it and
+        the sample's tensors are its views."""
         if self.cache is None:
-            return self._read(r, patch, epoch, self._array, remote=not self.store.is_local)
+            return self._read(r, patch, epoch, self._array, remote=not self.store.is_local, out=out)
         group = _split(r["image_path"])[0]
         for _ in range(3):
             try:
-                sample = self._read(r, patch, epoch, self._array, remote=False)
+                sample = self._read(r, patch, epoch, self._array, remote=False, out=out)
             except StorageError:  # a file of the copy gone: evicted under us, or truly missing
                 if self.cache.holds(self.store, group):
                     raise
@@ -111,12 +114,26 @@ class StudyReader:
                 opened[path] = self._open(path, where, cached=False)
             return opened[path]
 
-        return self._read(r, patch, epoch, uncached, remote=True)
+        return self._read(r, patch, epoch, uncached, remote=True, out=out)
 
     def _forget(self, group: str) -> None:
         with self._lock:
             for path in [p for p in self._arrays if p.startswith(f"{group}/")]:
                 del self._arrays[path]
+
+    def sample_shapes(self, r: dict[str, Any]) -> tuple[tuple[int, ...], tuple[int, ...], np.dtype]:
+        """A patch sample's image shape [C, D, H, W], label shape [1, D, H, W] and label type, the
+        same for every study of the dataset (the label type is read from row `r`'s label array)."""
+        assert self.config.patch_size is not None
+        wanted = self.config.series
+        channels = len(wanted) if isinstance(wanted, tuple | list) else 1
+        if self.class_lut is not None:
+            dtype = self.class_lut.dtype
+        else:
+            label = self._array(r["label_path"], f"study {r['study_id']}")
+            stored = label.layout.dtype if isinstance(label, ShardArray) else label.dtype
+            dtype = np.dtype(np.uint8) if stored == np.uint8 else np.dtype(np.int32)
+        return (channels, *self.config.patch_size), (1, *self.config.patch_size), dtype
 
     def chosen(self, r: dict[str, Any], patch: int, epoch: int) -> list[int]:
         """The series (indices into the dataset's) that sample `patch` of `epoch` stacks."""
@@ -129,10 +146,16 @@ class StudyReader:
         return [self.series.index(name) for name in wanted]
 
     def _read(
-        self, r: dict[str, Any], patch: int, epoch: int, array: Callable[[str, str], Readable], remote: bool
+        self,
+        r: dict[str, Any],
+        patch: int,
+        epoch: int,
+        array: Callable[[str, str], Readable],
+        remote: bool,
+        out: Slot | None = None,
     ) -> dict[str, Any]:
         """The sample, its arrays from `array(path, study)`; `remote`: requests to an object
-        store, so the image's and the label's go out together."""
+        store, so the image's and the label's go out together; `out`: where to write it."""
         where = f"study {r['study_id']}"
         if remote:
             opening = self._pool().submit(array, r["label_path"], where)
@@ -140,32 +163,45 @@ class StudyReader:
         else:
             image, label = array(r["image_path"], where), array(r["label_path"], where)
         chosen = self.chosen(r, patch, epoch)
-        if self.config.patch_size is None:
-            origin: tuple[int, ...] = (0, 0, 0)
-            window: tuple[slice, ...] = (slice(None),) * 3
-        else:
-            rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, epoch, r["index"], patch]))
-            origin = self._origin(r, rng, label)
-            window = tuple(slice(o, o + p) for o, p in zip(origin, self.config.patch_size, strict=True))
+        origin, window, boxes = self._boxes(r, patch, epoch, label, chosen)
         lead = (0,) if self.series else ()  # the label's series axis (of 1)
-        boxes = [(*((k,) if self.series else ()), *window) for k in chosen]
+        size = self.config.patch_size
+        fits = size is not None and all(o + p <= n for o, p, n in zip(origin, size, r["shape_zyx"], strict=True))
+        into = out.image.numpy() if out is not None and fits else None  # read straight into the slot
 
-        def pixels(box: tuple[Any, ...]) -> np.ndarray:  # float32 as it is placed, when read directly
-            return image.read(box, np.float32) if isinstance(image, ShardArray) else image[box]
+        def pixels(box: tuple[Any, ...], c: int) -> np.ndarray:  # float32 as it is placed, when read directly
+            if isinstance(image, ShardArray):
+                return image.read(box, np.float32, out=None if into is None else into[c])
+            return image[box]
 
         if remote:  # an object store: the image's requests go out while the label's do
-            pending = [self._pool().submit(pixels, box) for box in boxes]
+            pending = [self._pool().submit(pixels, box, c) for c, box in enumerate(boxes)]
             label_raw = label[(*lead, *window)]
             raw = [p.result() for p in pending]
-        else:
-            label_raw, raw = label[(*lead, *window)], [pixels(box) for box in boxes]
+        else:  # a local file: the image's chunks are asked of the disk while the label's decode
+            direct = isinstance(image, ShardArray)
+            advising = [self._pool().submit(image.prefetch, box) for box in boxes] if direct else []
+            label_raw = label[(*lead, *window)]
+            for done in advising:
+                done.result()
+            raw = [pixels(box, c) for c, box in enumerate(boxes)]
         label_data = _pad(label_raw, self.config.patch_size, edge=False)
         channels = [
             self._normalize(_pad(data, self.config.patch_size), r, k) for data, k in zip(raw, chosen, strict=True)
         ]
+        classes = self._classes(label_data)
+        if out is not None and classes.dtype == out.label.numpy().dtype:
+            for c, data in enumerate(channels):
+                if into is None or not np.shares_memory(data, into[c]):  # padded, or read by zarr
+                    out.image.numpy()[c] = data
+            out.label.numpy()[0] = classes
+            image_tensor, label_tensor = out.image, out.label
+        else:
+            image_tensor = torch.from_numpy(channels[0][None] if len(channels) == 1 else np.stack(channels))
+            label_tensor = torch.from_numpy(classes)[None]
         sample = {
-            "image": torch.from_numpy(channels[0][None] if len(channels) == 1 else np.stack(channels)),
-            "label": torch.from_numpy(self._classes(label_data))[None],
+            "image": image_tensor,
+            "label": label_tensor,
             "study_id": r["study_id"],
             "index": r["index"],
             "modality": r["modality"],
@@ -177,6 +213,32 @@ class StudyReader:
             sample["series"] = ",".join(self.series[k] for k in chosen)
             sample["series_index"] = torch.tensor(chosen, dtype=torch.int64)
         return sample
+
+    def prefetch(self, r: dict[str, Any], patch: int, epoch: int) -> None:
+        """Ask the disk for the chunks that `read(r, patch, epoch)` will decode, and return: a
+        local stream calls it for the next sample on a thread while this one decodes. Arrays not
+        read directly (and object stores, which read ahead whole samples) are left alone."""
+        if not self.store.is_local or self.cache is not None:
+            return
+        where = f"study {r['study_id']}"
+        image, label = self._array(r["image_path"], where), self._array(r["label_path"], where)
+        _, window, boxes = self._boxes(r, patch, epoch, label, self.chosen(r, patch, epoch))
+        for array, box in [(label, ((0,) if self.series else ()) + window)] + [(image, b) for b in boxes]:
+            if isinstance(array, ShardArray):
+                array.prefetch(box)
+
+    def _boxes(
+        self, r: dict[str, Any], patch: int, epoch: int, label: Readable, chosen: list[int]
+    ) -> tuple[tuple[int, ...], tuple[slice, ...], list[tuple[Any, ...]]]:
+        """Sample `patch`'s origin, its window and the image box of each chosen series."""
+        if self.config.patch_size is None:
+            origin: tuple[int, ...] = (0, 0, 0)
+            window: tuple[slice, ...] = (slice(None),) * 3
+        else:
+            rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, epoch, r["index"], patch]))
+            origin = self._origin(r, rng, label)
+            window = tuple(slice(o, o + p) for o, p in zip(origin, self.config.patch_size, strict=True))
+        return origin, window, [(*((k,) if self.series else ()), *window) for k in chosen]
 
     def _pool(self) -> ThreadPoolExecutor:
         """Made on first use in the process that reads (a DataLoader worker's own, after fork):
@@ -240,15 +302,17 @@ class StudyReader:
     def _positive_voxels(self, r: dict[str, Any], label: Readable) -> np.ndarray:
         """A fixed random sample of the study's positive voxels (flat indices), cached."""
         key = r["index"]
-        if key not in self._positives:
+        with self._lock:
+            found = self._positives.get(key)
+        if found is None:  # two threads may both compute it: the same sample, by its seed
             flat = np.flatnonzero(self.positive_lut[label[0] if self.series else label[...]])
             rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, key]))
-            self._positives[key] = (
-                rng.choice(flat, min(flat.size, POSITIVE_SAMPLE), replace=False) if flat.size else flat
-            )
-            while len(self._positives) > 256:
-                self._positives.popitem(last=False)
-        return self._positives[key]
+            found = rng.choice(flat, min(flat.size, POSITIVE_SAMPLE), replace=False) if flat.size else flat
+            with self._lock:
+                self._positives[key] = found
+                while len(self._positives) > 256:
+                    self._positives.popitem(last=False)
+        return found
 
     def _normalize(self, data: np.ndarray, r: dict[str, Any], k: int = 0) -> np.ndarray:
         """float32, normalised in place: one conversion, no further copies of the patch; z-scores

@@ -14,8 +14,7 @@ from monai.transforms import Compose, RandFlipd, RandRotate90d, ScaleIntensityRa
 
 from pipeline.errors import ConfigError
 from pipeline.stream import StreamLoader, StudyStream
-from pipeline.stream import dataset as dataset_module
-from pipeline.stream.dataset import collate, read_ahead
+from pipeline.stream.dataset import prefetch_next, read_ahead
 from tests.conftest import build_in_process, small_config
 
 PATCH = (32, 32, 32)
@@ -281,18 +280,16 @@ def test_read_ahead_keeps_the_order_and_loads_at_most_ahead_samples_at_once():
         list(read_ahead(load, [6, 7, 8], 2))
 
 
-def test_a_worker_stacks_its_batch_straight_into_shared_memory(uri, monkeypatch):
-    """What a worker hands the trainer is already in shared memory (as torch's default_collate
-    makes it): pickling it to the trainer copies nothing more."""
-    samples = list(StudyStream(uri, patch_size=PATCH, patches_per_study=2, shuffle=False))[:3]
-    in_process = collate(samples)
-    assert not in_process["image"].is_shared()
-    monkeypatch.setattr(dataset_module, "get_worker_info", lambda: object())
-    in_worker = collate(samples)
-    for key in ("image", "label"):
-        assert in_worker[key].is_shared() and in_worker[key].dtype == samples[0][key].dtype
-        assert torch.equal(in_worker[key], in_process[key])
-    assert in_worker["study_id"] == in_process["study_id"]
+def test_the_next_samples_chunks_are_asked_for_while_this_one_loads():
+    asked = {j: threading.Event() for j in range(5)}
+
+    def load(j):
+        if j + 1 < 5:
+            assert asked[j + 1].wait(10), f"sample {j + 1} not asked for while {j} loads"
+        return j * 10
+
+    assert list(prefetch_next(load, 5, lambda j: asked[j].set())) == [0, 10, 20, 30, 40]
+    assert not asked[0].is_set()  # the first is read, not prefetched
 
 
 def test_mr_is_z_scored_on_its_foreground_by_default(brain_dataset):

@@ -1,14 +1,17 @@
 """Reading one sample (`StudyReader`): the same voxels as zarr-python on any box (edges padded),
 classes mapped by name, and only the chunks a patch overlaps read."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import zarr
 
 from pipeline.store.omezarr import overlapped_bytes
 from pipeline.stream import StudyStream
+from pipeline.stream.batch import SharedBatch
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, _lut, _split
 
@@ -95,3 +98,35 @@ def test_a_patch_of_one_series_reads_only_that_series_chunks(series_dataset):
         assert overlapped <= read <= 1.5 * overlapped, (read, overlapped)
         every = overlapped_bytes(stream.store, row["image_path"], [0, *origin], [4, *PATCH])
         assert read < 0.6 * every  # one of four series, not all of them
+
+
+@pytest.mark.parametrize("patch", [(32, 32, 32), (80, 32, 40)])
+def test_a_sample_read_into_a_batch_slot_is_the_sample_read_alone(uri, patch):
+    """Into a slot of a worker's shared batch (padded or not, classes mapped or not), the sample
+    is the one read on its own, and its tensors are the slot's."""
+    stream = StudyStream(uri, shuffle=False)
+    for keywords in ({}, {"classes": ("liver", "spleen")}):
+        read = reader(stream, patch_size=patch, seed=5, normalize="ct", **keywords)
+        image, label, dtype = read.sample_shapes(rows(stream)[0])
+        batch = SharedBatch(2, image, label, dtype)
+        for i, r in enumerate(rows(stream)[1:3]):
+            alone, into = read.read(r, i, 0), read.read(r, i, 0, out=batch.slot(i))
+            assert into["image"].data_ptr() == batch.slot(i).image.data_ptr()
+            assert into["label"].data_ptr() == batch.slot(i).label.data_ptr()
+            assert torch.equal(into["image"], alone["image"]) and torch.equal(into["label"], alone["label"])
+
+
+def test_prefetch_asks_the_disk_for_what_the_read_decodes(uri, monkeypatch):
+    stream = StudyStream(uri, shuffle=False)
+    read = reader(stream, patch_size=PATCH, seed=2)
+    advised: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, at, n, how: advised.append((fd, at)) or real(fd, at, n, how))
+    r = rows(stream)[4]
+    read.prefetch(r, 1, 0)
+    assert len(advised) >= 2  # chunks of the label and of the image
+    asked = len(advised)
+    read.read(r, 1, 0)
+    assert len(advised) == asked  # the read found every chunk it decodes asked for already
+    read.read(r, 2, 0)
+    assert len(advised) > asked  # another patch: chunks not asked for yet
