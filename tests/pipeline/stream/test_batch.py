@@ -83,3 +83,15 @@ def test_a_stream_loaders_batches_are_what_the_stream_reads_in_process(uri):
         for key in ("image", "label"):
             assert batch[key].dtype == mine[0][key].dtype
             assert torch.equal(batch[key], torch.stack([s[key] for s in mine])), key
+
+
+def test_a_stream_loader_stacks_series_as_channels_in_its_slots(series_dataset):
+    options = {"series": ("arterial", "portal_venous"), "patch_size": (16, 32, 32), "patches_per_study": 2, "seed": 1}
+    expected = list(StudyStream(series_dataset.storage.uri, **options))
+    loader = StreamLoader(StudyStream(series_dataset.storage.uri, **options), batch_size=3, num_workers=2)
+    got = list(loader)
+    assert sum(len(b["study_id"]) for b in got) == len(expected)
+    assert all(b["image"].untyped_storage().data_ptr() == b["label"].untyped_storage().data_ptr() for b in got)
+    image = torch.cat([b["image"] for b in got])
+    assert image.shape[1] == 2 and torch.equal(image, torch.stack([s["image"] for s in expected]))
+    assert torch.equal(torch.cat([b["label"] for b in got]), torch.stack([s["label"] for s in expected]))
