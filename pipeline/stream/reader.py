@@ -178,13 +178,8 @@ class StudyReader:
             pending = [self._pool().submit(pixels, box, c) for c, box in enumerate(boxes)]
             label_raw = label[(*lead, *window)]
             raw = [p.result() for p in pending]
-        else:  # a local file: the image's chunks are asked of the disk while the label's decode
-            direct = isinstance(image, ShardArray)
-            advising = [self._pool().submit(image.prefetch, box) for box in boxes] if direct else []
-            label_raw = label[(*lead, *window)]
-            for done in advising:
-                done.result()
-            raw = [pixels(box, c) for c, box in enumerate(boxes)]
+        else:  # a local file (its chunks asked of the disk ahead by `prefetch`, with one decode thread)
+            label_raw, raw = label[(*lead, *window)], [pixels(box, c) for c, box in enumerate(boxes)]
         label_data = _pad(label_raw, self.config.patch_size, edge=False)
         channels = [
             self._normalize(_pad(data, self.config.patch_size), r, k) for data, k in zip(raw, chosen, strict=True)
