@@ -124,7 +124,8 @@ class StudyReader:
     def sample_shapes(self, r: dict[str, Any]) -> tuple[tuple[int, ...], tuple[int, ...], np.dtype]:
         """A patch sample's image shape [C, D, H, W], label shape [1, D, H, W] and label type, the
         same for every study of the dataset (the label type is read from row `r`'s label array)."""
-        assert self.config.patch_size is not None
+        if self.config.patch_size is None:
+            raise ConfigError("patch_size: a stream of whole volumes has no one sample shape")
         wanted = self.config.series
         channels = len(wanted) if isinstance(wanted, tuple | list) else 1
         if self.class_lut is not None:
@@ -163,8 +164,7 @@ class StudyReader:
         else:
             image, label = array(r["image_path"], where), array(r["label_path"], where)
         chosen = self.chosen(r, patch, epoch)
-        origin, window, boxes = self._boxes(r, patch, epoch, label, chosen)
-        lead = (0,) if self.series else ()  # the label's series axis (of 1)
+        origin, label_box, boxes = self._boxes(r, patch, epoch, label, chosen)
         size = self.config.patch_size
         fits = size is not None and all(o + p <= n for o, p, n in zip(origin, size, r["shape_zyx"], strict=True))
         into = out.image.numpy() if out is not None and fits else None  # read straight into the slot
@@ -176,10 +176,10 @@ class StudyReader:
 
         if remote:  # an object store: the image's requests go out while the label's do
             pending = [self._pool().submit(pixels, box, c) for c, box in enumerate(boxes)]
-            label_raw = label[(*lead, *window)]
+            label_raw = label[label_box]
             raw = [p.result() for p in pending]
         else:  # a local file (its chunks asked of the disk ahead by `prefetch`, with one decode thread)
-            label_raw, raw = label[(*lead, *window)], [pixels(box, c) for c, box in enumerate(boxes)]
+            label_raw, raw = label[label_box], [pixels(box, c) for c, box in enumerate(boxes)]
         label_data = _pad(label_raw, self.config.patch_size, edge=False)
         channels = [
             self._normalize(_pad(data, self.config.patch_size), r, k) for data, k in zip(raw, chosen, strict=True)
@@ -213,19 +213,20 @@ class StudyReader:
         """Ask the disk for the chunks that `read(r, patch, epoch)` will decode, and return: a
         local stream calls it for the next sample on a thread while this one decodes. Arrays not
         read directly (and object stores, which read ahead whole samples) are left alone."""
-        if not self.store.is_local or self.cache is not None:
+        if not self.store.is_local:  # (a local store has no cache)
             return
         where = f"study {r['study_id']}"
         image, label = self._array(r["image_path"], where), self._array(r["label_path"], where)
-        _, window, boxes = self._boxes(r, patch, epoch, label, self.chosen(r, patch, epoch))
-        for array, box in [(label, ((0,) if self.series else ()) + window)] + [(image, b) for b in boxes]:
+        _, label_box, boxes = self._boxes(r, patch, epoch, label, self.chosen(r, patch, epoch))
+        for array, box in [(label, label_box)] + [(image, b) for b in boxes]:
             if isinstance(array, ShardArray):
                 array.prefetch(box)
 
     def _boxes(
         self, r: dict[str, Any], patch: int, epoch: int, label: Readable, chosen: list[int]
-    ) -> tuple[tuple[int, ...], tuple[slice, ...], list[tuple[Any, ...]]]:
-        """Sample `patch`'s origin, its window and the image box of each chosen series."""
+    ) -> tuple[tuple[int, ...], tuple[Any, ...], list[tuple[Any, ...]]]:
+        """Sample `patch`'s origin, its label box (the series axis of 1 included, in a dataset of
+        several series) and the image box of each chosen series."""
         if self.config.patch_size is None:
             origin: tuple[int, ...] = (0, 0, 0)
             window: tuple[slice, ...] = (slice(None),) * 3
@@ -233,7 +234,8 @@ class StudyReader:
             rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, epoch, r["index"], patch]))
             origin = self._origin(r, rng, label)
             window = tuple(slice(o, o + p) for o, p in zip(origin, self.config.patch_size, strict=True))
-        return origin, window, [(*((k,) if self.series else ()), *window) for k in chosen]
+        lead = (0,) if self.series else ()
+        return origin, (*lead, *window), [(*((k,) if self.series else ()), *window) for k in chosen]
 
     def _pool(self) -> ThreadPoolExecutor:
         """Made on first use in the process that reads (a DataLoader worker's own, after fork):
