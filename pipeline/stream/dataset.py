@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -196,10 +197,27 @@ def _distributed(config: StreamConfig) -> tuple[int, int]:
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
-    """The fork server StreamLoader workers start from, `pipeline.stream` imported there once."""
+    """The fork server StreamLoader workers start from, `pipeline.stream` and the main module
+    (`main_module`) imported there once (`pipeline.stream.preload` last)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipeline.stream"])
+    context.set_forkserver_preload(["pipeline.stream", *main_module(), "pipeline.stream.preload"])
     return context
+
+
+def main_module() -> list[str]:
+    """The training program's module, when it runs as `python -m NAME`, for the fork server to import.
+
+    Every worker runs the main module again before it unpickles anything (multiprocessing's spawn
+    rule, so that what the program defines resolves in the worker), and StreamLoader workers start
+    again every epoch: `python -m jobs.train` stalled 1.9 s an epoch while both workers imported
+    MONAI. With the module imported in the server, a worker's run of it finds its imports done.
+    A program run as a file path is run again in each worker as before: CPython 3.11's server
+    preloads `__main__` only from a `main_path` that spawn's preparation data never holds (it
+    holds `init_main_from_path`). A package's `__main__` (`python -m pytest`) is not run in workers.
+    """
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    name = getattr(spec, "name", None)
+    return [name] if isinstance(name, str) and name and not name.endswith("__main__") else []
 
 
 class StreamLoader(torch.utils.data.DataLoader):
@@ -214,7 +232,9 @@ class StreamLoader(torch.utils.data.DataLoader):
     cannot be forked safely, as only the forking thread survives in the child, holding whatever
     locks the others held; a worker forked that way crashed intermittently (a segfault in
     `tests/jobs/test_train.py` under the full suite, issue 30). The server imports
-    `pipeline.stream` once, so only the first epoch pays for it (about 1.6 s; later ones 0.1 s)."""
+    `pipeline.stream` once, so only the first epoch pays for it (about 1.6 s; later ones 0.1 s),
+    and a `python -m NAME` program's module, whose imports each worker would otherwise pay for
+    again every epoch (`main_module`)."""
 
     def __init__(self, dataset: StudyStream, batch_size: int = 1, **kwargs: Any) -> None:
         whole_number("batch_size", batch_size, 1, 65536)
