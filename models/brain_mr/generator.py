@@ -4,7 +4,9 @@ Per study: a random affine and a smooth diffeomorphism deform the template's lab
 output grid (optionally mirrored, left and right swapped); optional lesions are painted in; every
 label gets a Gaussian intensity from a contrast preset or fully random; a bias field and a gamma
 transform follow; the scan's own resolution is simulated (blur, downsample, resample back) and
-Rician noise added. The image is stored as uint16 (0-4095, like 12-bit MR).
+Rician noise added. The image is stored as uint16 (0-4095, like 12-bit MR). Half the studies
+(`skull_strip_rate`) are then brain-extracted, as most pipelines and many public datasets deliver
+brain images (`models.brain_mr.extraction`); their label maps still hold the whole head.
 
 With `params.anatomy=masks` the labels come from a user's label maps instead of the template
 (`models.anatomy`: FreeSurfer `aseg` volumes through `vocabulary=freesurfer`, or a brain_mr
@@ -24,6 +26,7 @@ from models.anatomy import source
 from models.anatomy.place import Pose
 from models.base import RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
 from models.brain_mr import physics
+from models.brain_mr.extraction import extract
 from models.brain_mr.intensity import CONTRASTS, gamma, mixture, paint_intensities
 from models.brain_mr.spatial import Warp, sample_warp, warp_labels
 from models.brain_mr.template import LABELS, VALUE, template
@@ -75,6 +78,13 @@ ANATOMY_PARAMS: dict[str, Param] = {
 }
 
 
+# Brain extraction (`models.brain_mr.extraction`), drawn last of all, so every other draw is as it was.
+# Half the studies by default: a model should meet whole heads and brain-extracted ones alike.
+EXTRACTION_PARAMS: dict[str, Param] = {
+    "skull_strip_rate": Range((0.0, 1.0), (0.5, 0.5)),  # chance the image is brain-extracted
+}
+
+
 # `contrast=physics`: a clinical sequence on the tissue table (`models.mr`), drawn after everything
 # else, so preset studies keep their bytes.
 MR_PARAMS: dict[str, Param] = mr_sequence.params(
@@ -84,20 +94,28 @@ MR_PARAMS: dict[str, Param] = mr_sequence.params(
 
 class BrainMR(BaseGenerator):
     name = "brain_mr"
-    version = "0.3.0"  # 0.3.0: contrast=physics follows models.mr (muscle T1, fat on echo trains)
+    # 0.4.0: half the studies brain-extracted (params.skull_strip_rate, models.brain_mr.extraction)
+    version = "0.4.0"  # 0.3.0: contrast=physics follows models.mr (muscle T1, fat on echo trains)
     # Several sequences of one head (`generator.series`): the physical ones, so contrast=physics.
     series_names = mr_sequence.names(physics.SEQUENCES_BASE)
     # The common catalog columns its params fill (models.base.DESCRIBED): a head has no sex or age here.
     describes: ClassVar[dict[str, str]] = {"contrast": "contrast", "body_region": "body_region"}
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
-    declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **MR_PARAMS, **series.PARAMS}
+    declared_params: ClassVar[dict[str, Param]] = {
+        **PARAMS,
+        **ANATOMY_PARAMS,
+        **MR_PARAMS,
+        **series.PARAMS,
+        **EXTRACTION_PARAMS,
+    }
     acquisition: ClassVar[MRRecord] = MR_RECORD  # what the export reads back (models.base.AcquisitionRecord)
     columns: ClassVar[dict[str, str]] = {
         "resolution_mm": "double",
         "noise": "double",
         "flipped": "bool",
         "lesion_count": "int64",
+        "skull_stripped": "bool",
         **mr_sequence.COLUMNS,
     }
 
@@ -142,6 +160,7 @@ class BrainMR(BaseGenerator):
             field_t = Sequence.from_json(mr["sequence"]).field_t
             mr.update(mr_sequence.draw_series(self.series, MR_PARAMS, self.params, field_t, rng))
             mr.update(series.draw(self.series, self.params["misregistration_mm"], rng))
+        strip_rate = sample(EXTRACTION_PARAMS, self.params, rng)["skull_strip_rate"]
         return {
             **mr,
             **placed,
@@ -155,6 +174,7 @@ class BrainMR(BaseGenerator):
             "log_gamma": float(rng.normal(0.0, d["gamma"])),
             "shape": list(self.shape),
             "spacing_mm": [round(float(s), 4) for s in spacing],
+            "skull_stripped": bool(rng.random() < strip_rate),
         }
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
@@ -170,12 +190,15 @@ class BrainMR(BaseGenerator):
         spacing = tuple(p["spacing_mm"])
         image = acquire(image, spacing, acq, rng)
         stored = np.clip(np.rint(image * TOP), 0, 4095).astype(np.uint16)
+        if p.get("skull_stripped"):
+            extract([stored], label)
         measurements = measure(stored, label, spacing, LABELS)  # type: ignore[arg-type]
         columns = {
             "resolution_mm": max(acq.resolution_mm),
             "noise": acq.noise,
             "flipped": warp.flip,
             "lesion_count": lesion_count,
+            "skull_stripped": bool(p.get("skull_stripped")),
             **mr_sequence.columns(None, None),
         }
         return Study(stored, label, spacing, measurements, columns=columns)  # type: ignore[arg-type]
@@ -200,14 +223,19 @@ class BrainMR(BaseGenerator):
             return (label, warp, lesion_count, imaged), imaged.passed, imaged.failures
 
         (label, warp, lesion_count, imaged), checked = quality.until_passed(spec.seed, attempt)
+        images, measured = imaged.images, imaged.measured
+        if p.get("skull_stripped"):  # after QC, whose orderings include the scalp's
+            images = extract(images, label)
+            measured = [measure(image, label, spacing, LABELS) for image in images]  # type: ignore[arg-type]
         columns = {
             "resolution_mm": max(resolution),
             "noise": None,
             "flipped": warp.flip,
             "lesion_count": lesion_count,
+            "skull_stripped": bool(p.get("skull_stripped")),
             **mr_sequence.columns(first, acquisitions[0][1].snr),
         }
-        return series.study(imaged.images, label, spacing, imaged.measured, checked, columns, p)
+        return series.study(images, label, spacing, measured, checked, columns, p)
 
     def _labels(self, p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, Warp, int]:
         """The study's label map (template or mask, warped, lesions painted), its warp and lesion count."""

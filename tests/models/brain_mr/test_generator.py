@@ -23,6 +23,7 @@ STILL = {
     "resolution_mm": 1.0,
     "anisotropic": 0.0,
     "noise": 0.0,
+    "skull_strip_rate": 0.0,
 }
 
 

@@ -1,0 +1,41 @@
+"""Brain extraction ("skull stripping") of a rendered head, as brain-extraction tools deliver it.
+
+Many brain MR images reach a segmentation model already brain-extracted: BET, HD-BET or
+SynthStrip run first in most pipelines, and public datasets ship that way (BraTS: "skull-stripped",
+Menze et al., IEEE TMI 2015;34:1993; the MNI ICBM152 2009a T1 in nilearn). A model that has
+only seen whole heads meets a brain whose cortex borders black, where it learnt scalp and bone.
+A brain-extracted study keeps the brain and the CSF round it and sets every other voxel to 0.
+
+The intracranial volume is the largest 6-connected region labelled neither background, scalp nor
+skull: the brain, its ventricles and the CSF round it, down the brainstem as far as the map goes.
+The eyes (`csf` in the `synthseg` vocabulary) lie outside the skull and are removed with the rest
+of the head. The label map is unchanged: the anatomy is the same, only the image is masked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from models.brain_mr.template import VALUE
+
+OUTSIDE = (0, VALUE["scalp"], VALUE["skull"])
+
+
+def intracranial(label: np.ndarray) -> np.ndarray:
+    """The intracranial volume of `label` (bool, same shape)."""
+    inside = ~np.isin(label, OUTSIDE)
+    parts, count = ndimage.label(inside)
+    if count <= 1:
+        return inside
+    sizes = np.bincount(parts.ravel())
+    sizes[0] = 0
+    return parts == int(np.argmax(sizes))
+
+
+def extract(images: list[np.ndarray], label: np.ndarray) -> list[np.ndarray]:
+    """Each image with every voxel outside `label`'s intracranial volume set to 0 (in place)."""
+    outside = ~intracranial(label)
+    for image in images:
+        image[outside] = 0
+    return images
