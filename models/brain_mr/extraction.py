@@ -33,9 +33,10 @@ def intracranial(label: np.ndarray) -> np.ndarray:
     return parts == int(np.argmax(sizes))
 
 
-def extract(images: list[np.ndarray], label: np.ndarray) -> list[np.ndarray]:
-    """Each image with every voxel outside `label`'s intracranial volume set to 0 (in place)."""
-    outside = ~intracranial(label)
-    for image in images:
-        image[outside] = 0
+def extract(images: list[np.ndarray], masks: list[np.ndarray]) -> list[np.ndarray]:
+    """Each image with every voxel outside its intracranial mask set to 0 (in place). A series
+    moved by its misregistration (`models.series.moved`) has its mask moved with it: a tool strips
+    each series on its own image."""
+    for image, inside in zip(images, masks, strict=True):
+        image[~inside] = 0
     return images

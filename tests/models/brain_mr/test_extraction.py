@@ -39,7 +39,7 @@ def test_the_intracranial_volume_is_the_brain_and_its_csf_not_the_eye():
 def test_extract_blacks_out_the_rest_of_the_head_in_every_image():
     label = head()
     images = [np.full(label.shape, 700, np.uint16), np.full(label.shape, 90, np.uint16)]
-    extract(images, label)
+    extract(images, [intracranial(label)] * 2)
     for image, value in zip(images, (700, 90), strict=True):
         assert (image[intracranial(label)] == value).all()
         assert (image[~intracranial(label)] == 0).all()
@@ -78,3 +78,21 @@ def test_the_rate_decides_per_study_and_leaves_other_draws_alone():
         assert {k: v for k, v in p.items() if k != "skull_stripped"} == {
             k: v for k, v in q.items() if k != "skull_stripped"
         }
+
+
+def test_each_misregistered_series_is_stripped_where_its_own_head_is():
+    options = GeneratorOptions(
+        shape=SMALL, series=("MPRAGE", "T2w"), params={"skull_strip_rate": 1.0, "misregistration_mm": 4.0}
+    )
+    g = create("brain_mr", options)
+    spec = make_spec(g, 0, 1)
+    study = g.render(spec, CPU)
+    shifts = spec.params["series_shift_mm"]
+    assert any(a != b for a, b in zip(*shifts, strict=True))  # the two series sit apart
+    blacked = [image == 0 for image in study.image]
+    assert not np.array_equal(blacked[0], blacked[1])  # each series' mask moved with it
+    inside = intracranial(study.label)
+    for k in range(2):
+        moved = np.argwhere(~blacked[k]).mean(axis=0) - np.argwhere(inside).mean(axis=0)
+        expected = np.asarray(shifts[k]) / np.asarray(spec.params["spacing_mm"])
+        assert np.allclose(moved, expected, atol=0.6), (k, moved, expected)
