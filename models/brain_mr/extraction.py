@@ -9,15 +9,21 @@ A brain-extracted study keeps the brain and the CSF round it and sets every othe
 The intracranial volume is the largest 6-connected region labelled neither background, scalp nor
 skull: the brain, its ventricles and the CSF round it, down the brainstem as far as the map goes.
 The eyes (`csf` in the `synthseg` vocabulary) lie outside the skull and are removed with the rest
-of the head. The label map is unchanged: the anatomy is the same, only the image is masked.
+of the head. The label map is unchanged: the anatomy is the same, only the image is masked. The
+catalog's foreground statistics (what StudyStream's z-score divides by) are then those of the
+labelled voxels the image still shows, as tools normalise a brain-extracted image over its brain
+(nnU-Net: over the nonzero mask), not diluted by the blacked-out head.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy import ndimage
 
-from models.brain_mr.template import VALUE
+from models.brain_mr.template import LABELS, VALUE
+from models.measure import Measurements, measure
 
 OUTSIDE = (0, VALUE["scalp"], VALUE["skull"])
 
@@ -40,3 +46,18 @@ def extract(images: list[np.ndarray], masks: list[np.ndarray]) -> list[np.ndarra
     for image, inside in zip(images, masks, strict=True):
         image[~inside] = 0
     return images
+
+
+def measure_extracted(
+    image: np.ndarray, label: np.ndarray, inside: np.ndarray, spacing_mm: tuple[float, ...]
+) -> Measurements:
+    """`measure` of a brain-extracted image, its foreground the labelled voxels inside `inside`."""
+    found = measure(image, label, spacing_mm, LABELS)  # type: ignore[arg-type]
+    shown = image[inside & (label > 0)]
+    if not shown.size:
+        return found
+    return replace(
+        found,
+        foreground_mean=float(shown.mean(dtype=np.float64)),
+        foreground_std=float(shown.std(dtype=np.float64)),
+    )

@@ -26,7 +26,7 @@ from models.anatomy import source
 from models.anatomy.place import Pose
 from models.base import RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
 from models.brain_mr import physics
-from models.brain_mr.extraction import extract, intracranial
+from models.brain_mr.extraction import extract, intracranial, measure_extracted
 from models.brain_mr.intensity import CONTRASTS, gamma, mixture, paint_intensities
 from models.brain_mr.spatial import Warp, sample_warp, warp_labels
 from models.brain_mr.template import LABELS, VALUE, template
@@ -191,8 +191,10 @@ class BrainMR(BaseGenerator):
         image = acquire(image, spacing, acq, rng)
         stored = np.clip(np.rint(image * TOP), 0, 4095).astype(np.uint16)
         if p.get("skull_stripped"):
-            extract([stored], [intracranial(label)])
-        measurements = measure(stored, label, spacing, LABELS)  # type: ignore[arg-type]
+            inside = intracranial(label)
+            measurements = measure_extracted(extract([stored], [inside])[0], label, inside, spacing)
+        else:
+            measurements = measure(stored, label, spacing, LABELS)  # type: ignore[arg-type]
         columns = {
             "resolution_mm": max(acq.resolution_mm),
             "noise": acq.noise,
@@ -228,7 +230,7 @@ class BrainMR(BaseGenerator):
             inside = intracranial(label).astype(np.uint8)
             masks = [mask > 0 for mask in series.moved([inside] * len(images), p, spacing)]
             images = extract(images, masks)
-            measured = [measure(image, label, spacing, LABELS) for image in images]  # type: ignore[arg-type]
+            measured = [measure_extracted(i, label, m, spacing) for i, m in zip(images, masks, strict=True)]
         columns = {
             "resolution_mm": max(resolution),
             "noise": None,

@@ -64,6 +64,11 @@ def test_a_stripped_study_is_the_whole_head_study_masked(params):
     assert whole.image[whole.label == VALUE["scalp"]].mean() > 100  # the scalp was there to remove
     scalp = stripped.measurements.labels["scalp"]
     assert scalp.voxels > 0 and scalp.median == 0  # measured on the image as stored
+    # z-score statistics over the labelled voxels the image still shows, not the blacked-out head
+    shown = stripped.image[inside & (stripped.label > 0)].astype(np.float64)
+    assert stripped.measurements.foreground_mean == pytest.approx(shown.mean(), rel=1e-3)
+    assert stripped.measurements.foreground_std == pytest.approx(shown.std(), rel=1e-2)
+    assert stripped.measurements.foreground_mean > 1.2 * stripped.image[stripped.label > 0].mean()
 
 
 def test_the_rate_decides_per_study_and_leaves_other_draws_alone():
