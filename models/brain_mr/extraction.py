@@ -18,10 +18,12 @@ labelled voxels the image still shows, as tools normalise a brain-extracted imag
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
+from models import series
 from models.brain_mr.template import LABELS, VALUE
 from models.measure import Measurements, measure
 
@@ -37,6 +39,19 @@ def intracranial(label: np.ndarray) -> np.ndarray:
     sizes = np.bincount(parts.ravel())
     sizes[0] = 0
     return parts == int(np.argmax(sizes))
+
+
+def strip(
+    images: list[np.ndarray], label: np.ndarray, params: dict[str, Any], spacing_mm: tuple[float, ...]
+) -> tuple[list[np.ndarray], list[Measurements]]:
+    """A study's images (one per series, as stored) brain-extracted in place, each with its own
+    mask (`extract`), and their measurements (`measure_extracted`)."""
+    inside = intracranial(label).astype(np.uint8)
+    masks = [mask > 0 for mask in series.moved([inside] * len(images), params, spacing_mm)]
+    extract(images, masks)
+    return images, [
+        measure_extracted(image, label, mask, spacing_mm) for image, mask in zip(images, masks, strict=True)
+    ]
 
 
 def extract(images: list[np.ndarray], masks: list[np.ndarray]) -> list[np.ndarray]:

@@ -26,7 +26,7 @@ from models.anatomy import source
 from models.anatomy.place import Pose
 from models.base import RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
 from models.brain_mr import physics
-from models.brain_mr.extraction import extract, intracranial, measure_extracted
+from models.brain_mr.extraction import strip
 from models.brain_mr.intensity import CONTRASTS, gamma, mixture, paint_intensities
 from models.brain_mr.spatial import Warp, sample_warp, warp_labels
 from models.brain_mr.template import LABELS, VALUE, template
@@ -191,8 +191,7 @@ class BrainMR(BaseGenerator):
         image = acquire(image, spacing, acq, rng)
         stored = np.clip(np.rint(image * TOP), 0, 4095).astype(np.uint16)
         if p.get("skull_stripped"):
-            inside = intracranial(label)
-            measurements = measure_extracted(extract([stored], [inside])[0], label, inside, spacing)
+            measurements = strip([stored], label, p, spacing)[1][0]
         else:
             measurements = measure(stored, label, spacing, LABELS)  # type: ignore[arg-type]
         columns = {
@@ -227,10 +226,7 @@ class BrainMR(BaseGenerator):
         (label, warp, lesion_count, imaged), checked = quality.until_passed(spec.seed, attempt)
         images, measured = imaged.images, imaged.measured
         if p.get("skull_stripped"):  # after QC, whose orderings include the scalp's
-            inside = intracranial(label).astype(np.uint8)
-            masks = [mask > 0 for mask in series.moved([inside] * len(images), p, spacing)]
-            images = extract(images, masks)
-            measured = [measure_extracted(i, label, m, spacing) for i, m in zip(images, masks, strict=True)]
+            images, measured = strip(images, label, p, spacing)
         columns = {
             "resolution_mm": max(resolution),
             "noise": None,
