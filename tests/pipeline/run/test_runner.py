@@ -6,8 +6,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import ray
 import torch
@@ -122,7 +124,7 @@ def test_an_actor_killed_mid_run_still_yields_exactly_n_studies(tmp_path):
     leftovers, since = set(live_workers()), job_clock()
     runner = threading.Thread(target=lambda: outcome.update(summary=generate(cfg, progress=False)))
     runner.start()
-    killed = kill_workers(1, lambda: len(list((tmp_path / "ds" / "catalog").glob("part-*"))) >= 1, leftovers, since)
+    killed = kill_workers(1, tmp_path / "ds", leftovers, since)
     runner.join(timeout=120)
     assert killed == 1, "no worker actor was found to kill"
     assert outcome["summary"].retries >= 1
@@ -146,25 +148,39 @@ def job_clock() -> int:
     return int(time.time() * 1000) % 10**9
 
 
-def kill_workers(n: int, ready, leftovers: set[str], since: int, timeout: float = 90.0) -> int:
-    """Kill `n` worker actors of the run started at `since` (`job_clock()`), one at a time, each
-    once `ready()` holds and a new actor is up. `leftovers`: the actors alive before this run
-    started (an earlier run's, which its closing `ray.kill` may still be taking down); an earlier
-    run's replacement actor can also register its name only after that snapshot, so an actor
-    whose run began before `since` is never this run's either, and never killed."""
+def working_slots(uri: str | Path) -> set[str]:
+    """The worker slots (`w0`, `w1`) that have committed a catalog part in the dataset at `uri`:
+    an actor of such a slot got past starting up and was handed shards."""
+    parts = Path(uri) / "catalog"
+    found = sorted(parts.glob("part-*.parquet")) if parts.exists() else []
+    return {w.split("@")[0] for p in found for w in pq.read_table(p, columns=["worker"])["worker"].to_pylist()}
+
+
+def kill_workers(n: int, uri: str | Path, leftovers: set[str], since: int, timeout: float = 90.0) -> int:
+    """Kill `n` worker actors of the run into `uri` started at `since` (`job_clock()`), one at a
+    time, each once a new actor is up whose slot has committed a part. An actor still starting
+    holds no shard, and killing it (under a loaded machine a slow starter is the first one listed
+    while its twin already commits) costs the run no retry. `leftovers`: the actors alive before
+    this run started (an earlier run's, which its closing `ray.kill` may still be taking down); an
+    earlier run's replacement actor can also register its name only after that snapshot, so an
+    actor whose run began before `since` is never this run's either, and never killed."""
     killed, seen = 0, set(leftovers)
     deadline = time.monotonic() + timeout
     while killed < n and time.monotonic() < deadline:
-        if ready():
-            fresh = [name for name in live_workers() if name not in seen and _since(name, since)]
-            if fresh:
-                seen.add(fresh[0])
-                try:
-                    ray.kill(ray.get_actor(fresh[0], namespace=NAMESPACE), no_restart=True)
-                    killed += 1
-                    time.sleep(0.5)
-                except ValueError:
-                    pass  # it finished and went away between listing and killing
+        working = working_slots(uri)
+        fresh = [
+            name
+            for name in live_workers()
+            if name not in seen and _since(name, since) and name.split("-")[2] in working
+        ]
+        if fresh:
+            seen.add(fresh[0])
+            try:
+                ray.kill(ray.get_actor(fresh[0], namespace=NAMESPACE), no_restart=True)
+                killed += 1
+                time.sleep(0.5)
+            except ValueError:
+                pass  # it finished and went away between listing and killing
         time.sleep(0.02)
     return killed
 
