@@ -34,7 +34,7 @@ from pipeline.catalog.columns import stream_columns
 from pipeline.config.fields import build, whole_number
 from pipeline.errors import ConfigError
 from pipeline.stream import epochs, shards
-from pipeline.stream.batch import SharedBatches, collate
+from pipeline.stream.batch import BlockPool, ReceivedBlocks, SharedBatches, collate
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, check_labels, check_series
 
@@ -58,6 +58,7 @@ class StudyStream(IterableDataset):
         # StreamLoader sets its batch size: its workers then deal whole batches, each read
         # straight into the shared memory that carries it (`pipeline.stream.batch`)
         self.batch_size: int | None = None
+        self.pool_in_use: torch.Tensor | None = None  # a StreamLoader pass's block flags (`batch.BlockPool`)
         self._resume_at = 0
         self._yielded = 0
         self._reader: StudyReader | None = None
@@ -103,7 +104,8 @@ class StudyStream(IterableDataset):
         blocks = None
         if info is not None and self.batch_size is not None and self.config.patch_size is not None and positions.size:
             image, label, dtype = reader.sample_shapes(row_of(int(positions[0]))[0])
-            blocks = SharedBatches(batch_size, image, label, dtype)
+            pool = None if self.pool_in_use is None else BlockPool(worker, self.pool_in_use[worker])
+            blocks = SharedBatches(batch_size, image, label, dtype, pool)
 
         def load(j: int) -> dict[str, Any]:  # the worker's j-th sample
             row, patch = row_of(int(positions[j]))
@@ -251,9 +253,17 @@ class StreamLoader(torch.utils.data.DataLoader):
     def __iter__(self) -> Iterator[Any]:
         stream: StudyStream = self.dataset  # type: ignore[assignment]
         self._handed_out = stream._resume_at
-        for batch in super().__iter__():
-            self._handed_out += len(batch["study_id"])
-            yield batch
+        # pinned as the DataLoader decides it: its own pinning saw only a pooled block's number
+        received = ReceivedBlocks(self.num_workers, pin=self.pin_memory and torch.accelerator.is_available())
+        stream.pool_in_use = received.in_use if self.num_workers else None  # the workers take it as they start
+        try:
+            for batch in super().__iter__():
+                stream.pool_in_use = None
+                batch = received.unpack(batch)
+                self._handed_out += len(batch["study_id"])
+                yield batch
+        finally:
+            stream.pool_in_use = None
         stream._resume_at = 0
 
     def state_dict(self) -> dict[str, Any]:
