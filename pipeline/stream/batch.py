@@ -49,25 +49,28 @@ class Slot:
     label: torch.Tensor  # [1, D, H, W]
 
 
+@dataclass(frozen=True)
+class BatchShape:
+    """A batch of `size` samples: image [C, D, H, W] float32 and label [1, D, H, W] of `label` type."""
+
+    size: int
+    image: tuple[int, ...]
+    label: tuple[int, ...]
+    label_dtype: np.dtype
+
+
 class SharedBatch:
     """One batch's image and label in one shared-memory block; `key`: its number in a worker's pool."""
 
-    def __init__(
-        self,
-        size: int,
-        image_shape: tuple[int, ...],
-        label_shape: tuple[int, ...],
-        label: np.dtype,
-        key: int | None = None,
-    ):
-        itemsize = np.dtype(label).itemsize
-        start = -(-size * math.prod(image_shape) * 4 // itemsize)  # the label's first element, after the image
-        block = torch.UntypedStorage._new_shared(start * itemsize + size * math.prod(label_shape) * itemsize)
+    def __init__(self, shape: BatchShape, key: int | None = None):
+        itemsize = np.dtype(shape.label_dtype).itemsize
+        start = -(-shape.size * math.prod(shape.image) * 4 // itemsize)  # the label's first element
+        block = torch.UntypedStorage._new_shared(start * itemsize + shape.size * math.prod(shape.label) * itemsize)
         self.key, self.sent = key, False
         self.label_offset = start * itemsize
-        self.image = torch.empty(0, dtype=torch.float32).set_(block, 0, (size, *image_shape))
-        self.label = torch.empty(0, dtype=torch.from_numpy(np.empty(0, label)).dtype).set_(
-            block, start, (size, *label_shape)
+        self.image = torch.empty(0, dtype=torch.float32).set_(block, 0, (shape.size, *shape.image))
+        self.label = torch.empty(0, dtype=torch.from_numpy(np.empty(0, shape.label_dtype)).dtype).set_(
+            block, start, (shape.size, *shape.label)
         )
 
     def slot(self, i: int) -> Slot:
@@ -79,33 +82,24 @@ class SharedBatches:
     and forgotten once every slot is dealt (the samples' views keep a block alive until the
     trainer has it)."""
 
-    def __init__(
-        self,
-        size: int,
-        image_shape: tuple[int, ...],
-        label_shape: tuple[int, ...],
-        label: np.dtype,
-        pool: BlockPool | None = None,
-    ):
-        self.size, self.image_shape, self.label_shape, self.label = size, image_shape, label_shape, label
-        self.pool = pool
+    def __init__(self, shape: BatchShape, pool: BlockPool | None = None):
+        self.shape, self.pool = shape, pool
         self._open: dict[int, tuple[SharedBatch, int]] = {}
         self._lock = threading.Lock()
 
     def slot(self, j: int) -> Slot:
         """Slot of the worker's j-th sample."""
-        b, i = divmod(j, self.size)
+        b, i = divmod(j, self.shape.size)
         with self._lock:
             batch, dealt = self._open.get(b) or (self._take(), 0)
-            if dealt + 1 == self.size:
+            if dealt + 1 == self.shape.size:
                 self._open.pop(b, None)
             else:
                 self._open[b] = (batch, dealt + 1)
         return batch.slot(i)
 
     def _take(self) -> SharedBatch:
-        shapes = (self.size, self.image_shape, self.label_shape, self.label)
-        return (self.pool.take(*shapes) if self.pool is not None else None) or SharedBatch(*shapes)
+        return (self.pool.take(self.shape) if self.pool is not None else None) or SharedBatch(self.shape)
 
 
 class BlockPool:
@@ -122,9 +116,7 @@ class BlockPool:
         self.in_use = in_use.numpy()
         self.blocks: list[SharedBatch] = []
 
-    def take(
-        self, size: int, image_shape: tuple[int, ...], label_shape: tuple[int, ...], label: np.dtype
-    ) -> SharedBatch | None:
+    def take(self, shape: BatchShape) -> SharedBatch | None:
         """A block the trainer has given back, a new one while the pool has room, else None."""
         for block in self.blocks:
             if not self.in_use[block.key]:
@@ -132,7 +124,7 @@ class BlockPool:
                 return block
         if len(self.blocks) == self.in_use.size:
             return None
-        block = SharedBatch(size, image_shape, label_shape, label, key=len(self.blocks))
+        block = SharedBatch(shape, key=len(self.blocks))
         self.in_use[block.key] = 1
         self.blocks.append(block)
         BlockPool.registry[block.image.untyped_storage().data_ptr()] = (self, block)
@@ -261,4 +253,13 @@ def _consecutive(tensors: list[torch.Tensor]) -> bool:
     )
 
 
-__all__ = ["BlockPool", "PooledBatch", "ReceivedBlocks", "SharedBatch", "SharedBatches", "Slot", "collate"]
+__all__ = [
+    "BatchShape",
+    "BlockPool",
+    "PooledBatch",
+    "ReceivedBlocks",
+    "SharedBatch",
+    "SharedBatches",
+    "Slot",
+    "collate",
+]

@@ -34,7 +34,7 @@ from pipeline.catalog.columns import stream_columns
 from pipeline.config.fields import build, whole_number
 from pipeline.errors import ConfigError
 from pipeline.stream import epochs, shards
-from pipeline.stream.batch import BlockPool, ReceivedBlocks, SharedBatches, collate
+from pipeline.stream.batch import BatchShape, BlockPool, ReceivedBlocks, SharedBatches, collate
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, check_labels, check_series
 
@@ -105,7 +105,7 @@ class StudyStream(IterableDataset):
         if info is not None and self.batch_size is not None and self.config.patch_size is not None and positions.size:
             image, label, dtype = reader.sample_shapes(row_of(int(positions[0]))[0])
             pool = None if self.pool_in_use is None else BlockPool(worker, self.pool_in_use[worker])
-            blocks = SharedBatches(batch_size, image, label, dtype, pool)
+            blocks = SharedBatches(BatchShape(batch_size, image, label, dtype), pool)
 
         def load(j: int) -> dict[str, Any]:  # the worker's j-th sample
             row, patch = row_of(int(positions[j]))

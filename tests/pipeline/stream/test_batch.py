@@ -12,7 +12,16 @@ import torch
 
 from pipeline.stream import StreamLoader, StudyStream
 from pipeline.stream import batch as batch_module
-from pipeline.stream.batch import POOL_BLOCKS, POOLED, BlockPool, ReceivedBlocks, SharedBatch, SharedBatches, collate
+from pipeline.stream.batch import (
+    POOL_BLOCKS,
+    POOLED,
+    BatchShape,
+    BlockPool,
+    ReceivedBlocks,
+    SharedBatch,
+    SharedBatches,
+    collate,
+)
 
 SHAPE = (1, 4, 6, 8)
 
@@ -30,7 +39,7 @@ def filled(block: SharedBatch, n: int) -> list[dict]:
 
 
 def test_slots_of_one_block_are_handed_on_without_a_copy():
-    block = SharedBatch(3, SHAPE, SHAPE, np.dtype(np.int32))
+    block = SharedBatch(BatchShape(3, SHAPE, SHAPE, np.dtype(np.int32)))
     for n in (3, 2):  # a whole batch and a short last one
         samples = filled(block, n)
         batch = collate(samples)
@@ -45,7 +54,7 @@ def test_slots_of_one_block_are_handed_on_without_a_copy():
 
 
 def test_samples_out_of_order_or_from_elsewhere_are_stacked(monkeypatch):
-    samples = filled(SharedBatch(2, SHAPE, SHAPE, np.dtype(np.uint8)), 2)
+    samples = filled(SharedBatch(BatchShape(2, SHAPE, SHAPE, np.dtype(np.uint8))), 2)
     swapped = collate(samples[::-1])
     assert swapped["image"].data_ptr() != samples[1]["image"].data_ptr()  # not the block: a copy
     assert torch.equal(swapped["image"], torch.stack([samples[1]["image"], samples[0]["image"]]))
@@ -58,7 +67,7 @@ def test_samples_out_of_order_or_from_elsewhere_are_stacked(monkeypatch):
 
 
 def test_a_workers_samples_are_dealt_slots_by_their_place():
-    blocks = SharedBatches(2, SHAPE, SHAPE, np.dtype(np.uint8))
+    blocks = SharedBatches(BatchShape(2, SHAPE, SHAPE, np.dtype(np.uint8)))
     second, first = blocks.slot(1), blocks.slot(0)  # read ahead: the second sample asks first
     third = blocks.slot(2)
     assert first.image.data_ptr() + first.image.nbytes == second.image.data_ptr()
@@ -110,7 +119,7 @@ class Worker:
 def test_a_pooled_block_goes_to_the_trainer_once_and_comes_back_when_its_batch_is_freed(monkeypatch):
     monkeypatch.setattr(batch_module, "get_worker_info", lambda: Worker())
     received = ReceivedBlocks(1)
-    blocks = SharedBatches(2, SHAPE, SHAPE, np.dtype(np.uint8), BlockPool(0, received.in_use[0]))
+    blocks = SharedBatches(BatchShape(2, SHAPE, SHAPE, np.dtype(np.uint8)), BlockPool(0, received.in_use[0]))
     sent = collate(filled_slots(blocks, 0, 2))
     assert "image" not in sent and sent[POOLED].storage is not None  # the block itself, the first time
     batch = received.unpack(sent)
@@ -135,7 +144,7 @@ def test_a_pooled_block_goes_to_the_trainer_once_and_comes_back_when_its_batch_i
 def test_a_pool_the_trainer_holds_whole_gives_fresh_blocks(monkeypatch):
     monkeypatch.setattr(batch_module, "get_worker_info", lambda: Worker())
     received = ReceivedBlocks(1)
-    blocks = SharedBatches(1, SHAPE, SHAPE, np.dtype(np.uint8), BlockPool(0, received.in_use[0]))
+    blocks = SharedBatches(BatchShape(1, SHAPE, SHAPE, np.dtype(np.uint8)), BlockPool(0, received.in_use[0]))
     held = [received.unpack(collate(filled_slots(blocks, j, 1, value=float(j)))) for j in range(POOL_BLOCKS + 2)]
     assert received.in_use.all()
     for j, batch in enumerate(held):  # the two past the pool came stacked in fresh blocks, as before
@@ -146,7 +155,7 @@ def test_a_pool_the_trainer_holds_whole_gives_fresh_blocks(monkeypatch):
 def test_a_pooled_block_whose_batch_is_stacked_out_of_it_is_free_again(monkeypatch):
     monkeypatch.setattr(batch_module, "get_worker_info", lambda: Worker())
     received = ReceivedBlocks(1)
-    blocks = SharedBatches(2, SHAPE, SHAPE, np.dtype(np.uint8), BlockPool(0, received.in_use[0]))
+    blocks = SharedBatches(BatchShape(2, SHAPE, SHAPE, np.dtype(np.uint8)), BlockPool(0, received.in_use[0]))
     samples = filled_slots(blocks, 0, 2)
     stacked = collate(samples[::-1])  # not slots 0, 1 in order: copied
     assert POOLED not in stacked and received.in_use[0, 0] == 0

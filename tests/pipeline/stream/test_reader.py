@@ -11,7 +11,7 @@ import zarr
 
 from pipeline.store.omezarr import overlapped_bytes
 from pipeline.stream import StudyStream
-from pipeline.stream.batch import SharedBatch
+from pipeline.stream.batch import BatchShape, SharedBatch
 from pipeline.stream.config import StreamConfig
 from pipeline.stream.reader import StudyReader, _lut, _split
 
@@ -108,7 +108,7 @@ def test_a_sample_read_into_a_batch_slot_is_the_sample_read_alone(uri, patch):
     for keywords in ({}, {"classes": ("liver", "spleen")}):
         read = reader(stream, patch_size=patch, seed=5, normalize="ct", **keywords)
         image, label, dtype = read.sample_shapes(rows(stream)[0])
-        batch = SharedBatch(2, image, label, dtype)
+        batch = SharedBatch(BatchShape(2, image, label, dtype))
         for i, r in enumerate(rows(stream)[1:3]):
             alone, into = read.read(r, i, 0), read.read(r, i, 0, out=batch.slot(i))
             assert into["image"].data_ptr() == batch.slot(i).image.data_ptr()
