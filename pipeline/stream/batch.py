@@ -165,7 +165,7 @@ class PooledBatch:
         storage = None if block.sent else block.image.untyped_storage()
         block.sent = True
         shapes = (tuple(images[0].shape), tuple(labels[0].shape))
-        return PooledBatch(info.id, block.key, storage, len(samples), *shapes, labels[0].dtype, block.label_offset)
+        return PooledBatch(pool.worker, block.key, storage, len(samples), *shapes, labels[0].dtype, block.label_offset)
 
 
 class ReceivedBlocks:

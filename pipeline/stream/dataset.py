@@ -255,15 +255,15 @@ class StreamLoader(torch.utils.data.DataLoader):
         self._handed_out = stream._resume_at
         # pinned as the DataLoader decides it: its own pinning saw only a pooled block's number
         received = ReceivedBlocks(self.num_workers, pin=self.pin_memory and torch.accelerator.is_available())
-        stream.pool_in_use = received.in_use if self.num_workers else None  # the workers take it as they start
+        stream.pool_in_use = received.in_use if self.num_workers else None
         try:
-            for batch in super().__iter__():
-                stream.pool_in_use = None
-                batch = received.unpack(batch)
-                self._handed_out += len(batch["study_id"])
-                yield batch
+            batches = super().__iter__()  # the workers start here, each taking the flags with the stream
         finally:
             stream.pool_in_use = None
+        for batch in batches:
+            batch = received.unpack(batch)
+            self._handed_out += len(batch["study_id"])
+            yield batch
         stream._resume_at = 0
 
     def state_dict(self) -> dict[str, Any]:
