@@ -151,9 +151,11 @@ def browser():
 
 @pytest.fixture(scope="session")
 def ray_session() -> Iterator[None]:
-    """A real local Ray for the whole session, with room for two workers and the driver's tasks."""
+    """A real local Ray for the whole session, with room for two workers and the driver's tasks.
+    Its daemons' and workers' logs stay in Ray's log files (`log_to_driver=False`): forwarded, a
+    raylet's warning about this machine's disk lands in whatever test is capturing stderr then."""
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    ray.init(num_cpus=4, include_dashboard=False, namespace="medsynth", logging_level="ERROR")
+    ray.init(num_cpus=4, include_dashboard=False, namespace="medsynth", logging_level="ERROR", log_to_driver=False)
     yield
     ray.shutdown()
 
