@@ -13,8 +13,13 @@ the floor.
 The cases:
 - `ct`: the real abdominal CT and its TotalSegmentator labels (liver, spleen, kidney, vertebrae,
   aorta); phantom_ct's abdomen.
-- `mr`: the real T2-weighted single-shot abdominal MR and its TotalSegmentator `total_mr` labels,
-  the same classes; body_mr's abdomen with its default sequence mix, and with T2w alone.
+- `mr`: the real abdominal MR and its TotalSegmentator `total_mr` labels, the same classes;
+  body_mr's abdomen with its default sequence mix, with T2w alone, and with the two-point Dixon
+  fat image alone (`body_mr_dixon_fat`, no goal). The data's README calls the scan T2-weighted
+  single-shot, but its contrast is a fat image's: bile, the spinal canal and the aorta dark,
+  spleen, kidneys and muscle at 2-6 % of subcutaneous fat, the liver at 19 % and marrow at 31 %
+  (fat fractions), where a T2-weighted spin echo puts fluid brightest and spleen and kidney
+  above liver (docs/realism-history.md).
 - `brain`: the real MNI ICBM152 2009a T1 (inside the nilearn wheel, skull-stripped) at 3 mm; its
   reference is grey and white matter as brain_mr's template derives them from the same atlas's
   probability maps (`models.brain_mr.template`: grey = cortical and deep grey matter, white =
@@ -76,6 +81,7 @@ SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "phantom_ct": ("ct", ("generator.name=phantom_ct", "generator.params.body_region=abdomen")),
     "body_mr": ("mr", BODY_MR),
     "body_mr_t2w": ("mr", (*BODY_MR, "generator.params.sequence=T2w")),
+    "body_mr_dixon_fat": ("mr", (*BODY_MR, "generator.params.sequence=dixon_fat")),
     "brain_mr_t1": ("brain", ("generator.name=brain_mr", "generator.params.contrast=T1")),
     "brain_mr_t1_masks": (
         "brain",

@@ -26,7 +26,7 @@ from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
 from models.mr.record import MR_RECORD, MRRecord
 from models.mr.sequence import Sequence
-from models.mr.tissue import sample_properties
+from models.mr.tissue import LIVER_PDFF_MAX, draw_liver_pdff, sample_properties
 from models.options import Param, Range, sample
 from models.phantom_ct import patient
 from models.phantom_ct import qc as ct_qc
@@ -34,7 +34,9 @@ from models.phantom_ct.generator import ANATOMY_PARAMS, LABELS, SHAPE_LIMITS, SP
 from models.phantom_ct.generator import PARAMS as CT_PARAMS
 
 DEFAULT_SHAPE = (192, 256, 256)
-SEQUENCES = mr_sequence.names(("T1w", "T2w", "PDw", "T1w_fs", "T2w_fs", "in_phase", "opposed_phase", "STIR"))
+SEQUENCES = mr_sequence.names(
+    ("T1w", "T2w", "PDw", "T1w_fs", "T2w_fs", "in_phase", "opposed_phase", "dixon_water", "dixon_fat", "STIR")
+)
 
 ANATOMY = ("body_region", "sex", "age", "habitus", "inspiration", "bladder_fill", "inplane_mm", "slice_mm")
 LESIONS = ("lesion_rate", "lesion_kinds", "lesion_size_mm")
@@ -45,7 +47,10 @@ SCAN_PARAMS: dict[str, Param] = {
     "scan_inplane_mm": Range((0.3, 4.0), (1.0, 2.0)),  # the scan's own in-plane resolution
     "scan_slice_mm": Range((0.5, 10.0), (3.0, 6.0)),  # and slice thickness
 }
-PARAMS: dict[str, Param] = {**PATIENT_PARAMS, **MR_PARAMS, **SCAN_PARAMS}
+# The liver's proton density fat fraction (steatosis): null draws the adult population's
+# (`models.mr.tissue.draw_liver_pdff`, UK Biobank); a number or [lo, hi] fixes or bounds it.
+LIVER_PARAMS: dict[str, Param] = {"liver_pdff": Range((0.0, LIVER_PDFF_MAX), None)}
+PARAMS: dict[str, Param] = {**PATIENT_PARAMS, **LIVER_PARAMS, **MR_PARAMS, **SCAN_PARAMS}
 # Labels QC ranks: phantom_ct's checked organs, the prostate and the hepatic tumour.
 CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 
@@ -55,7 +60,8 @@ class BodyMR(BaseGenerator):
     # 0.6.0: phantom_ct 0.7.0 anatomy (the kidneys' hila face forward and in; the sinus opens only there)
     # 0.5.0: phantom_ct 0.6.0 anatomy (perirenal fat all round each kidney)
     # 0.4.0: phantom_ct 0.5.0 anatomy (the kidney's sinus)
-    version = "0.6.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
+    # 0.7.0: Dixon water and fat images (`dixon_water`, `dixon_fat`); the liver's fat fraction drawn per study
+    version = "0.7.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
     describes: ClassVar[Mapping[str, str]] = ALL_DESCRIBED
@@ -68,6 +74,7 @@ class BodyMR(BaseGenerator):
         "habitus": "double",
         "inspiration": "double",
         "lesion_count": "int64",
+        "liver_pdff": "double",
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
@@ -97,6 +104,8 @@ class BodyMR(BaseGenerator):
             params.update(mr_sequence.draw_series(self.series, MR_PARAMS, self.params, seq.field_t, rng))
             params["contrast"] = Sequence.from_json(params["sequence"]).gd_phase or "non_contrast"
             params.update(series.draw(self.series, self.params["misregistration_mm"], rng))
+        pdff = sample(LIVER_PARAMS, self.params, rng)["liver_pdff"]
+        params["liver_pdff"] = round(draw_liver_pdff(rng) if pdff is None else pdff, 4)
         return params
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
@@ -112,7 +121,7 @@ class BodyMR(BaseGenerator):
             label, ct_tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
             tissue = mr_tissue(ct_tissue, spacing)
             del ct_tissue
-            props = sample_properties(first.field_t, p["age"], rng)
+            props = sample_properties(first.field_t, p["age"], rng).with_fat("liver", p["liver_pdff"])
             imaged = mr_render.image_series(tissue, label, self.label_dict, CHECKED, acquisitions, props, share, p, rng)
             return (label, imaged), imaged.passed, imaged.failures
 
@@ -122,5 +131,6 @@ class BodyMR(BaseGenerator):
             "habitus": p["habitus"],
             "inspiration": p["inspiration"],
             "lesion_count": len(p["lesions"]),
+            "liver_pdff": p["liver_pdff"],
         }
         return series.study(imaged.images, label, spacing, imaged.measured, checked, columns, p)

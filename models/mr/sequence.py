@@ -8,6 +8,13 @@ echo T1 with fat saturation TR 3-6 / TE 1.2-2.5 / 9-15 degrees; 2D dual-echo gra
 800-1100, 7-10 degrees, echo spacing 6.5-9 ms; Westbrook C, Talbot J. MRI in Practice, 5th ed.,
 Wiley 2019, and the ADNI MPRAGE protocol: TR 2300, TI 900, 9 degrees).
 
+Two-point Dixon (`dixon_water`, `dixon_fat`: Dixon WT. Simple proton spectroscopic imaging.
+Radiology 1984;153:189-194; Ma J. Dixon techniques for water and fat imaging. J Magn Reson Imaging
+2008;28:543-558) separates the water and the fat image from an in-phase and an opposed-phase echo
+of one 3D spoiled gradient echo. Its flip angles are the 3D T1 sequence's above (9-15 degrees); its
+TR, 5.5-7.5 ms, is that sequence's lengthened to hold both echoes at 1.5 T (the in-phase one at
+4.6 ms) and their readouts. The images are formed at the in-phase echo's T2* decay.
+
 Field-dependent timings are computed, not tabulated:
 - in-phase and opposed-phase echo times from the fat-water shift, 3.4 ppm of 42.577 MHz/T x B0
   (the main methylene peak): 4.6 / 2.3 ms at 1.5 T, 2.3 / 1.15 ms at 3 T;
@@ -44,6 +51,7 @@ class Protocol:
     ti: Span | None = None  # MPRAGE: inversion to the centre of k-space
     fat_sat: bool = False
     echo: str | None = None  # GRE: "in" or "opposed" phase echo time
+    dixon: str | None = None  # two-point Dixon: the "water" or "fat" image separated from the echoes
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -54,6 +62,8 @@ PROTOCOLS: dict[str, Protocol] = {
     "T2w_fs": Protocol("SE", (3000.0, 6000.0), (70.0, 100.0), fat_sat=True),
     "in_phase": Protocol("GRE", (100.0, 200.0), (0.0, 0.0), (60.0, 80.0), echo="in"),
     "opposed_phase": Protocol("GRE", (100.0, 200.0), (0.0, 0.0), (60.0, 80.0), echo="opposed"),
+    "dixon_water": Protocol("GRE", (5.5, 7.5), (0.0, 0.0), (9.0, 15.0), echo="in", dixon="water"),
+    "dixon_fat": Protocol("GRE", (5.5, 7.5), (0.0, 0.0), (9.0, 15.0), echo="in", dixon="fat"),
     "STIR": Protocol("IR", (3000.0, 6000.0), (30.0, 70.0), nulls="fat"),
     "FLAIR": Protocol("IR", (8000.0, 11000.0), (80.0, 140.0), nulls="fluid"),
     "MPRAGE": Protocol("MPRAGE", (1900.0, 2500.0), (2.5, 4.0), (7.0, 10.0), ti=(800.0, 1100.0)),

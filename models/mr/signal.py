@@ -5,7 +5,9 @@ density and fat fraction; and gadolinium's shortening of T1.
 - Spoiled gradient echo (Ernst): S = PD sin(a) (1 - E1) / (1 - cos(a) E1) exp(-TE/T2*), E1 = exp(-TR/T1).
 - Two-point Dixon: the spoiled gradient echo at the in-phase echo time, and at the opposed-phase
   one multiplied by (1 - 2 f), f the fat fraction: water and fat signals subtract (signed, so
-  that a voxel mixing fat and water cancels when the image is formed: the India-ink edge).
+  that a voxel mixing fat and water cancels when the image is formed: the India-ink edge). Its
+  separated images are their half sum and half difference: water the in-phase signal times
+  (1 - f), fat times f (`dixon_water`, `dixon_fat`; Dixon WT, Radiology 1984;153:189-194).
 - Inversion recovery (STIR, FLAIR): S = PD (1 - 2 exp(-TI/T1) + exp(-TR/T1)) exp(-TE/T2), signed;
   the image is its magnitude.
 - MPRAGE: an inversion, then `readouts` spoiled excitations every echo spacing, the centre one at
@@ -68,6 +70,10 @@ def signal(seq: Sequence, p: Properties) -> np.ndarray:
         out = _spoiled(p.pd, p.t1, seq.tr_ms, seq.flip_deg) * np.exp(-seq.te_ms / p.t2s)
         if seq.base == "opposed_phase":
             out = out * (1.0 - 2.0 * p.fat)
+        elif seq.base == "dixon_water":
+            out = out * (1.0 - p.fat)
+        elif seq.base == "dixon_fat":
+            out = out * p.fat
     elif seq.family == "IR":
         ti = float(seq.ti_ms or 0.0)
         out = p.pd * (1 - 2 * np.exp(-ti / p.t1) + np.exp(-seq.tr_ms / p.t1)) * np.exp(-seq.te_ms / p.t2)

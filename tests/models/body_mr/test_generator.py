@@ -12,6 +12,7 @@ import torch
 from models import GeneratorOptions, ParamError, make_spec
 from models.base import RENDER_STREAM, study_rng
 from models.mr import qc
+from models.mr.tissue import MEASURED
 from models.phantom_ct import patient
 from models.phantom_ct.tissue import TISSUE_INDEX
 from models.registry import create
@@ -46,7 +47,9 @@ def organ(study, name: str) -> float:
 @pytest.fixture(scope="module")
 def batch():
     names = ("T1w", "T2w", "T1w_fs", "T2w_fs", "STIR", "in_phase", "opposed_phase", "PDw")
-    return {name: render(name) for name in names}
+    # A lean liver (the table's fat fraction): a steatotic one is brighter on echo trains, where
+    # fat is (test_the_liver_fat_is_drawn_per_study_and_recorded covers the drawn one).
+    return {name: render(name, liver_pdff=MEASURED["liver"].fat) for name in names}
 
 
 def test_labels_are_exactly_the_anatomy_and_images_uint16(batch):
@@ -104,6 +107,7 @@ def test_lungs_air_and_bowel_gas_are_dark_on_every_sequence(batch):
 
 def test_gadolinium_enhances_the_aorta_and_a_hypervascular_tumour_washes_out():
     kw = {"lesion_rate": 1.0, "lesion_kinds": ["hepatic_tumor"], "lesion_size_mm": [25, 30], "field_strength_t": 1.5}
+    kw["liver_pdff"] = MEASURED["liver"].fat  # a lean liver: a fatty one loses signal to fat saturation
     pre = render("T1w_fs", n=2, **kw)
     arterial = render("T1w_fs_gd", n=2, gd_phase="arterial", **kw)
     venous = render("T1w_fs_gd", n=2, gd_phase="portal_venous", **kw)
@@ -183,6 +187,33 @@ def test_three_tesla_lowers_liver_against_muscle_on_t1_as_the_table_says():
     high = render("T1w", n=2, field_strength_t=3, **fixed)
     for (_, a, _, _), (_, b, _, _) in zip(low, high, strict=True):
         assert organ(b, "liver") / organ(b, "left autochthon") < organ(a, "liver") / organ(a, "left autochthon")
+
+
+def test_dixon_fat_shows_fat_and_a_fatty_liver_and_water_shows_the_rest():
+    """The fat image is each voxel's fat signal: subcutaneous fat bright, lean organs at the noise
+    floor, and a steatotic liver (PDFF 0.2) between them; the water image takes fat down instead."""
+    fixed = {"field_strength_t": 1.5, "snr": 60, "bias": 0.0}
+    fatty = render("dixon_fat", n=2, liver_pdff=0.2, **fixed)
+    lean = render("dixon_fat", n=2, liver_pdff=0.0, **fixed)
+    water = render("dixon_water", n=2, liver_pdff=0.0, **fixed)
+    both = render("in_phase", n=2, liver_pdff=0.0, **fixed)  # the same patients (anatomy comes first)
+    for (spec, f, _, tissue), (_, thin, _, _), (_, w, _, _), (_, b, _, _) in zip(fatty, lean, water, both, strict=True):
+        fat = tissue == TISSUE_INDEX["fat"]
+        assert spec.params["liver_pdff"] == f.columns["liver_pdff"] == 0.2
+        assert median(f, fat) > 5 * organ(f, "spleen")
+        assert organ(f, "liver") > 3 * organ(f, "spleen") and organ(f, "liver") < 0.5 * median(f, fat)
+        assert organ(thin, "liver") < 1.5 * organ(thin, "spleen")  # a lean liver has next to no fat image
+        kept = {n: organ(w, n) / organ(b, n) for n in ("liver", "spleen")}
+        assert median(w, fat) / median(b, fat) < 0.5 * min(kept.values()), kept
+
+
+def test_the_liver_fat_is_drawn_per_study_and_recorded():
+    studies = render("in_phase", n=3)
+    drawn = [spec.params["liver_pdff"] for spec, _, _, _ in studies]
+    assert all(0.0 < v <= 0.5 for v in drawn) and len(set(drawn)) == 3
+    assert [study.columns["liver_pdff"] for _, study, _, _ in studies] == drawn
+    with pytest.raises(ParamError, match=r"^generator\.params\.liver_pdff:"):
+        create("body_mr", GeneratorOptions(shape=SHAPE, params={"liver_pdff": 0.9}))
 
 
 # --- several series: sequences of one patient -----------------------------------------------

@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from models.mr.sequence import PROTOCOLS, sample_sequence
+from models.mr.sequence import PROTOCOLS, Sequence, sample_sequence
 from models.mr.signal import blood_gd_mm, enhance, signal, washout
 from models.mr.tissue import INDEX, NAMES, sample_properties
 
@@ -50,6 +50,8 @@ ORDERS = {
     "MPRAGE": [("white_matter", "grey_matter"), ("grey_matter", "fluid"), ("white_matter", "deep_grey_matter")],
     "in_phase": [("fat", "liver"), ("liver", "spleen"), ("marrow", "muscle")],
     "opposed_phase": [("liver", "marrow"), ("muscle", "marrow")],
+    "dixon_water": [("liver", "fat"), ("spleen", "fat"), ("muscle", "fat"), ("fluid", "fat")],
+    "dixon_fat": [("fat", "marrow"), ("marrow", "liver"), ("liver", "spleen"), ("liver", "muscle")],
 }
 
 
@@ -66,6 +68,8 @@ def test_lung_air_and_cortical_bone_are_dark_on_every_sequence(name):
     for field in FIELDS:
         for _, s in draws(name, field):
             organs = min(s["liver"], s["spleen"], s["kidney_cortex"], s["pancreas"])
+            if name == "dixon_fat":  # water-only organs have no fat image; fat is what it shows
+                organs = s["fat"]
             assert s["air"] == 0.0
             assert s["lung"] < organs and s["cortical_bone"] < 0.1 * organs, (name, field, s)
 
@@ -139,3 +143,20 @@ def test_gadolinium_shortens_t1_by_phase_and_only_where_it_reaches():
         assert after.t1[INDEX["liver"]] == props.t1[INDEX["liver"]]
     assert t1["arterial"] < t1["portal_venous"] < t1["delayed"] < props.t1[INDEX["blood"]]
     assert blood_gd_mm(0.17) > 4.0 > blood_gd_mm(1.0) > blood_gd_mm(4.0) > 0.3  # Parker's first pass, then washout
+
+
+def test_dixon_water_and_fat_images_are_the_half_sum_and_half_difference_of_the_echoes():
+    """Two-point Dixon (Dixon WT, Radiology 1984;153:189-194): water = (in + opposed) / 2 and
+    fat = (in - opposed) / 2, echoes of the same timings; so fat over in-phase is each tissue's
+    fat fraction, and a steatotic liver brightens the fat image and darkens the water image."""
+    props = sample_properties(1.5, 50.0, np.random.default_rng(4))
+    timings = {"family": "GRE", "field_t": 1.5, "tr_ms": 6.5, "te_ms": 4.6, "ti_ms": None, "flip_deg": 12.0}
+    names = ("in_phase", "opposed_phase", "dixon_water", "dixon_fat")
+    image = {name: signal(Sequence(name=name, **timings), props) for name in names}
+    np.testing.assert_allclose(image["dixon_water"], (image["in_phase"] + image["opposed_phase"]) / 2, rtol=1e-9)
+    np.testing.assert_allclose(image["dixon_fat"], (image["in_phase"] - image["opposed_phase"]) / 2, rtol=1e-9)
+    liver = INDEX["liver"]
+    fatty = signal(Sequence(name="dixon_fat", **timings), props.with_fat("liver", 0.2))
+    assert fatty[liver] == pytest.approx(0.2 * image["in_phase"][liver])
+    water = signal(Sequence(name="dixon_water", **timings), props.with_fat("liver", 0.2))
+    assert water[liver] < image["dixon_water"][liver]
