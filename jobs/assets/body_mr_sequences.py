@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 from models import GeneratorOptions, make_spec
 from models.registry import create
 
-SERIES = ("T1w", "T2w", "T2w_fs", "STIR", "in_phase", "opposed_phase", "T1w_fs", "T1w_fs_gd")
+SERIES = ("T1w", "T2w", "T2w_fs", "in_phase", "opposed_phase", "dixon_fat", "T1w_fs", "T1w_fs_gd")
 PARAMS = {
     "body_region": "abdomen",
     "field_strength_t": "1.5",
