@@ -23,6 +23,9 @@ MR_CASES = [
         ("scan slice zero", BODY, "scan_slice_mm=0", "generator.params.scan_slice_mm: must lie within"),
         ("TR shorter than TE", BODY, "tr_ms=50", "generator.params.tr_ms: T2w needs TE < TR"),
         ("TI past TR", BODY, "sequence=STIR ti_ms=4000 tr_ms=3500", "generator.params.ti_ms: STIR needs TI < TR"),
+        ("Dixon TR under its echo", BODY, "sequence=dixon_fat tr_ms=4", "params.tr_ms: dixon_fat needs TE < TR"),
+        ("liver fat NaN", BODY, "liver_pdff=nan", "params.liver_pdff: must be a number or [lo, hi], got 'nan'"),
+        ("liver fat over half", BODY, "liver_pdff=0.8", "generator.params.liver_pdff: must lie within [0, 0.5]"),
         ("brain sequence without physics", BRAIN, "te_ms=80", "generator.params.te_ms: sets an MR sequence"),
         ("brain STIR", BRAIN, "contrast=physics sequence=STIR", "generator.params.sequence"),
     )
