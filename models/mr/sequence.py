@@ -51,7 +51,6 @@ class Protocol:
     ti: Span | None = None  # MPRAGE: inversion to the centre of k-space
     fat_sat: bool = False
     echo: str | None = None  # GRE: "in" or "opposed" phase echo time
-    dixon: str | None = None  # two-point Dixon: the "water" or "fat" image separated from the echoes
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -62,8 +61,8 @@ PROTOCOLS: dict[str, Protocol] = {
     "T2w_fs": Protocol("SE", (3000.0, 6000.0), (70.0, 100.0), fat_sat=True),
     "in_phase": Protocol("GRE", (100.0, 200.0), (0.0, 0.0), (60.0, 80.0), echo="in"),
     "opposed_phase": Protocol("GRE", (100.0, 200.0), (0.0, 0.0), (60.0, 80.0), echo="opposed"),
-    "dixon_water": Protocol("GRE", (5.5, 7.5), (0.0, 0.0), (9.0, 15.0), echo="in", dixon="water"),
-    "dixon_fat": Protocol("GRE", (5.5, 7.5), (0.0, 0.0), (9.0, 15.0), echo="in", dixon="fat"),
+    "dixon_water": Protocol("GRE", (5.5, 7.5), (0.0, 0.0), (9.0, 15.0), echo="in"),
+    "dixon_fat": Protocol("GRE", (5.5, 7.5), (0.0, 0.0), (9.0, 15.0), echo="in"),
     "STIR": Protocol("IR", (3000.0, 6000.0), (30.0, 70.0), nulls="fat"),
     "FLAIR": Protocol("IR", (8000.0, 11000.0), (80.0, 140.0), nulls="fluid"),
     "MPRAGE": Protocol("MPRAGE", (1900.0, 2500.0), (2.5, 4.0), (7.0, 10.0), ti=(800.0, 1100.0)),

@@ -37,9 +37,9 @@ Sources (mean +- SD as published; the SD is the study-to-study spread drawn here
 - [Wi] Wilman HR, Kelly M, Garratt S, et al. Characterisation of liver fat in the UK Biobank
   cohort. PLoS One 2017;12:e0172921: the liver's proton density fat fraction (PDFF) in 4,949
   participants aged 45-73, centred between 1 and 2 %, median 2.11 %, mean 3.91 %, skewed towards
-  high fat. Drawn per study as a log-normal with that median and mean (`draw_liver_pdff`), which
-  puts 19 % of studies above the study's high-liver-fat cut-off of 5.5 %; body_mr draws it; the table's 0.02 stays
-  where a generator draws none.
+  high fat. body_mr draws it per study as a log-normal with that median and mean
+  (`draw_liver_pdff`), which puts 19 % of studies above the study's high-liver-fat cut-off of
+  5.5 %; the table's 0.02 stays where a generator draws none.
 - Proton density: water mass fraction of the tissue (Woodard HQ, White DR. The composition of body
   tissues. Br J Radiol 1986;59:1209-1218), CSF 1.
 
