@@ -5,8 +5,12 @@ A real scan and its label map are read with nibabel, snapped to their nearest ax
 (`as_closest_canonical`) and put in the dataset frame: (z, y, x) arrays, LPS (x towards the
 patient's left, y posterior), as medsynth writes studies. Resampling to the evaluation's spacing is
 linear for images, with a Gaussian pre-filter where it shrinks an axis (sigma = (factor - 1) / 2
-voxels, scikit-image's `rescale(anti_aliasing=True)` rule), as a thicker reconstruction averages;
-nearest for labels. Normalisation is the same function for synthetic and real images: CT clipped to
+voxels, scikit-image's `rescale(anti_aliasing=True)` rule), as a thicker reconstruction averages.
+Labels brought to a coarser grid take, per voxel, the class that covers most of it (each class's
+share filtered and sampled as the image is, the largest kept), so a 3 mm label says what its 3 mm
+image voxel mostly shows; nearest sampling would pick whichever class sits at the voxel's centre,
+and turn a 2-3 mm cortex into a broken ribbon. Labels brought to a finer grid are sampled nearest.
+Normalisation is the same function for synthetic and real images: CT clipped to
 an HU window and scaled to [0, 1]; MR scaled so its 0.5th and 99.5th percentiles are 0 and 1.
 """
 
@@ -112,11 +116,31 @@ def resample(volume: np.ndarray, spacing: Spacing, target: Spacing, labels: bool
         return volume
     shape = tuple(max(round(n / f), 1) for n, f in zip(volume.shape, factors, strict=True))
     offset = 0.5 * factors - 0.5  # output voxel i sits at input coordinate (i + 0.5) * f - 0.5
-    if labels:
-        return ndimage.affine_transform(volume, factors, offset, shape, order=0, mode="nearest")
     sigma = np.maximum((factors - 1.0) / 2.0, 0.0)
+    if labels and not sigma.any():
+        return ndimage.affine_transform(volume, factors, offset, shape, order=0, mode="nearest")
+    if labels:
+        return _majority(volume, factors, offset, shape, sigma)
     smooth = ndimage.gaussian_filter(volume.astype(np.float32), sigma) if sigma.any() else volume.astype(np.float32)
     return ndimage.affine_transform(smooth, factors, offset, shape, order=1, mode="nearest")
+
+
+def _majority(
+    volume: np.ndarray, factors: np.ndarray, offset: np.ndarray, shape: tuple[int, ...], sigma: np.ndarray
+) -> np.ndarray:
+    """Labels on a coarser grid: each output voxel takes the class that covers most of it, each
+    class's share of the input filtered and sampled exactly as the image is, the largest kept
+    (nnU-Net's preprocessing, through batchgenerators' `resize_segmentation`, also resizes a
+    segmentation one class at a time as a share rather than picking one input voxel)."""
+    out = np.zeros(shape, dtype=volume.dtype)
+    best = np.full(shape, -1.0, dtype=np.float32)
+    for value in np.unique(volume):
+        share = ndimage.gaussian_filter((volume == value).astype(np.float32), sigma)
+        share = ndimage.affine_transform(share, factors, offset, shape, order=1, mode="nearest")
+        larger = share > best
+        out[larger] = value
+        best[larger] = share[larger]
+    return out
 
 
 def normalize(image: np.ndarray, modality: str, window: tuple[float, float]) -> np.ndarray:

@@ -76,6 +76,20 @@ def test_resampling_keeps_the_extent_and_labels_stay_labels():
     assert resample(image, (1.0, 1.0, 1.0), (1.0, 1.0, 1.0)) is image
 
 
+def test_a_coarser_label_is_the_class_that_covers_most_of_the_voxel_not_the_one_at_its_centre():
+    label = np.ones((9, 9, 9), dtype=np.uint8)
+    label[1, 1, 1] = 2  # the centre of the first 3 mm voxel, 1 of its 27
+    label[3:6, 3:6, 3:6] = 4
+    label[5, 5, 5] = 3  # 26 of the middle voxel's 27 are 4, a corner 3
+    label[6:9, 6:9, 8] = 5  # 9 of the last voxel's 27, not its centre
+    out = resample(label, (1.0, 1.0, 1.0), (3.0, 3.0, 3.0), labels=True)
+    assert out.dtype == label.dtype and out.shape == (3, 3, 3)
+    assert out[0, 0, 0] == 1 and out[1, 1, 1] == 4 and out[2, 2, 2] == 1
+    assert set(np.unique(out)) == {1, 4}
+    upsampled = resample(out, (3.0, 3.0, 3.0), (1.0, 1.0, 1.0), labels=True)
+    assert upsampled.shape == (9, 9, 9) and set(np.unique(upsampled)) == {1, 4}  # nearest: no class is blended away
+
+
 def test_ct_is_windowed_and_mr_scaled_by_its_percentiles():
     ct = normalize(np.array([-1000.0, -250.0, 50.0, 350.0, 2000.0]), "CT", (-250.0, 350.0))
     assert ct.tolist() == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0])
