@@ -90,6 +90,28 @@ def test_a_coarser_label_is_the_class_that_covers_most_of_the_voxel_not_the_one_
     assert upsampled.shape == (9, 9, 9) and set(np.unique(upsampled)) == {1, 4}  # nearest: no class is blended away
 
 
+def test_the_share_of_each_class_is_computed_in_its_box_as_it_would_be_over_the_whole_volume():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(1)
+    for _ in range(8):
+        shape = tuple(int(n) for n in rng.integers(8, 50, 3))
+        label = np.full(shape, 3, dtype=np.int32)  # the most common class need not be 0
+        for value in (0, 1, 2, 4, 5):
+            z, y, x = (int(rng.integers(0, n)) for n in shape)
+            label[max(z - 7, 0) : z + 9, max(y - 5, 0) : y + 12, max(x - 9, 0) : x + 4] = value
+        spacing = tuple(float(s) for s in rng.uniform(0.6, 2.5, 3))
+        factors = 3.0 / np.asarray(spacing)
+        coarse = tuple(max(round(n / f), 1) for n, f in zip(shape, factors, strict=True))
+        best, expected = np.full(coarse, -1.0, dtype=np.float32), np.zeros(coarse, dtype=np.int32)
+        for value in np.unique(label):  # every class filtered over the whole volume
+            share = ndimage.gaussian_filter((label == value).astype(np.float32), (factors - 1.0) / 2.0)
+            share = ndimage.affine_transform(share, factors, 0.5 * factors - 0.5, coarse, order=1, mode="nearest")
+            larger = share > best
+            expected[larger], best[larger] = value, share[larger]
+        np.testing.assert_array_equal(resample(label, spacing, (3.0, 3.0, 3.0), labels=True), expected)
+
+
 def test_ct_is_windowed_and_mr_scaled_by_its_percentiles():
     ct = normalize(np.array([-1000.0, -250.0, 50.0, 350.0, 2000.0]), "CT", (-250.0, 350.0))
     assert ct.tolist() == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0])
