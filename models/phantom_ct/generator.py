@@ -123,7 +123,8 @@ class PhantomCT(BaseGenerator):
     # 0.5.0: the kidney's sinus hollows it, parenchyma 15.5 mm round it (Glodny 2009), pyramids round the sinus
     # 0.6.0: perirenal fat all round each kidney (over the wall muscles it meets, bent with the kidney)
     # 0.7.0: the hila face forward and in (Sakate 2009), the sinus opens only at the hilum (middle third)
-    version = "0.7.0"
+    # 0.8.0: one place in the kidney's ranges for cortex and medulla (one parenchyma unenhanced; the cortex leads)
+    version = "0.8.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
     describes: ClassVar[Mapping[str, str]] = ALL_DESCRIBED

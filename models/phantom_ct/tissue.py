@@ -176,10 +176,15 @@ def envelope(name: str, phase: str) -> HURange:
 
 
 def sample_phases(phases: tuple[str, ...], age: float, sex: str, rng: np.random.Generator) -> list[np.ndarray]:
-    """One study's HU per tissue index in each of `phases`: one uniform position per tissue
-    inside its ranges, shared by the phases, moved by the patient's age and sex (then the
-    tumour's delayed washout, if asked)."""
+    """One study's HU per tissue index in each of `phases`: one uniform position per tissue (the
+    kidney's cortex and medulla share one) inside its ranges, shared by the phases, moved by the
+    patient's age and sex (then the tumour's delayed washout, if asked)."""
     position = rng.random(len(TISSUES))
+    # One kidney, one place in its ranges: unenhanced, cortex and medulla read as one parenchyma
+    # (the measurements above are of the parenchyma, not of either part), and enhanced, the
+    # cortex's lead stays inside the published 110-140 HU (arterial) and under 30 HU (portal),
+    # where drawing the two apart could put the medulla above the cortex.
+    position[TISSUE_INDEX["kidney_medulla"]] = position[TISSUE_INDEX["kidney"]]
     washout = float(rng.uniform(*HCC_WASHOUT)) if "delayed" in phases else None
     offset = shift(age, sex)
     out = []

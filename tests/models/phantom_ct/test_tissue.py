@@ -28,6 +28,19 @@ def test_trabecular_bone_loses_its_published_rate_with_age():
     assert np.array_equal(young[same], old[same])
 
 
+def test_the_kidney_is_one_parenchyma_unenhanced_and_its_cortex_leads_as_published_when_enhanced():
+    """Unenhanced, cortex and medulla read alike; the cortex leads by 110-140 HU in the arterial
+    (corticomedullary) phase and by under 30 HU, never below the medulla, in the portal venous."""
+    cortex, medulla = TISSUE_INDEX["kidney"], TISSUE_INDEX["kidney_medulla"]
+    for seed in range(200):
+        unenhanced, arterial, portal = sample_phases(
+            ("non_contrast", "arterial", "portal_venous"), 50.0, "F", np.random.default_rng(seed)
+        )
+        assert unenhanced[cortex] == unenhanced[medulla]
+        assert 110 <= arterial[cortex] - arterial[medulla] <= 140
+        assert 0 <= portal[cortex] - portal[medulla] < 30
+
+
 def test_muscle_loses_attenuation_with_age_and_is_lower_in_women_as_published():
     """Framingham women at L3: 42.6 HU under 45, 25.2 at 75 and over (0.44 HU a year from 40);
     young women about 4 HU below young men (Derstine et al. 2018)."""
