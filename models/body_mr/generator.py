@@ -19,14 +19,14 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from models import population, quality, series
+from models import quality, series
 from models.base import ALL_DESCRIBED, BaseGenerator, GeneratorOptions, Study, StudySpec
 from models.body_mr.tissues import gd_share, mr_tissue
 from models.mr import render as mr_render
 from models.mr import sequence as mr_sequence
 from models.mr.record import MR_RECORD, MRRecord
 from models.mr.sequence import Sequence
-from models.mr.tissue import sample_properties
+from models.mr.tissue import LIVER_PDFF_MAX, draw_liver_pdff, sample_properties
 from models.options import Param, Range, sample
 from models.phantom_ct import patient
 from models.phantom_ct import qc as ct_qc
@@ -47,7 +47,10 @@ SCAN_PARAMS: dict[str, Param] = {
     "scan_inplane_mm": Range((0.3, 4.0), (1.0, 2.0)),  # the scan's own in-plane resolution
     "scan_slice_mm": Range((0.5, 10.0), (3.0, 6.0)),  # and slice thickness
 }
-PARAMS: dict[str, Param] = {**PATIENT_PARAMS, **population.LIVER_PARAMS, **MR_PARAMS, **SCAN_PARAMS}
+# The liver's proton density fat fraction (steatosis): null draws the adult population's
+# (`models.mr.tissue.draw_liver_pdff`, UK Biobank); a number or [lo, hi] fixes or bounds it.
+LIVER_PARAMS: dict[str, Param] = {"liver_pdff": Range((0.0, LIVER_PDFF_MAX), None)}
+PARAMS: dict[str, Param] = {**PATIENT_PARAMS, **LIVER_PARAMS, **MR_PARAMS, **SCAN_PARAMS}
 # Labels QC ranks: phantom_ct's checked organs, the prostate and the hepatic tumour.
 CHECKED = (*ct_qc.CHECKED, "prostate", "hepatic tumor")
 
@@ -101,7 +104,8 @@ class BodyMR(BaseGenerator):
             params.update(mr_sequence.draw_series(self.series, MR_PARAMS, self.params, seq.field_t, rng))
             params["contrast"] = Sequence.from_json(params["sequence"]).gd_phase or "non_contrast"
             params.update(series.draw(self.series, self.params["misregistration_mm"], rng))
-        params["liver_pdff"] = population.liver_pdff(self.params, rng)
+        pdff = sample(LIVER_PARAMS, self.params, rng)["liver_pdff"]
+        params["liver_pdff"] = round(draw_liver_pdff(rng) if pdff is None else pdff, 4)
         return params
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:

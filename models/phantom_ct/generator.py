@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from models import population, quality, series
+from models import quality, series
 from models.anatomy import source
 from models.base import ALL_DESCRIBED, RENDER_STREAM, BaseGenerator, GeneratorOptions, Study, StudySpec, study_rng
 from models.measure import measure
@@ -123,8 +123,7 @@ class PhantomCT(BaseGenerator):
     # 0.5.0: the kidney's sinus hollows it, parenchyma 15.5 mm round it (Glodny 2009), pyramids round the sinus
     # 0.6.0: perirenal fat all round each kidney (over the wall muscles it meets, bent with the kidney)
     # 0.7.0: the hila face forward and in (Sakate 2009), the sinus opens only at the hilum (middle third)
-    # 0.8.0: one place in the kidney's ranges for cortex and medulla (one parenchyma unenhanced; the cortex leads);
-    #        the liver's fat drawn per study (models.population) and mixed into its HU (Pickhardt 2018)
+    # 0.8.0: one place in the kidney's ranges for cortex and medulla (one parenchyma unenhanced; the cortex leads)
     version = "0.8.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
@@ -132,19 +131,13 @@ class PhantomCT(BaseGenerator):
     # Steerable values that also become catalog columns (beside the common ones it describes).
     default_shape, shape_limits, spacing_limits = DEFAULT_SHAPE, SHAPE_LIMITS, SPACING_LIMITS
     # Every parameter `generator.params` may hold, as parsed (docs/reference/generators.md is made from it).
-    declared_params: ClassVar[dict[str, Param]] = {
-        **PARAMS,
-        **population.LIVER_PARAMS,
-        **ANATOMY_PARAMS,
-        **SERIES_PARAMS,
-    }
+    declared_params: ClassVar[dict[str, Param]] = {**PARAMS, **ANATOMY_PARAMS, **SERIES_PARAMS}
     columns: ClassVar[dict[str, str]] = {
         "habitus": "double",
         "inspiration": "double",
         "noise_hu": "double",
         "lesion_count": "int64",
         "appearance": "string",
-        "liver_pdff": "double",
     }
 
     def __init__(self, options: GeneratorOptions) -> None:
@@ -163,7 +156,6 @@ class PhantomCT(BaseGenerator):
         }
         if self.series is not None:
             params.update(contrast=self.series[0], **series.draw(self.series, self.params["misregistration_mm"], rng))
-        params["liver_pdff"] = population.liver_pdff(self.params, rng)  # drawn last: earlier draws stay
         return params
 
     def render(self, spec: StudySpec, device: torch.device) -> Study:
@@ -173,11 +165,10 @@ class PhantomCT(BaseGenerator):
         phases = tuple(p.get("series") or (p["contrast"],))
         appearance = p.get("appearance", "physical")  # absent from the params of studies before 0.3.0
         physical = appearance == "physical"  # random HU: no published range to hold
-        pdff = float(p.get("liver_pdff", 0.0))  # absent from the params of studies before 0.8.0
 
         def attempt(rng: np.random.Generator) -> tuple[tuple, bool, tuple[str, ...]]:
             label, tissue = patient.draw_anatomy(p, rng, self.label_dict, self.masks, self.name)
-            hus, texture = sample_phases(phases, p["age"], p["sex"], rng, pdff), None
+            hus, texture = sample_phases(phases, p["age"], p["sex"], rng), None
             if not physical:
                 hus, texture = random_appearance(len(phases), rng)
             images = form_phases(tissue, hus, spacing, p["noise_hu"], rng, texture)
@@ -185,7 +176,7 @@ class PhantomCT(BaseGenerator):
             images = series.moved(images, p, spacing)
             measured = [measure(image, label, spacing, self.label_dict) for image in images]
             results = [
-                qc.check(image, m.labels, phase, p["body_region"], p["qc_tolerance_hu"], physical, pdff)
+                qc.check(image, m.labels, phase, p["body_region"], p["qc_tolerance_hu"], physical)
                 for image, m, phase in zip(images, measured, phases, strict=True)
             ]
             passed, failures = series.judged([(r.passed, r.failures) for r in results], p)
@@ -198,7 +189,6 @@ class PhantomCT(BaseGenerator):
             "noise_hu": p["noise_hu"],
             "lesion_count": len(p["lesions"]),
             "appearance": appearance,
-            "liver_pdff": pdff,
         }
         return series.study(images, label, spacing, measured, checked, columns, p)
 

@@ -69,17 +69,15 @@ def check(
     region: str | None,
     tolerance_hu: float,
     hu_ranges: bool = True,
-    liver_pdff: float = 0.0,
 ) -> Result:
-    """`hu_ranges` False (a random appearance) judges only the image and the organs' presence;
-    the liver is held to its range at the study's fat fraction."""
+    """`hu_ranges` False (a random appearance) judges only the image and the organs' presence."""
     failures = list(image_failures(image))
     medians = {}
     for name, tissue in LABEL_TISSUE.items() if hu_ranges else ():
         found = stats.get(name)
         if found is None or found.voxels < MIN_VOXELS:
             continue
-        lo, hi = envelope(tissue, phase, liver_pdff)  # over every age and sex: muscle loses HU with age
+        lo, hi = envelope(tissue, phase)  # over every age and sex: muscle loses HU with age
         medians[name] = found.median
         if not lo - tolerance_hu <= found.median <= hi + tolerance_hu:
             failures.append(f"{name} median {found.median:.0f} HU outside [{lo:.0f}, {hi:.0f}] +- {tolerance_hu:.0f}")

@@ -49,16 +49,6 @@ hypervascular hepatic tumour washes out faster than liver: in the delayed phase 
 liver is 1.07-1.35 times the tumour (the percentage attenuation ratio: median 121 % for
 hepatocellular carcinoma, and >= 107 % in every one of the 14 pathologically proven ones, in
 PubMed 23255745, a quantitative definition of washout on triphasic MDCT), drawn per study.
-
-The liver's fat: the table's liver is fat-free parenchyma, and a study's liver is that and fat
-mixed by its proton density fat fraction (`models.population`, drawn from the UK Biobank
-population), in every phase (fat takes up no iodine). Unenhanced CT against MRI PDFF in 221
-patients fits PDFF (%) = -0.58 x HU + 38.2 (Pickhardt PJ, Graffy PM, Reeder SB, Hernando D, Li K.
-Quantification of liver fat content with unenhanced MDCT: phantom and clinical correlation with
-MRI proton density fat fraction. AJR 2018;211:W151-W157; Starekova J, Hernando D, Pickhardt PJ,
-Reeder SB, Radiology 2021;301:250-262, figure 2: 65, 23 and -3 HU are PDFF 0.5, 25 and 40 %):
-a line from 65.9 HU at no fat to -106 HU at all fat, which is the volume mixture of parenchyma
-with fat's own attenuation (the table's fat, -115 to -95 HU).
 """
 
 from __future__ import annotations
@@ -178,28 +168,17 @@ def shift(age: float, sex: str) -> np.ndarray:
     return out
 
 
-def envelope(name: str, phase: str, liver_pdff: float = 0.0) -> HURange:
-    """`name`'s HU range in `phase` over every age and sex a study may have (the liver's at the
-    study's fat fraction)."""
+def envelope(name: str, phase: str) -> HURange:
+    """`name`'s HU range in `phase` over every age and sex a study may have."""
     lo, hi = TISSUES[TISSUE_INDEX[name]].range(phase)
     lowest = min(float(shift(age, sex)[TISSUE_INDEX[name]]) for age in AGES for sex in ("F", "M"))
-    if name != "liver":
-        return (lo + lowest, hi)
-    fat_lo, fat_hi = TISSUES[TISSUE_INDEX["fat"]].range(phase)
-    return (_mixed(lo + lowest, fat_lo, liver_pdff), _mixed(hi, fat_hi, liver_pdff))
+    return (lo + lowest, hi)
 
 
-def _mixed(parenchyma: float, fat: float, fraction: float) -> float:
-    return (1.0 - fraction) * parenchyma + fraction * fat
-
-
-def sample_phases(
-    phases: tuple[str, ...], age: float, sex: str, rng: np.random.Generator, liver_pdff: float = 0.0
-) -> list[np.ndarray]:
+def sample_phases(phases: tuple[str, ...], age: float, sex: str, rng: np.random.Generator) -> list[np.ndarray]:
     """One study's HU per tissue index in each of `phases`: one uniform position per tissue (the
     kidney's cortex and medulla share one) inside its ranges, shared by the phases, moved by the
-    patient's age and sex (then the tumour's delayed washout, if asked), the liver mixed with the
-    study's fat at `liver_pdff`."""
+    patient's age and sex (then the tumour's delayed washout, if asked)."""
     position = rng.random(len(TISSUES))
     # One kidney, one place in its ranges: unenhanced, cortex and medulla read as one parenchyma
     # (the measurements above are of the parenchyma, not of either part), and enhanced, the
@@ -215,8 +194,6 @@ def sample_phases(
         hu += offset
         if phase == "delayed":
             hu[TISSUE_INDEX["hepatic_tumor"]] = hu[TISSUE_INDEX["liver"]] / washout
-        liver = TISSUE_INDEX["liver"]
-        hu[liver] = _mixed(hu[liver], hu[TISSUE_INDEX["fat"]], liver_pdff)
         out.append(hu.astype(np.float32))
     return out
 
