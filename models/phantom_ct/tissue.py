@@ -177,7 +177,7 @@ def envelope(name: str, phase: str) -> HURange:
 
 def sample_phases(phases: tuple[str, ...], age: float, sex: str, rng: np.random.Generator) -> list[np.ndarray]:
     """One study's HU per tissue index in each of `phases`: one uniform position per tissue (the
-    kidney's cortex and medulla share one) inside its ranges, shared by the phases, moved by the
+    kidney's cortex and medulla share one, as do liver and spleen) inside its ranges, shared by the phases, moved by the
     patient's age and sex (then the tumour's delayed washout, if asked)."""
     position = rng.random(len(TISSUES))
     # One kidney, one place in its ranges: unenhanced, cortex and medulla read as one parenchyma
@@ -185,6 +185,14 @@ def sample_phases(phases: tuple[str, ...], age: float, sex: str, rng: np.random.
     # cortex's lead stays inside the published 110-140 HU (arterial) and under 30 HU (portal),
     # where drawing the two apart could put the medulla above the cortex.
     position[TISSUE_INDEX["kidney_medulla"]] = position[TISSUE_INDEX["kidney"]]
+    # Liver and spleen are concordant: a patient's liver reads high where the spleen does (100
+    # normal adults, "in every instance": Piekarski J, Goldberg HI, Royal SA, Axel L, Moss AA.
+    # Difference between liver and spleen CT numbers in the normal adult. Radiology
+    # 1980;137:727-729); one place in both ranges keeps the unenhanced liver 10 HU above the spleen,
+    # inside the 1-18 HU reference range of biopsy-proven non-steatotic livers (Park YS, Park SH,
+    # Lee SS, et al. Radiology 2011;258:760-766), where two draws could put the spleen above the
+    # liver, which reads as steatosis.
+    position[TISSUE_INDEX["spleen"]] = position[TISSUE_INDEX["liver"]]
     washout = float(rng.uniform(*HCC_WASHOUT)) if "delayed" in phases else None
     offset = shift(age, sex)
     out = []

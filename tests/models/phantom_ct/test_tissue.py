@@ -41,6 +41,17 @@ def test_the_kidney_is_one_parenchyma_unenhanced_and_its_cortex_leads_as_publish
         assert 0 <= portal[cortex] - portal[medulla] < 30
 
 
+def test_liver_and_spleen_are_concordant_and_the_liver_reads_above_the_spleen_unenhanced():
+    """Piekarski et al. 1980: a high liver goes with a high spleen; Park et al. 2011: a
+    non-steatotic liver reads 1-18 HU above the spleen unenhanced."""
+    liver, spleen = TISSUE_INDEX["liver"], TISSUE_INDEX["spleen"]
+    draws = [sample_phases(("non_contrast",), 40.0, "M", np.random.default_rng(seed))[0] for seed in range(200)]
+    differences = np.array([hu[liver] - hu[spleen] for hu in draws])
+    assert (differences >= 1.0).all() and (differences <= 18.0).all()
+    pairs = np.array([(hu[liver], hu[spleen]) for hu in draws])
+    assert np.corrcoef(pairs.T)[0, 1] > 0.9
+
+
 def test_muscle_loses_attenuation_with_age_and_is_lower_in_women_as_published():
     """Framingham women at L3: 42.6 HU under 45, 25.2 at 75 and over (0.44 HU a year from 40);
     young women about 4 HU below young men (Derstine et al. 2018)."""
