@@ -177,8 +177,8 @@ def envelope(name: str, phase: str) -> HURange:
 
 def sample_phases(phases: tuple[str, ...], age: float, sex: str, rng: np.random.Generator) -> list[np.ndarray]:
     """One study's HU per tissue index in each of `phases`: one uniform position per tissue (the
-    kidney's cortex and medulla share one, as do liver and spleen) inside its ranges, shared by the phases, moved by the
-    patient's age and sex (then the tumour's delayed washout, if asked)."""
+    kidney's cortex and medulla share one, as do liver and spleen) inside its ranges, shared by the
+    phases, moved by the patient's age and sex (then the tumour's delayed washout, if asked)."""
     position = rng.random(len(TISSUES))
     # One kidney, one place in its ranges: unenhanced, cortex and medulla read as one parenchyma
     # (the measurements above are of the parenchyma, not of either part), and enhanced, the

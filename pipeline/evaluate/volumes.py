@@ -144,10 +144,10 @@ def _majority(
     best = np.zeros(shape, dtype=np.float32)
     others = np.zeros(shape, dtype=np.float32)
     for value in values[values != common]:
-        box = boxes[value - 1] if value > 0 else (slice(0, None),) * volume.ndim
+        box = boxes[value - 1] if value > 0 else tuple(slice(0, n) for n in volume.shape)
         crop, target, local = [], [], []
         for axis, (n, f, o, r, m) in enumerate(zip(volume.shape, factors, offset, reach, shape, strict=True)):
-            lo, hi = max(box[axis].start - r, 0), min((box[axis].stop or n) + r, n)
+            lo, hi = max(box[axis].start - r, 0), min(box[axis].stop + r, n)
             first = 0 if lo == 0 else int(np.ceil((lo - o) / f))
             last = m if hi == n else min(int(np.floor((hi - 1 - o) / f)) + 1, m)
             crop.append(slice(lo, hi))
