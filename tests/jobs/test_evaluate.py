@@ -194,3 +194,20 @@ def test_the_real_abdominal_ct_is_read_scored_and_drawn(uri, tmp_path):
     report = json.loads((tmp_path / "out" / "evaluation.json").read_text())
     assert report["spacing_mm"] == [3.0, 3.0, 3.0] and report["scans"][0]["shape_zyx"] == [30, 101, 122]
     assert all(v is not None for v in report["scans"][0]["ceiling"]["dice"].values())  # every class is in the scan
+
+
+def _report(fit: float, ceiling: float | None) -> dict:
+    summary = {"synthetic": {"dice": {"liver": 0.5}, "mean_dice": 0.5}}
+    if ceiling is not None:
+        summary["ceiling"] = {"dice": {"liver": ceiling}, "mean_dice": ceiling}
+    fitted = {"dice": {"liver": fit}, "mean_dice": fit, "studies": 12}
+    return {"classes": {"liver": {}}, "summary": summary, "fit": fitted, "settings": {"steps": 300}}
+
+
+def test_the_table_says_when_the_budget_holds_the_synthetic_model_down():
+    """A synthetic model that has not learnt its own studies (fit far below the ceiling) is the
+    budget's limit as well as the data's, and the reader is told so and how to tell them apart."""
+    said = "at 300 steps it has not learnt them"
+    assert said in evaluate.table(_report(fit=0.64, ceiling=0.96))
+    assert said not in evaluate.table(_report(fit=0.91, ceiling=0.96))
+    assert said not in evaluate.table(_report(fit=0.64, ceiling=None))  # --no-baselines: nothing to compare
