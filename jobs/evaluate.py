@@ -29,7 +29,7 @@ from pipeline.evaluate.run import MAX_SEEDS, EvaluateConfig, evaluate
 
 # A fit this far below the ceiling's mean Dice means the synthetic model has not learnt its own
 # studies at the budget (phantom_ct's 12 studies at 300 CPU steps fit at 0.64 against a ceiling of
-# 0.96, and at 1,200 steps at 0.91: docs/realism-history.md).
+# 0.96, and at 1,200 steps at 0.92: docs/realism-history.md).
 UNDERFIT = 0.1
 
 
