@@ -3,6 +3,7 @@
 import nibabel as nib
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from pipeline.errors import ConfigError
 from pipeline.evaluate.volumes import normalize, read_scan, resample
@@ -91,8 +92,6 @@ def test_a_coarser_label_is_the_class_that_covers_most_of_the_voxel_not_the_one_
 
 
 def test_the_share_of_each_class_is_computed_in_its_box_as_it_would_be_over_the_whole_volume():
-    from scipy import ndimage
-
     rng = np.random.default_rng(1)
     for _ in range(8):
         shape = tuple(int(n) for n in rng.integers(8, 50, 3))
