@@ -76,6 +76,8 @@ CT_TO_MR: dict[str, str] = {
     "lung_tumor": "lung_tumour",
     "cyst": "fluid",
     "bone_lesion": "bone_lesion",
+    "bowel_wall": "muscle",
+    "bowel_fluid": "bowel_content",
 }
 TABLE = np.array([INDEX[CT_TO_MR[t.name]] for t in TISSUES], dtype=np.uint8)
 

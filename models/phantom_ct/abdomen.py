@@ -22,7 +22,7 @@ from models.phantom_ct.body import (
     vessel,
     wall_point,
 )
-from models.phantom_ct.shapes import Blob, Carved, Clipped, Dome, FieldSolid, rotation
+from models.phantom_ct.shapes import Blob, Capsule, Carved, Clipped, Dome, FieldSolid, Inset, rotation
 
 # Inside each kidney (the reference anatomy's "kidney" entry says where each number comes from):
 _KIDNEY = reference.landmark("kidney")
@@ -31,6 +31,10 @@ PYRAMID_MM = float(_KIDNEY["pyramid_mm"])  # a pyramid's radius
 PARENCHYMA_MM = float(_KIDNEY["parenchyma_mm"])  # cortex and medulla together: 15-16 mm (Glodny 2009, below)
 HILUM_FRACTION = float(_KIDNEY["hilum_fraction"])  # the hilum, a slit in the middle third of the medial border
 PERIRENAL_MM = float(_KIDNEY["perirenal_mm"])  # the perirenal fat round each kidney, inside Gerota's fascia
+# The bowel's wall: the small bowel's is at most 3 mm distended, the colon's 1-2 mm distended to 5 mm
+# collapsed (Fernandes T, Oliveira MI, Castro R, et al. Bowel wall thickening at CT: simplifying the
+# diagnosis. Insights Imaging 2014;5:195-208).
+BOWEL_WALL_MM = 3.0
 
 
 def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure]:
@@ -40,7 +44,7 @@ def abdomen(body: Body, frame: Frame, jit: Jitter, dome: Dome) -> list[Structure
     parts += kidneys(body, frame, jit)
     parts += stomach(body, frame, jit, dome)
     parts += paint_tube("pancreas", "pancreas", vessel(frame, jit, "pancreas"), CAVITY)
-    parts += paint_tube("duodenum", "bowel", vessel(frame, jit, "duodenum"), CAVITY)
+    parts += bowel_tube("duodenum", vessel(frame, jit, "duodenum"), "bowel_fluid")
     parts += portal_system(frame, jit)
     parts += colon(body, frame, jit)
     parts += small_bowel(body, frame, jit)
@@ -192,18 +196,23 @@ def portal_system(frame: Frame, jit: Jitter) -> list[Structure]:
 def colon(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     """Caecum to rectum around the small bowel: wall and mottled content with pockets of gas."""
     segments = vessel(frame, jit, "colon")
-    inner = [s.__class__(s.a, s.b, s.ra - 3.0, s.rb - 3.0) for s in segments]
-    parts = paint_tube("colon", "bowel", segments, CAVITY)
-    parts += paint_tube(None, "colon_content", inner, frozenset({"bowel"}))
-    for s in inner:
+    parts = bowel_tube("colon", segments, "colon_content")
+    for s in segments:  # the gas painted over the content only
         gas = FieldSolid(s, jit.seed(), sigma_mm=6.0, threshold=0.3)
         parts.append(Structure(None, "gas", gas, frozenset({"colon_content"})))
     return parts
 
 
+def bowel_tube(label: str, segments: list[Capsule], content: str) -> list[Structure]:
+    """A bowel segment: its wall (`BOWEL_WALL_MM`) round a lumen of `content`, both labelled `label`."""
+    lumen = [Structure(None, content, Inset(s, BOWEL_WALL_MM), frozenset({"bowel_wall"})) for s in segments]
+    return paint_tube(label, "bowel_wall", segments, CAVITY) + lumen
+
+
 def small_bowel(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     """Loops where a smooth field crosses a threshold in the central abdomen; the rest of the
-    mesentery stays fat. More visceral fat, fewer loops."""
+    mesentery stays fat. More visceral fat, fewer loops. Each loop is a wall (`BOWEL_WALL_MM`) round
+    enteric fluid with pockets of gas; a loop too narrow for a lumen is all wall, as a collapsed one is."""
     at = reference.landmark("small_bowel")
     (rx, ry, rz), behind = at["radii_mm"], at["retroperitoneum_y_mm"]
     region = Clipped(  # intraperitoneal: in front of the kidneys and great vessels (retroperitoneal)
@@ -215,6 +224,7 @@ def small_bowel(body: Body, frame: Frame, jit: Jitter) -> list[Structure]:
     loops = FieldSolid(region, jit.seed(), sigma_mm=7.0, threshold=threshold)
     gas = FieldSolid(region, jit.seed(), sigma_mm=5.0, threshold=1.8)
     return [
-        Structure("small bowel", "bowel", loops, CAVITY),
-        Structure(None, "gas", gas, frozenset({"bowel"}), on_label="small bowel"),
+        Structure("small bowel", "bowel_wall", loops, CAVITY),
+        Structure(None, "bowel_fluid", Inset(loops, BOWEL_WALL_MM), frozenset({"bowel_wall"}), on_label="small bowel"),
+        Structure(None, "gas", gas, frozenset({"bowel_fluid"}), on_label="small bowel"),
     ]

@@ -18,7 +18,7 @@ from models.phantom_ct import reference
 from models.phantom_ct.shapes import Blob, Capsule, Dome, Prism, Solid, Tube, Vec3
 
 CAVITY = frozenset({"visceral"})
-SOFT = frozenset({"visceral", "fat", "muscle", "lung", "bowel", "colon_content"})
+SOFT = frozenset({"visceral", "fat", "muscle", "lung", "bowel_wall", "bowel_fluid", "colon_content"})
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,8 @@ class PhantomCT(BaseGenerator):
     # 0.7.0: the hila face forward and in (Sakate 2009), the sinus opens only at the hilum (middle third)
     # 0.8.0: one place in the kidney's ranges for cortex and medulla (one parenchyma unenhanced; the cortex leads)
     # 0.9.0: one place in the liver's and the spleen's ranges (concordant, Piekarski 1980; liver 10 HU above, Park 2011)
-    version = "0.9.0"
+    # 0.10.0: the bowel as a wall round its content (small bowel and duodenum: enteric fluid and gas)
+    version = "0.10.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
     describes: ClassVar[Mapping[str, str]] = ALL_DESCRIBED

@@ -8,7 +8,9 @@ enhancement per phase) it shares. Approximations, all documented in docs/masks.m
 - thyroid -> `cartilage` (iodine-rich thyroid is about 90-120 HU before contrast);
 - pulmonary veins, left atrial appendage -> `heart` (the left-heart blood pool's phases);
 - arteries (brachiocephalic, subclavian, carotid, iliac) -> `aorta`; systemic veins -> `ivc`;
-- trachea, airway -> `gas` (their lumen); colon -> `bowel`; stomach -> `stomach_wall`;
+- trachea, airway -> `gas` (their lumen); stomach -> `stomach_wall`; duodenum, small bowel and
+  colon -> `bowel`, a whole loop's wall and content as one (a mask does not split them; the
+  procedural torso paints `bowel_wall` round `bowel_fluid` or stool);
 - pancreatic tumour and colon cancer -> `lung_tumor` (a soft-tissue mass, mildly enhancing);
 - bones -> `cancellous`, with a one-voxel `cortical` shell where the bone meets anything else;
 - `body` and unlabelled voxels inside the body -> `fat`; outside it -> `air`;

@@ -243,6 +243,29 @@ class Carved:
         return self.solid.inside(x, y, z) & ~self.hollow.inside(x, y, z)
 
 
+@dataclass(frozen=True)
+class Inset:
+    """The part of `solid` more than `depth_mm` inside its surface, measured on the painted grid
+    (a lumen inside its wall): a solid thinner than twice the depth has none. The grid's edge is not
+    a surface, so a solid cut by the field of view keeps its inside there."""
+
+    solid: Solid
+    depth_mm: float
+
+    def bbox(self) -> Box:
+        return self.solid.bbox()
+
+    def inside(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        from scipy import ndimage
+
+        axes = (z.ravel(), y.ravel(), x.ravel())
+        mask = np.broadcast_to(self.solid.inside(x, y, z), tuple(a.size for a in axes))
+        spacing = [float(abs(a[1] - a[0])) if a.size > 1 else 1.0 for a in axes]
+        # The distance to the nearest voxel outside; the surface lies about half a voxel nearer.
+        depth = ndimage.distance_transform_edt(np.pad(mask, 1, mode="edge"), sampling=spacing)
+        return depth[1:-1, 1:-1, 1:-1] > self.depth_mm + 0.5 * min(spacing)
+
+
 def half_space(point: Vec3, normal: Vec3, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """True where normal . (p - point) < 0."""
     n = normal

@@ -1,16 +1,24 @@
 """The abdomen's organs as a reader of a CT knows them: kidneys with a cortex that leads the
-medulla in the arterial (corticomedullary) phase; small-bowel loops in front of the kidneys."""
+medulla in the arterial (corticomedullary) phase; small-bowel loops in front of the kidneys, each a
+wall round enteric fluid."""
 
 import functools
 
 import numpy as np
 from scipy import ndimage
 
+from models import make_spec
+from models.base import RENDER_STREAM, study_rng
+from models.phantom_ct import anatomy
 from models.phantom_ct.abdomen import PARENCHYMA_MM, PERIRENAL_MM, kidneys
 from models.phantom_ct.body import Frame, Jitter
+from models.phantom_ct.patient import body as patient_body
+from models.phantom_ct.patient import grid as patient_grid
+from models.phantom_ct.render import paint
 from models.phantom_ct.shapes import rotation
+from models.phantom_ct.tissue import TISSUE_INDEX
 from tests.models.phantom_ct.test_body import body
-from tests.models.phantom_ct.test_generator import VALUE, rendered
+from tests.models.phantom_ct.test_generator import VALUE, generator, rendered
 
 SHAPE = (96, 128, 128)
 MUSCLES = ("iliopsoas", "autochthon")  # the labelled muscles behind and beside the kidneys
@@ -44,6 +52,36 @@ def test_small_bowel_stays_in_front_of_the_kidneys():
         if not bowel.any():
             continue
         assert np.argwhere(bowel)[:, 1].mean() < np.argwhere(kidneys)[:, 1].mean()
+
+
+def test_bowel_loops_are_a_wall_round_fluid_that_never_meets_the_mesentery():
+    """Without oral contrast a small-bowel loop is a wall of at most 3 mm (distended) round enteric
+    fluid and gas (Fernandes et al., Insights Imaging 2014); phantom_ct before 0.10.0 painted each
+    loop solid, at the unenhanced kidney's HU. The duodenum has its lumen too. (Where a loop abuts
+    an organ painted before it, or a vessel crosses it, its wall gives way to them.)"""
+    g = generator(SHAPE, body_region="abdomen")
+    for index in range(2):
+        spec = make_spec(g, 0, index)
+        p = spec.params
+        structures = anatomy.build(patient_body(p), study_rng(spec.seed, RENDER_STREAM))
+        label, tissue = paint(patient_grid(p["shape"], p["spacing_mm"], p["z_center_mm"]), structures, g.label_dict)
+        for name in ("small bowel", "duodenum"):
+            loops = label == VALUE[name]
+            wall = loops & (tissue == TISSUE_INDEX["bowel_wall"])
+            fluid = loops & (tissue == TISSUE_INDEX["bowel_fluid"])
+            assert wall.any() and fluid.sum() > 0.1 * loops.sum(), (index, name, wall.sum(), fluid.sum())
+            # The wall closes the fluid off from the mesenteric fat round the loop.
+            assert not (ndimage.binary_dilation(fluid) & (tissue == TISSUE_INDEX["visceral"])).any(), (index, name)
+        assert not (tissue == TISSUE_INDEX["bowel"]).any()  # the whole-loop tissue is for label maps only
+
+
+def test_the_bowel_wall_enhances_round_its_dark_fluid():
+    """Normal small-bowel wall 107-111 HU in the portal venous phase (50 healthy adults); enteric
+    fluid of water density."""
+    study = abdomen(0, "portal_venous")
+    loops = study.label == VALUE["small bowel"]
+    hu = study.image[loops].astype(float)
+    assert np.percentile(hu, 90) > 80 and np.percentile(hu, 10) < 30, np.percentile(hu, [10, 90])
 
 
 def test_the_kidney_wraps_its_sinus_in_parenchyma_15_mm_thick():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from models.phantom_ct.shapes import Blob, Capsule, Clipped, Cylinder, FieldSolid, Grid, Plate, Prism
+from models.phantom_ct.shapes import Blob, Capsule, Clipped, Cylinder, FieldSolid, Grid, Inset, Plate, Prism
 
 GRID = Grid(shape=(60, 60, 60), spacing=(2.0, 2.0, 2.0), origin=(-59.0, -59.0, -59.0))
 
@@ -64,3 +64,17 @@ def test_field_solid_is_fixed_by_its_seed():
     inside, *_ = everywhere(region)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert 0.2 < a.sum() / inside.sum() < 0.6  # a threshold of 0.3 sigma keeps about 38 %
+
+
+def test_inset_is_the_solid_a_wall_thickness_in():
+    """A tube of radius 12 mm inset by 3 mm is the tube of radius 9 mm (the bowel's lumen in its
+    wall), to a voxel; a tube thinner than the wall has no inside."""
+    tube = Capsule((0.0, 0.0, -40.0), (0.0, 0.0, 40.0), 12.0, 12.0)
+    lumen, x, y, z = everywhere(Inset(tube, 3.0))
+    outer, *_ = everywhere(tube)
+    assert lumen.any() and not (lumen & ~outer).any()
+    radius = np.hypot(np.broadcast_to(x, lumen.shape), np.broadcast_to(y, lumen.shape))
+    middle = np.abs(np.broadcast_to(z, lumen.shape)) < 20  # away from the end caps
+    assert radius[lumen & middle].max() <= 9.0 + 2.0 and radius[outer & middle & ~lumen].min() >= 9.0 - 2.0
+    thin, *_ = everywhere(Inset(Capsule((0.0, 0.0, -40.0), (0.0, 0.0, 40.0), 2.5, 2.5), 3.0))
+    assert not thin.any()

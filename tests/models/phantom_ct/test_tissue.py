@@ -52,6 +52,24 @@ def test_liver_and_spleen_are_concordant_and_the_liver_reads_above_the_spleen_un
     assert np.corrcoef(pairs.T)[0, 1] > 0.9
 
 
+def test_the_bowel_wall_enhances_as_published_and_takes_its_draw_from_the_whole_loop():
+    """The normal small-bowel wall: 118-120 +- 5 HU at 30 s, 107-111 +- 3-4 HU at 60 s; enteric
+    fluid of water density. The wall and the fluid take the places of the whole loop and the
+    stomach's fluid, so a study's other tissues read as before they were added (0.10.0)."""
+    wall, fluid = TISSUE_INDEX["bowel_wall"], TISSUE_INDEX["bowel_fluid"]
+    for seed in range(50):
+        unenhanced, arterial, portal = sample_phases(
+            ("non_contrast", "arterial", "portal_venous"), 50.0, "M", np.random.default_rng(seed)
+        )
+        assert 113 <= arterial[wall] <= 125 and 104 <= portal[wall] <= 115 and 35 <= unenhanced[wall] <= 50
+        assert 0 <= unenhanced[fluid] <= 20 and unenhanced[fluid] == portal[fluid]
+        place = (unenhanced[wall] - 35) / 15, (unenhanced[TISSUE_INDEX["bowel"]] - 20) / 20
+        assert np.isclose(*place, atol=1e-4)
+        drawn = np.random.default_rng(seed).random(len(TISSUES) - 2)  # what a draw without them gives
+        liver = TISSUE_INDEX["liver"]
+        assert np.isclose(unenhanced[liver], 50 + 12 * drawn[liver], atol=1e-3)
+
+
 def test_muscle_loses_attenuation_with_age_and_is_lower_in_women_as_published():
     """Framingham women at L3: 42.6 HU under 45, 25.2 at 75 and over (0.44 HU a year from 40);
     young women about 4 HU below young men (Derstine et al. 2018)."""
