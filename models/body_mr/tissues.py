@@ -55,7 +55,7 @@ CT_TO_MR: dict[str, str] = {
     "heart": "blood",
     "stomach_wall": "muscle",
     "stomach_fluid": "bowel_content",
-    "bowel": "bowel_content",
+    "bowel_wall": "muscle",
     "colon_content": "stool",
     "bile": "fluid",
     "urine": "fluid",
@@ -76,7 +76,6 @@ CT_TO_MR: dict[str, str] = {
     "lung_tumor": "lung_tumour",
     "cyst": "fluid",
     "bone_lesion": "bone_lesion",
-    "bowel_wall": "muscle",
     "bowel_fluid": "bowel_content",
 }
 TABLE = np.array([INDEX[CT_TO_MR[t.name]] for t in TISSUES], dtype=np.uint8)

@@ -8,9 +8,10 @@ enhancement per phase) it shares. Approximations, all documented in docs/masks.m
 - thyroid -> `cartilage` (iodine-rich thyroid is about 90-120 HU before contrast);
 - pulmonary veins, left atrial appendage -> `heart` (the left-heart blood pool's phases);
 - arteries (brachiocephalic, subclavian, carotid, iliac) -> `aorta`; systemic veins -> `ivc`;
-- trachea, airway -> `gas` (their lumen); stomach -> `stomach_wall`; duodenum, small bowel and
-  colon -> `bowel`, a whole loop's wall and content as one (a mask does not split them; the
-  procedural torso paints `bowel_wall` round `bowel_fluid` or stool);
+- trachea, airway -> `gas` (their lumen); stomach -> `stomach_wall`;
+- duodenum, small bowel and colon -> a one-voxel `bowel_wall` where the loop meets another label,
+  round `bowel_fluid` (the colon: `colon_content`, stool), as the procedural torso paints them
+  (with no gas: a mask does not say where it lies);
 - pancreatic tumour and colon cancer -> `lung_tumor` (a soft-tissue mass, mildly enhancing);
 - bones -> `cancellous`, with a one-voxel `cortical` shell where the bone meets anything else;
 - `body` and unlabelled voxels inside the body -> `fat`; outside it -> `air`;
@@ -37,9 +38,9 @@ EXACT = {
     "gallbladder": "bile",
     "esophagus": "esophagus",
     "stomach": "stomach_wall",
-    "duodenum": "bowel",
-    "small bowel": "bowel",
-    "colon": "bowel",
+    "duodenum": "bowel_wall",
+    "small bowel": "bowel_wall",
+    "colon": "bowel_wall",
     "bladder": "urine",
     "prostate": "prostate",
     "heart": "heart",
@@ -60,6 +61,7 @@ EXACT = {
     "body": "fat",
 }
 BONES = ("vertebrae", "rib", "sacrum", "hip", "femur", "humerus", "scapula", "clavicula", "skull", "sternum")
+CONTENT = {"colon": "colon_content"}  # what fills a bowel label inside its wall; any other: enteric fluid
 MUSCLES = ("gluteus", "autochthon", "iliopsoas")
 
 
@@ -95,15 +97,28 @@ def tissue_table(labels: LabelDict) -> np.ndarray:
 
 
 def tissue_map(label: np.ndarray, labels: LabelDict) -> np.ndarray:
-    """The tissue of every voxel of `label` (which holds a body label), bones with a cortex."""
+    """The tissue of every voxel of `label` (which holds a body label): bones with a cortex, the
+    bowel a wall round its content."""
     table = tissue_table(labels)
     tissue = table[label]
     bone = tissue == TISSUE_INDEX["cancellous"]
     if bone.any():
-        # A bone voxel with a 6-neighbour of another label is cortex (each bone its own shell).
-        same = np.ones(label.shape, dtype=bool)
-        for axis in range(3):
-            for step in (1, -1):
-                same &= np.roll(label, step, axis=axis) == label
-        tissue[bone & ~(same & ndimage.binary_erosion(bone, border_value=1))] = TISSUE_INDEX["cortical"]
+        tissue[bone & ~_interior(label, bone)] = TISSUE_INDEX["cortical"]
+    bowel = tissue == TISSUE_INDEX["bowel_wall"]
+    if bowel.any():
+        content = np.zeros(256, dtype=np.uint8)
+        for lb in labels:
+            content[lb.value] = TISSUE_INDEX[CONTENT.get(lb.name, "bowel_fluid")]
+        lumen = _interior(label, bowel)
+        tissue[lumen] = content[label[lumen]]
     return tissue
+
+
+def _interior(label: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The voxels of `mask` whose six neighbours are all in it and carry their label (each
+    structure its own shell)."""
+    same = np.ones(label.shape, dtype=bool)
+    for axis in range(3):
+        for step in (1, -1):
+            same &= np.roll(label, step, axis=axis) == label
+    return same & ndimage.binary_erosion(mask, border_value=1)

@@ -104,7 +104,12 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue("heart", (38, 50), (180, 280), (120, 160), texture_hu=7),
     Tissue("stomach_wall", (35, 48), (70, 100), (80, 110), texture_hu=5),
     Tissue("stomach_fluid", (5, 25), texture_hu=3),
-    Tissue("bowel", (20, 40), (40, 60), (50, 70), texture_hu=8),  # a whole loop, wall and content (masks)
+    # The bowel's wall (a whole loop, wall and content together, before 0.10.0: 20-40, 40-60 and
+    # 50-70 HU). Unenhanced it reads as soft tissue, like muscle; enhanced, the normal small-bowel
+    # wall of 50 healthy adults (renal donors, water as oral contrast) read 118-120 +- 5 HU at 30 s
+    # and 107-111 +- 3-4 HU at 60 s, duodenum, jejunum and ileum alike ("normal contrast enhancement
+    # of the small bowel with biphasic spiral CT, using water as oral contrast agent").
+    Tissue("bowel_wall", (35, 50), (113, 125), (104, 115), texture_hu=5),
     Tissue("colon_content", (-80, 20), texture_hu=55),  # stool
     Tissue("bile", (0, 20), texture_hu=3),
     Tissue("urine", (0, 15), texture_hu=3),
@@ -127,18 +132,13 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue("lung_tumor", (20, 45), (40, 70), (45, 75), texture_hu=8),
     Tissue("cyst", (0, 15), texture_hu=3),
     Tissue("bone_lesion", (40, 150), texture_hu=20),
-    # The procedural bowel's wall and lumen (0.10.0), last so every earlier tissue keeps its index
-    # and its draw. Unenhanced the wall reads as soft tissue, like muscle; enhanced, the normal
-    # small-bowel wall of 50 healthy adults (renal donors, water as oral contrast) read 118-120 +- 5
-    # HU at 30 s and 107-111 +- 3-4 HU at 60 s, duodenum, jejunum and ileum alike ("normal contrast
-    # enhancement of the small bowel with biphasic spiral CT, using water as oral contrast agent").
-    # Without oral contrast the lumen holds enteric fluid of water density, and gas.
-    Tissue("bowel_wall", (35, 50), (113, 125), (104, 115), texture_hu=5),
+    # Without oral contrast the bowel's lumen holds enteric fluid of water density, and gas (0.10.0;
+    # last, so every earlier tissue keeps its index and its draw).
     Tissue("bowel_fluid", (0, 20), texture_hu=3),
 )
 
 TISSUE_INDEX: dict[str, int] = {t.name: i for i, t in enumerate(TISSUES)}
-GUT = {"bowel_wall": "bowel", "bowel_fluid": "stomach_fluid"}  # the last tissues, and whose place each takes
+GUT = {"bowel_fluid": "stomach_fluid"}  # the last tissues, and whose place in the draw each takes
 if tuple(t.name for t in TISSUES[-len(GUT) :]) != tuple(GUT):
     raise RuntimeError(f"phantom_ct tissues: {list(GUT)} must come last in TISSUES (sample_phases draws none for them)")
 
@@ -192,8 +192,8 @@ def sample_phases(phases: tuple[str, ...], age: float, sex: str, rng: np.random.
     phases, moved by the patient's age and sex (then the tumour's delayed washout, if asked)."""
     position = np.empty(len(TISSUES))
     position[: len(TISSUES) - len(GUT)] = rng.random(len(TISSUES) - len(GUT))
-    # The procedural bowel's wall and fluid take the whole loop's place and the stomach's fluid's:
-    # no draw of their own, so every other tissue (and every later draw) is as before 0.10.0.
+    # The bowel's fluid takes the stomach's fluid's place (the gut's fluid, one per patient): no draw
+    # of its own, so every other tissue (and every later draw) is as before 0.10.0.
     for tissue, partner in GUT.items():
         position[TISSUE_INDEX[tissue]] = position[TISSUE_INDEX[partner]]
     # One kidney, one place in its ranges: unenhanced, cortex and medulla read as one parenchyma
