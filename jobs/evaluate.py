@@ -125,6 +125,7 @@ def table(report: dict) -> str:
     lines.append(f"{'mean Dice':16s}" + "".join(_cell(c["mean_dice"]) for c in columns.values()))
     lines.append(f"fit: the synthetic model on the {report['fit']['studies']} synthetic studies it trained on")
     lines += _underfit(report)
+    lines += _missed(report)
     synthetic = report["summary"]["synthetic"]
     if "seeds" in synthetic:
         each = ", ".join("n/a" if v is None else f"{v:.3f}" for v in synthetic["seeds"])
@@ -145,6 +146,20 @@ def _underfit(report: dict) -> list[str]:
         f"{steps} steps it has not learnt them, so the budget holds the synthetic column down as well as "
         "the data; more --steps (or --device cuda) tells the two apart"
     ]
+
+
+def _missed(report: dict) -> list[str]:
+    """Where the synthetic model's errors on the real scans went: each real class's share called
+    background (missed) and called another class (mistaken), two failures with different cures."""
+    called = report["summary"]["synthetic"].get("called")
+    if not called:
+        return []
+    parts = []
+    for name, row in called.items():
+        if row is not None:
+            other = sum(v for target, v in row.items() if target not in ("background", name))
+            parts.append(f"{name} {100 * row['background']:.0f} / {100 * other:.0f}")
+    return [f"synthetic on the real scans, % of each class called background / another class: {', '.join(parts)}"]
 
 
 def _cell(value: float | None) -> str:

@@ -1,7 +1,8 @@
-"""Per-class scores of a prediction against a reference: Dice, and the 95th-percentile symmetric
+"""Per-class scores of a prediction against a reference: Dice, the 95th-percentile symmetric
 surface distance in millimetres (MONAI's `compute_hausdorff_distance` with `percentile=95` and the
-voxel spacing). A class absent from the reference scores None; present but not predicted, Dice 0
-and HD95 None (no surface to measure from).
+voxel spacing), and where each class's voxels went (the share called background, itself or each
+other class: a row of the confusion matrix). A class absent from the reference scores None; present
+but not predicted, Dice 0 and HD95 None (no surface to measure from).
 """
 
 from __future__ import annotations
@@ -17,12 +18,27 @@ from pipeline.evaluate.volumes import Spacing
 
 
 def scores(predicted: np.ndarray, reference: np.ndarray, n_classes: int, spacing: Spacing) -> dict[str, list]:
-    """{"dice": [per class 1..K], "hd95_mm": [...]} with None where undefined."""
+    """{"dice": [per class 1..K], "hd95_mm": [...], "called": [...]} with None where undefined."""
     hd95: list[float | None] = []
     for k in range(1, n_classes + 1):
         p, r = predicted == k, reference == k
         hd95.append(_hd95(p, r, spacing) if p.any() and r.any() else None)
-    return {"dice": dice(predicted, reference, n_classes), "hd95_mm": hd95}
+    return {
+        "dice": dice(predicted, reference, n_classes),
+        "hd95_mm": hd95,
+        "called": called(predicted, reference, n_classes),
+    }
+
+
+def called(predicted: np.ndarray, reference: np.ndarray, n_classes: int) -> list[list[float] | None]:
+    """For each class 1..K of the reference, the share of its voxels predicted as 0 (background),
+    1, ..., K; None for a class absent from the reference."""
+    found: list[list[float] | None] = []
+    for k in range(1, n_classes + 1):
+        inside = predicted[reference == k]
+        counts = np.bincount(inside.ravel(), minlength=n_classes + 1)[: n_classes + 1]
+        found.append((counts / inside.size).tolist() if inside.size else None)
+    return found
 
 
 def dice(predicted: np.ndarray, reference: np.ndarray, n_classes: int) -> list[float | None]:

@@ -277,6 +277,7 @@ def summarise(config: EvaluateConfig, p: Prepared, runs: dict[str, list[list[np.
                 for f in found
             ]
             entry[kind] = _over_seeds(named, names)
+            entry[kind]["called"] = _called([_targets(names, f["called"]) for f in found], names)
         per_scan.append(entry)
     summary = {}
     for kind in runs:
@@ -284,6 +285,7 @@ def summarise(config: EvaluateConfig, p: Prepared, runs: dict[str, list[list[np.
             "dice": {n: _round(mean([s[kind]["dice"][n] for s in per_scan])) for n in names},
             "hd95_mm": {n: _round(mean([s[kind]["hd95_mm"][n] for s in per_scan])) for n in names},
             "mean_dice": _round(mean([s[kind]["mean_dice"] for s in per_scan])),
+            "called": _called([s[kind]["called"] for s in per_scan], names),
         }
         if len(runs[kind]) > 1:  # each seed's mean Dice over the scans, and their spread
             each = [_round(mean([s[kind]["seeds"][k] for s in per_scan])) for k in range(len(runs[kind]))]
@@ -323,6 +325,23 @@ def _over_seeds(found: list[dict[str, Any]], names: list[str]) -> dict[str, Any]
     out.update({k: v for k, v in found[0].items() if k not in ("dice", "hd95_mm", "mean_dice")})  # fit's studies
     if len(found) > 1:
         out["seeds"] = [_round(f["mean_dice"]) for f in found]
+    return out
+
+
+def _targets(names: list[str], rows: list[list[float] | None]) -> dict[str, dict[str, float] | None]:
+    """Each class's row of shares by what it was called (`background` or a class name)."""
+    targets = ["background", *names]
+    return {
+        n: None if row is None else dict(zip(targets, row, strict=True)) for n, row in zip(names, rows, strict=True)
+    }
+
+
+def _called(found: list[dict[str, dict[str, float] | None]], names: list[str]) -> dict[str, dict[str, float] | None]:
+    """The mean of several `_targets` (seeds or scans), class by class, over those that hold it."""
+    out: dict[str, dict[str, float] | None] = {}
+    for n in names:
+        rows = [f[n] for f in found if f[n] is not None]
+        out[n] = {t: _round(float(np.mean([r[t] for r in rows]))) for t in rows[0]} if rows else None
     return out
 
 

@@ -52,12 +52,19 @@ def test_it_trains_on_the_dataset_and_scores_the_real_scan_beside_ceiling_and_fl
     for kind in ("synthetic", "ceiling", "floor"):
         assert set(scan[kind]["dice"]) == set(CLASSES.split(","))
         assert all(v is None or 0.0 <= v <= 1.0 for v in scan[kind]["dice"].values())
+        for name, row in scan[kind]["called"].items():  # where the real class's voxels went: all of them
+            assert row is None or (
+                set(row) == {"background", *CLASSES.split(",")} and sum(row.values()) == pytest.approx(1.0, abs=1e-3)
+            )
+            assert row is None or row[name] >= scan[kind]["dice"][name] / 2 - 1e-3  # recall >= Dice / 2
+    assert report["summary"]["synthetic"]["called"].keys() == set(CLASSES.split(","))
     assert report["spacing_mm"] == pytest.approx(json.loads(json.dumps(report["spacing_mm"])))
     assert (tmp_path / "out" / "overlay_scan.png").stat().st_size > 5000
     assert report["fit"]["studies"] == 3 and set(report["fit"]["dice"]) == set(CLASSES.split(","))
     printed = capsys.readouterr().out
     assert "mean Dice" in printed and "ceiling (scan): step 2/2" in printed
     assert "fit: the synthetic model on the 3 synthetic studies it trained on" in printed
+    assert "% of each class called background / another class:" in printed
 
 
 def test_several_scans_cross_validate_the_ceiling(uri, real, tmp_path, capsys):
@@ -211,3 +218,14 @@ def test_the_table_says_when_the_budget_holds_the_synthetic_model_down():
     assert said in evaluate.table(_report(fit=0.64, ceiling=0.96))
     assert said not in evaluate.table(_report(fit=0.91, ceiling=0.96))
     assert said not in evaluate.table(_report(fit=0.64, ceiling=None))  # --no-baselines: nothing to compare
+
+
+def test_the_table_says_whether_the_real_organs_were_missed_or_mistaken():
+    """A model that calls a real organ background needs another cure than one that calls it another
+    organ; the table gives both shares for each class."""
+    report = _report(fit=0.9, ceiling=0.96)
+    report["summary"]["synthetic"]["called"] = {
+        "liver": {"background": 0.5, "liver": 0.3, "spleen": 0.2},
+        "spleen": None,
+    }
+    assert "% of each class called background / another class: liver 50 / 20" in evaluate.table(report)
