@@ -190,7 +190,8 @@ def _path(spec: str, mni: Path) -> str:
 
 def record(report: Report, key: str, summary: dict) -> None:
     """A model's scores as `jobs.evaluate` reports them (means over its seeds): the mean Dice, its
-    spread over the seeds (0 for one), each class's Dice, the lowest class, and HD95 in the notes."""
+    spread over the seeds (0 for one), each class's Dice, the lowest class; in the notes HD95 and
+    each class's share of real voxels called background (missed) and another class (mistaken)."""
     report.metrics[f"{key}_mean_dice"] = float(summary["mean_dice"] or 0.0)
     each = summary.get("seeds", [summary["mean_dice"]])
     defined = [v for v in each if v is not None]
@@ -203,6 +204,13 @@ def record(report: Report, key: str, summary: dict) -> None:
     report.metrics[f"{key}_min_class_dice"] = min(per_class.values())
     if "hd95_mm" in summary:  # not for the fit, which is Dice alone
         report.notes[f"{key}_hd95_mm"] = {name: _round2(value) for name, value in summary["hd95_mm"].items()}
+    if "called" in summary:
+        rows = {name: row for name, row in summary["called"].items() if row is not None}
+        report.notes[f"{key}_called_background"] = {name: _round2(row["background"]) for name, row in rows.items()}
+        report.notes[f"{key}_called_another_class"] = {
+            name: _round2(sum(v for target, v in row.items() if target not in ("background", name)))
+            for name, row in rows.items()
+        }
 
 
 def _log(prefix: str):
