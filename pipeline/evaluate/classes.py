@@ -46,6 +46,8 @@ def parse(text: str) -> tuple[ClassSpec, ...]:
         name = name.strip().replace("_", " ")
         if not name:
             raise ConfigError(f"{FIELD}: {item!r} has no class name")
+        if name == "background":
+            raise ConfigError(f"{FIELD}: 'background' is what no class holds, not a class to name")
         listed = tuple(m.strip().replace("_", " ") for m in members.split("+") if m.strip()) if sep else None
         if sep and not listed:
             raise ConfigError(f"{FIELD}: class {name!r} lists no labels after '='")

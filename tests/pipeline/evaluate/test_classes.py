@@ -49,6 +49,7 @@ def test_freesurfer_values_that_share_a_label_all_count():
     [
         ("", "name at least one class"),
         ("liver,liver", "named twice"),
+        ("liver,background", "'background' is what no class holds"),
         ("=liver", "has no class name"),
         ("lung=", "lists no labels"),
         ("unicorn", "no label of the dataset"),
