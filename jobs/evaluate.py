@@ -25,7 +25,7 @@ from pipeline import segmentation
 from pipeline.errors import ConfigError
 from pipeline.evaluate import classes
 from pipeline.evaluate.figure import overlay
-from pipeline.evaluate.run import MAX_SEEDS, EvaluateConfig, evaluate
+from pipeline.evaluate.run import MAX_SEEDS, EvaluateConfig, evaluate, missed_and_mistaken
 
 # A fit this far below the ceiling's mean Dice means the synthetic model has not learnt its own
 # studies at the budget (phantom_ct's 12 studies at 300 CPU steps fit at 0.64 against a ceiling of
@@ -154,11 +154,10 @@ def _missed(report: dict) -> list[str]:
     called = report["summary"]["synthetic"].get("called")
     if not called:
         return []
-    parts = []
-    for name, row in called.items():
-        if row is not None:
-            other = sum(v for target, v in row.items() if target not in ("background", name))
-            parts.append(f"{name} {100 * row['background']:.0f} / {100 * other:.0f}")
+    parts = [
+        f"{name} {100 * missed:.0f} / {100 * other:.0f}"
+        for name, (missed, other) in missed_and_mistaken(called).items()
+    ]
     return [f"synthetic on the real scans, % of each class called background / another class: {', '.join(parts)}"]
 
 

@@ -49,7 +49,7 @@ from models.brain_mr import template as brain
 from pipeline.config.job import load
 from pipeline.errors import ConfigError
 from pipeline.evaluate import classes
-from pipeline.evaluate.run import EvaluateConfig, evaluate
+from pipeline.evaluate.run import EvaluateConfig, evaluate, missed_and_mistaken
 from pipeline.run.runner import generate
 
 REAL = Path(os.environ.get("MEDSYNTH_REAL_DATA", Path(__file__).resolve().parents[3] / "shared" / "data" / "real"))
@@ -205,12 +205,9 @@ def record(report: Report, key: str, summary: dict) -> None:
     if "hd95_mm" in summary:  # not for the fit, which is Dice alone
         report.notes[f"{key}_hd95_mm"] = {name: _round2(value) for name, value in summary["hd95_mm"].items()}
     if "called" in summary:
-        rows = {name: row for name, row in summary["called"].items() if row is not None}
-        report.notes[f"{key}_called_background"] = {name: _round2(row["background"]) for name, row in rows.items()}
-        report.notes[f"{key}_called_another_class"] = {
-            name: _round2(sum(v for target, v in row.items() if target not in ("background", name)))
-            for name, row in rows.items()
-        }
+        shares = missed_and_mistaken(summary["called"])
+        report.notes[f"{key}_called_background"] = {name: _round2(missed) for name, (missed, _) in shares.items()}
+        report.notes[f"{key}_called_another_class"] = {name: _round2(other) for name, (_, other) in shares.items()}
 
 
 def _log(prefix: str):

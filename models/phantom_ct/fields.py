@@ -37,9 +37,10 @@ def coarse_field(
 def field_on(x: np.ndarray, y: np.ndarray, z: np.ndarray, sigma_mm: float, seed: int) -> np.ndarray:
     """A smooth field over the window whose broadcast coordinates are x, y, z (mm)."""
     shape = (z.size, y.size, x.size)
-    spacing = [_step(a) for a in (z.ravel(), y.ravel(), x.ravel())]
+    spacing = [axis_step(a) for a in (z.ravel(), y.ravel(), x.ravel())]
     return coarse_field(shape, tuple(sigma_mm / s for s in spacing), np.random.default_rng(seed))
 
 
-def _step(axis: np.ndarray) -> float:
+def axis_step(axis: np.ndarray) -> float:
+    """The spacing (mm) of a window's coordinate axis; 1 for a single sample."""
     return float(abs(axis[1] - axis[0])) if axis.size > 1 else 1.0

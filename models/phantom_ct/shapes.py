@@ -258,9 +258,11 @@ class Inset:
     def inside(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         from scipy import ndimage
 
+        from models.phantom_ct.fields import axis_step
+
         axes = (z.ravel(), y.ravel(), x.ravel())
         mask = np.broadcast_to(self.solid.inside(x, y, z), tuple(a.size for a in axes))
-        spacing = [float(abs(a[1] - a[0])) if a.size > 1 else 1.0 for a in axes]
+        spacing = [axis_step(a) for a in axes]
         # The distance to the nearest voxel outside; the surface lies about half a voxel nearer.
         depth = ndimage.distance_transform_edt(np.pad(mask, 1, mode="edge"), sampling=spacing)
         return depth[1:-1, 1:-1, 1:-1] > self.depth_mm + 0.5 * min(spacing)

@@ -345,6 +345,16 @@ def _called(found: list[dict[str, dict[str, float] | None]], names: list[str]) -
     return out
 
 
+def missed_and_mistaken(called: dict[str, dict[str, float] | None]) -> dict[str, tuple[float, float]]:
+    """From a report's `called` rows, each class's share of real voxels called background (missed)
+    and called another class (mistaken); classes absent from the scans are left out."""
+    return {
+        name: (row["background"], sum(v for target, v in row.items() if target not in ("background", name)))
+        for name, row in called.items()
+        if row is not None
+    }
+
+
 def _named(names: list[str], values: list) -> dict[str, float | None]:
     return {n: _round(v) for n, v in zip(names, values, strict=True)}
 
