@@ -18,36 +18,38 @@ from pipeline.evaluate.volumes import Spacing
 
 
 def scores(predicted: np.ndarray, reference: np.ndarray, n_classes: int, spacing: Spacing) -> dict[str, list]:
-    """{"dice": [per class 1..K], "hd95_mm": [...], "called": [...]} with None where undefined."""
-    hd95: list[float | None] = []
+    """{"dice": [per class 1..K], "hd95_mm": [...], "called": [...]} with None where undefined; each
+    class's masks are built once for all three."""
+    found: dict[str, list] = {"dice": [], "hd95_mm": [], "called": []}
     for k in range(1, n_classes + 1):
         p, r = predicted == k, reference == k
-        hd95.append(_hd95(p, r, spacing) if p.any() and r.any() else None)
-    return {
-        "dice": dice(predicted, reference, n_classes),
-        "hd95_mm": hd95,
-        "called": called(predicted, reference, n_classes),
-    }
+        found["dice"].append(_dice(p, r))
+        found["hd95_mm"].append(_hd95(p, r, spacing) if p.any() and r.any() else None)
+        found["called"].append(_row(predicted[r], n_classes))
+    return found
 
 
 def called(predicted: np.ndarray, reference: np.ndarray, n_classes: int) -> list[list[float] | None]:
     """For each class 1..K of the reference, the share of its voxels predicted as 0 (background),
     1, ..., K; None for a class absent from the reference."""
-    found: list[list[float] | None] = []
-    for k in range(1, n_classes + 1):
-        inside = predicted[reference == k]
-        counts = np.bincount(inside.ravel(), minlength=n_classes + 1)[: n_classes + 1]
-        found.append((counts / inside.size).tolist() if inside.size else None)
-    return found
+    return [_row(predicted[reference == k], n_classes) for k in range(1, n_classes + 1)]
 
 
 def dice(predicted: np.ndarray, reference: np.ndarray, n_classes: int) -> list[float | None]:
     """Dice of classes 1..K; None for a class absent from the reference."""
-    found: list[float | None] = []
-    for k in range(1, n_classes + 1):
-        p, r = predicted == k, reference == k
-        found.append(float(2.0 * np.logical_and(p, r).sum() / (p.sum() + r.sum())) if r.any() else None)
-    return found
+    return [_dice(predicted == k, reference == k) for k in range(1, n_classes + 1)]
+
+
+def _dice(p: np.ndarray, r: np.ndarray) -> float | None:
+    return float(2.0 * np.logical_and(p, r).sum() / (p.sum() + r.sum())) if r.any() else None
+
+
+def _row(inside: np.ndarray, n_classes: int) -> list[float] | None:
+    """The share of `inside` (the predictions on one reference class's voxels) called 0..K."""
+    if not inside.size:
+        return None
+    counts = np.bincount(inside.ravel(), minlength=n_classes + 1)[: n_classes + 1]
+    return (counts / inside.size).tolist()
 
 
 def _hd95(p: np.ndarray, r: np.ndarray, spacing: Spacing) -> float:
