@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import LabelDict
+from models.anatomy.vocabulary import BACKGROUND
 from pipeline.errors import ConfigError
 
 SIDES = frozenset({"left", "right"})
@@ -46,8 +47,8 @@ def parse(text: str) -> tuple[ClassSpec, ...]:
         name = name.strip().replace("_", " ")
         if not name:
             raise ConfigError(f"{FIELD}: {item!r} has no class name")
-        if name == "background":
-            raise ConfigError(f"{FIELD}: 'background' is what no class holds, not a class to name")
+        if name == BACKGROUND:
+            raise ConfigError(f"{FIELD}: {BACKGROUND!r} is what no class holds, not a class to name")
         listed = tuple(m.strip().replace("_", " ") for m in members.split("+") if m.strip()) if sep else None
         if sep and not listed:
             raise ConfigError(f"{FIELD}: class {name!r} lists no labels after '='")

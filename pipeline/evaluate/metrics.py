@@ -29,12 +29,6 @@ def scores(predicted: np.ndarray, reference: np.ndarray, n_classes: int, spacing
     return found
 
 
-def called(predicted: np.ndarray, reference: np.ndarray, n_classes: int) -> list[list[float] | None]:
-    """For each class 1..K of the reference, the share of its voxels predicted as 0 (background),
-    1, ..., K; None for a class absent from the reference."""
-    return [_row(predicted[reference == k], n_classes) for k in range(1, n_classes + 1)]
-
-
 def dice(predicted: np.ndarray, reference: np.ndarray, n_classes: int) -> list[float | None]:
     """Dice of classes 1..K; None for a class absent from the reference."""
     return [_dice(predicted == k, reference == k) for k in range(1, n_classes + 1)]
@@ -45,7 +39,8 @@ def _dice(p: np.ndarray, r: np.ndarray) -> float | None:
 
 
 def _row(inside: np.ndarray, n_classes: int) -> list[float] | None:
-    """The share of `inside` (the predictions on one reference class's voxels) called 0..K."""
+    """The share of `inside` (the predictions on one reference class's voxels) called 0 (background),
+    1, ..., K; None for a class absent from the reference."""
     if not inside.size:
         return None
     counts = np.bincount(inside.ravel(), minlength=n_classes + 1)[: n_classes + 1]

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from models.anatomy import vocabulary as vocabularies
+from models.anatomy.vocabulary import BACKGROUND
 from models.base import indexed
 from models.errors import ParamError
 from pipeline import catalog, segmentation
@@ -330,7 +331,7 @@ def _over_seeds(found: list[dict[str, Any]], names: list[str]) -> dict[str, Any]
 
 def _targets(names: list[str], rows: list[list[float] | None]) -> dict[str, dict[str, float] | None]:
     """Each class's row of shares by what it was called (`background` or a class name)."""
-    targets = ["background", *names]
+    targets = [BACKGROUND, *names]
     return {
         n: None if row is None else dict(zip(targets, row, strict=True)) for n, row in zip(names, rows, strict=True)
     }
@@ -349,7 +350,7 @@ def missed_and_mistaken(called: dict[str, dict[str, float] | None]) -> dict[str,
     """From a report's `called` rows, each class's share of real voxels called background (missed)
     and called another class (mistaken); classes absent from the scans are left out."""
     return {
-        name: (row["background"], sum(v for target, v in row.items() if target not in ("background", name)))
+        name: (row[BACKGROUND], sum(v for target, v in row.items() if target not in (BACKGROUND, name)))
         for name, row in called.items()
         if row is not None
     }
