@@ -62,7 +62,8 @@ class BodyMR(BaseGenerator):
     # 0.4.0: phantom_ct 0.5.0 anatomy (the kidney's sinus)
     # 0.7.0: Dixon water and fat images (`dixon_water`, `dixon_fat`); the liver's fat fraction drawn per study
     # 0.8.0: phantom_ct 0.10.0 anatomy (the bowel's wall round enteric fluid)
-    version = "0.8.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
+    # 0.9.0: phantom_ct 0.11.0 anatomy (the spleen's convex face on the wall)
+    version = "0.9.0"  # 0.3.0: muscle T1 (Stanisz), fat on echo trains, flow voids; 0.2.0: phantom_ct 0.3.0
     series_names = SEQUENCES  # a study may hold several sequences of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
     describes: ClassVar[Mapping[str, str]] = ALL_DESCRIBED

@@ -126,7 +126,8 @@ class PhantomCT(BaseGenerator):
     # 0.8.0: one place in the kidney's ranges for cortex and medulla (one parenchyma unenhanced; the cortex leads)
     # 0.9.0: one place in the liver's and the spleen's ranges (concordant, Piekarski 1980; liver 10 HU above, Park 2011)
     # 0.10.0: the bowel as a wall round its content (small bowel and duodenum: enteric fluid and gas)
-    version = "0.10.0"
+    # 0.11.0: the spleen's convex face swept out onto the wall (no wedge of fat between them)
+    version = "0.11.0"
     series_names = ALL_PHASES  # a study may hold several contrast phases of one patient
     # The common catalog columns its params fill (models.base.DESCRIBED), under the same names.
     describes: ClassVar[Mapping[str, str]] = ALL_DESCRIBED

@@ -244,6 +244,31 @@ class Carved:
 
 
 @dataclass(frozen=True)
+class Swept:
+    """`solid` swept `depth_mm` along the unit vector `direction`: every point it covers as it
+    slides that far, so its face turned that way is pushed out to fill a gap (an organ's face
+    pressed against the wall; painted only into the cavity, the sweep stops where the wall begins).
+    Sampled every `step_mm` mm, which leaves ridges far under a voxel on a smooth solid."""
+
+    solid: Solid
+    direction: Vec3
+    depth_mm: float
+    step_mm: float = 2.0
+
+    def bbox(self) -> Box:
+        lo, hi = self.solid.bbox()
+        shift = self.depth_mm * np.asarray(self.direction)
+        return np.minimum(lo, lo + shift), np.maximum(hi, hi + shift)
+
+    def inside(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        ux, uy, uz = self.direction
+        mask = self.solid.inside(x, y, z)
+        for t in np.linspace(0.0, self.depth_mm, max(2, int(np.ceil(self.depth_mm / self.step_mm)) + 1))[1:]:
+            mask = mask | self.solid.inside(x - t * ux, y - t * uy, z - t * uz)
+        return mask
+
+
+@dataclass(frozen=True)
 class Inset:
     """The part of `solid` more than `depth_mm` inside its surface, measured on the painted grid
     (a lumen inside its wall): a solid thinner than twice the depth has none. The grid's edge is not

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from models.phantom_ct.shapes import Blob, Capsule, Clipped, Cylinder, FieldSolid, Grid, Inset, Plate, Prism
+from models.phantom_ct.shapes import Blob, Capsule, Clipped, Cylinder, FieldSolid, Grid, Inset, Plate, Prism, Swept
 
 GRID = Grid(shape=(60, 60, 60), spacing=(2.0, 2.0, 2.0), origin=(-59.0, -59.0, -59.0))
 
@@ -21,6 +21,7 @@ def everywhere(solid):
         Cylinder((3.0, 4.0), (15.0, 10.0), (-10.0, 25.0)),
         Plate((-30.0, 0.0, -20.0), (30.0, 10.0, -10.0), (0.0, -5.0, 40.0), 4.0),
         Prism((-40.0, 0.0, 40.0), (30.0, 40.0, 20.0), (20.0, 25.0, 15.0), (0.0, 5.0, 0.0), 2.4),
+        Swept(Blob((-5.0, 0.0, 0.0), (12.0, 20.0, 25.0), (0.0, 0.0, 30.0)), (0.6, -0.8, 0.0), 20.0),
     ],
 )
 def test_every_inside_voxel_lies_in_the_bounding_box(solid):
@@ -78,3 +79,15 @@ def test_inset_is_the_solid_a_wall_thickness_in():
     assert radius[lumen & middle].max() <= 9.0 + 2.0 and radius[outer & middle & ~lumen].min() >= 9.0 - 2.0
     thin, *_ = everywhere(Inset(Capsule((0.0, 0.0, -40.0), (0.0, 0.0, 40.0), 2.5, 2.5), 3.0))
     assert not thin.any()
+
+
+def test_a_swept_solid_is_its_solid_slid_along_the_direction():
+    """A sphere of radius 10 swept 20 mm along +x is the capsule from its centre to 20 mm on: its
+    face turned that way pushed out, the face behind it where it was."""
+    sphere = Blob((-10.0, 0.0, 0.0), (10.0, 10.0, 10.0))
+    swept, x, y, z = everywhere(Swept(sphere, (1.0, 0.0, 0.0), 20.0))
+    capsule, *_ = everywhere(Capsule((-10.0, 0.0, 0.0), (10.0, 0.0, 0.0), 10.0, 10.0))
+    assert np.array_equal(swept, capsule)
+    original, *_ = everywhere(sphere)
+    assert not (original & ~swept).any()
+    assert np.broadcast_to(x, swept.shape)[swept].max() == 19.0 and np.broadcast_to(x, swept.shape)[swept].min() == -19.0
