@@ -85,9 +85,10 @@ def test_a_swept_solid_is_its_solid_slid_along_the_direction():
     """A sphere of radius 10 swept 20 mm along +x is the capsule from its centre to 20 mm on: its
     face turned that way pushed out, the face behind it where it was."""
     sphere = Blob((-10.0, 0.0, 0.0), (10.0, 10.0, 10.0))
-    swept, x, y, z = everywhere(Swept(sphere, (1.0, 0.0, 0.0), 20.0))
+    swept, x, *_ = everywhere(Swept(sphere, (1.0, 0.0, 0.0), 20.0))
     capsule, *_ = everywhere(Capsule((-10.0, 0.0, 0.0), (10.0, 0.0, 0.0), 10.0, 10.0))
     assert np.array_equal(swept, capsule)
     original, *_ = everywhere(sphere)
     assert not (original & ~swept).any()
-    assert np.broadcast_to(x, swept.shape)[swept].max() == 19.0 and np.broadcast_to(x, swept.shape)[swept].min() == -19.0
+    reach = np.broadcast_to(x, swept.shape)[swept]
+    assert reach.max() == 19.0 and reach.min() == -19.0
