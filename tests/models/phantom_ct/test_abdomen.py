@@ -157,10 +157,11 @@ def _swept(solid) -> Swept:
 
 def test_the_spleens_convex_face_lies_on_the_wall():
     """The spleen's diaphragmatic surface is convex and lies on the diaphragm, over the 9th to 11th
-    ribs (Gray's Anatomy, 20th ed., "The Spleen"). An ellipsoid set against the concave wall touches it at one place and
-    leaves a wedge of fat round it (phantom_ct before 0.11.0: 116 of 297 rays below left the spleen
-    into fat). Parallel rays through its middle, along its thickness axis towards the wall, leave
-    it into the wall, not into the cavity's fat, unless the wall lies beyond the sweep."""
+    ribs (Gray's Anatomy, 20th ed., "The Spleen"). An ellipsoid set against the concave wall
+    touches it at one place and leaves a wedge of fat round it (phantom_ct before 0.11.0: 116 of
+    297 rays below left the spleen into fat). Parallel rays through its middle, along its thickness
+    axis towards the wall, leave it into the wall, not into the cavity's fat, unless the wall lies
+    beyond the sweep."""
     gaps = rays = 0
     step = np.arange(0.0, 80.0, 0.5)
     for seed in range(12):
