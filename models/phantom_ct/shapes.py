@@ -263,7 +263,8 @@ class Swept:
     def inside(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
         ux, uy, uz = self.direction
         mask = self.solid.inside(x, y, z)
-        for t in np.linspace(0.0, self.depth_mm, max(2, int(np.ceil(self.depth_mm / self.step_mm)) + 1))[1:]:
+        steps = int(np.ceil(self.depth_mm / self.step_mm))
+        for t in np.linspace(0.0, self.depth_mm, steps + 1)[1:]:  # none when depth_mm is 0
             mask = mask | self.solid.inside(x - t * ux, y - t * uy, z - t * uz)
         return mask
 
